@@ -1,0 +1,12 @@
+/**
+ * XCAP (RFC 4825) for Deno.
+ *
+ * @module
+ */
+export * from "./src/errors.ts";
+export * from "./src/types.ts";
+export * from "./src/selector.ts";
+export * from "./src/uri.ts";
+export * from "./src/auth.ts";
+export * from "./src/response.ts";
+export * from "./src/xcap_error.ts";

@@ -1,0 +1,223 @@
+/**
+ * Tagged error values returned by every fallible operation of this module.
+ *
+ * Nothing in the public API throws: failures come back as `Err(XcapError)` and a caller decides
+ * with a `switch` on `_tag`.
+ *
+ * @module
+ */
+
+/**
+ * One `<exists>` child of a `uniqueness-failure` condition (RFC 4825 §11): the field that was
+ * not unique and the alternative values the server suggests.
+ */
+export interface UniquenessExists {
+  /** Relative node selector of the element or attribute that was not unique. */
+  readonly field: string;
+  /** Values the server suggests instead (`<alt-value>` elements), possibly empty. */
+  readonly altValues: readonly string[];
+}
+
+/**
+ * The condition carried by an `application/xcap-error+xml` body (RFC 4825 §11).
+ *
+ * `tag` is the local name of the condition element; `phrase` its optional `phrase` attribute.
+ * `no-parent` carries the `ancestor` URI when the server sends one, `uniqueness-failure` its
+ * `exists` fields, and `extension` the raw XML of its content.
+ */
+export type XcapErrorCondition =
+  | {
+    readonly tag:
+      | "not-well-formed"
+      | "not-xml-frag"
+      | "schema-validation-error"
+      | "not-xml-att-value"
+      | "cannot-insert"
+      | "cannot-delete"
+      | "constraint-failure"
+      | "not-utf-8";
+    readonly phrase?: string;
+  }
+  | { readonly tag: "no-parent"; readonly phrase?: string; readonly ancestor?: string }
+  | {
+    readonly tag: "uniqueness-failure";
+    readonly phrase?: string;
+    readonly exists: readonly UniquenessExists[];
+  }
+  | { readonly tag: "extension"; readonly phrase?: string; readonly content: string };
+
+/** The tag names of {@linkcode XcapErrorCondition}. */
+export type XcapErrorConditionTag = XcapErrorCondition["tag"];
+
+/** Fields every HTTP-level error carries. */
+interface HttpErrorFields {
+  /** A readable explanation: what failed and why. */
+  readonly message: string;
+  /** The HTTP status code. */
+  readonly status: number;
+  /** The response body as text (empty when the server sent none). */
+  readonly body: string;
+  /** The response headers. */
+  readonly headers: Headers;
+}
+
+/** 409: the server refused the change; `condition` is the parsed xcap-error body, if any. */
+export interface ConflictError extends HttpErrorFields {
+  /** Discriminant. */
+  readonly _tag: "Conflict";
+  /** The parsed `application/xcap-error+xml` condition; absent when the body did not parse. */
+  readonly condition?: XcapErrorCondition;
+}
+
+/** 412: an `If-Match` or `If-None-Match` precondition failed. */
+export interface PreconditionFailedError extends HttpErrorFields {
+  /** Discriminant. */
+  readonly _tag: "PreconditionFailed";
+  /** The ETag the server reported with the 412, if any. */
+  readonly etag?: string;
+}
+
+/** 304: the resource still has the ETag given in `If-None-Match`. */
+export interface NotModifiedError extends HttpErrorFields {
+  /** Discriminant. */
+  readonly _tag: "NotModified";
+  /** The unchanged ETag, if the server repeated it. */
+  readonly etag?: string;
+}
+
+/** 404: no document, or the node selector selects no node (or several; RFC 4825 §8.1.1). */
+export interface NotFoundError extends HttpErrorFields {
+  /** Discriminant. */
+  readonly _tag: "NotFound";
+}
+
+/** 401: credentials missing or refused. */
+export interface UnauthorizedError extends HttpErrorFields {
+  /** Discriminant. */
+  readonly _tag: "Unauthorized";
+}
+
+/** 403: authenticated, but not allowed. */
+export interface ForbiddenError extends HttpErrorFields {
+  /** Discriminant. */
+  readonly _tag: "Forbidden";
+}
+
+/** 405: the method is not allowed on that resource; `allow` lists the ones that are. */
+export interface MethodNotAllowedError extends HttpErrorFields {
+  /** Discriminant. */
+  readonly _tag: "MethodNotAllowed";
+  /** Methods from the `Allow` header. */
+  readonly allow: readonly string[];
+}
+
+/** 415: the server did not accept the request's Content-Type. */
+export interface UnsupportedMediaTypeError extends HttpErrorFields {
+  /** Discriminant. */
+  readonly _tag: "UnsupportedMediaType";
+}
+
+/** Any other non-2xx status. */
+export interface HttpError extends HttpErrorFields {
+  /** Discriminant. */
+  readonly _tag: "HttpError";
+}
+
+/** The request never produced a response: DNS, connection refused or reset, TLS, abort. */
+export interface NetworkError {
+  /** Discriminant. */
+  readonly _tag: "NetworkError";
+  /** A readable explanation. */
+  readonly message: string;
+  /** The underlying error. */
+  readonly cause: unknown;
+}
+
+/** The request took longer than the configured timeout. */
+export interface TimeoutError {
+  /** Discriminant. */
+  readonly _tag: "Timeout";
+  /** A readable explanation. */
+  readonly message: string;
+  /** The timeout that fired, in milliseconds. */
+  readonly timeoutMs: number;
+}
+
+/** The caller's `AbortSignal` aborted the request. */
+export interface AbortedError {
+  /** Discriminant. */
+  readonly _tag: "Aborted";
+  /** A readable explanation. */
+  readonly message: string;
+  /** The signal's abort reason. */
+  readonly cause: unknown;
+}
+
+/** A value given to the library was invalid; nothing was sent. */
+export interface InvalidArgumentError {
+  /** Discriminant. */
+  readonly _tag: "InvalidArgument";
+  /** What was wrong, and where. */
+  readonly message: string;
+  /** The name of the offending argument or option. */
+  readonly argument: string;
+}
+
+/** A 2xx response (or an authentication challenge) that cannot be understood. */
+export interface MalformedResponseError {
+  /** Discriminant. */
+  readonly _tag: "MalformedResponse";
+  /** What was wrong with it. */
+  readonly message: string;
+  /** The HTTP status code, if a response arrived. */
+  readonly status?: number;
+}
+
+/** Every error this module returns, told apart by `_tag`. */
+export type XcapError =
+  | ConflictError
+  | PreconditionFailedError
+  | NotModifiedError
+  | NotFoundError
+  | UnauthorizedError
+  | ForbiddenError
+  | MethodNotAllowedError
+  | UnsupportedMediaTypeError
+  | HttpError
+  | NetworkError
+  | TimeoutError
+  | AbortedError
+  | InvalidArgumentError
+  | MalformedResponseError;
+
+/** The `_tag` values of {@linkcode XcapError}. */
+export type XcapErrorTag = XcapError["_tag"];
+
+/** Errors an {@linkcode Executor} may return: no HTTP response was obtained or understood. */
+export type TransportError =
+  | NetworkError
+  | TimeoutError
+  | AbortedError
+  | InvalidArgumentError
+  | MalformedResponseError;
+
+/**
+ * Build an `InvalidArgument` error value.
+ *
+ * @param argument The name of the offending argument or option.
+ * @param message What was wrong, and where.
+ * @returns The frozen error value.
+ *
+ * @example Usage
+ * ```ts
+ * import { invalidArgument } from "@xcap/xcap";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const e = invalidArgument("xui", 'XUI "" is empty');
+ * assertEquals(e._tag, "InvalidArgument");
+ * assertEquals(e.argument, "xui");
+ * ```
+ */
+export function invalidArgument(argument: string, message: string): InvalidArgumentError {
+  return Object.freeze({ _tag: "InvalidArgument", argument, message });
+}

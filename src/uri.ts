@@ -1,0 +1,6 @@
+/**
+ * Placeholder: being written.
+ *
+ * @module
+ */
+export {};
