@@ -10,3 +10,9 @@ export * from "./src/uri.ts";
 export * from "./src/auth.ts";
 export * from "./src/response.ts";
 export * from "./src/xcap_error.ts";
+export * from "./src/application.ts";
+export * from "./src/etag.ts";
+// Added once their dependencies land (lead):
+// export * from "./src/request.ts";
+// export * from "./src/executor.ts";
+// export * from "./src/client.ts";

@@ -1,0 +1,284 @@
+/**
+ * `XCAPClient`: python-xcaplib's client API, returning `ResultAsync` values instead of raising.
+ *
+ * @module
+ */
+import type { ResultAsync } from "npm:neverthrow@^8.2.0";
+import type { ApplicationUsage } from "./application.ts";
+import { withAuthentication } from "./auth.ts";
+import type { XcapError } from "./errors.ts";
+import { createFetchExecutor } from "./executor.ts";
+import {
+  buildDeleteRequest,
+  buildGetRequest,
+  buildPutRequest,
+  type RequestOptions,
+  type XcapTarget,
+} from "./request.ts";
+import { interpretResponse, type Resource } from "./response.ts";
+import type { NodeSelector } from "./selector.ts";
+import type { Executor, XcapRequest } from "./types.ts";
+
+/** Options of the {@linkcode XCAPClient} constructor. */
+export interface XCAPClientOptions {
+  /** Password for HTTP Digest (or Basic) authentication; without it no credentials are sent. */
+  readonly password?: string;
+  /**
+   * User name for authentication. @default {the XUI's user part: "alice" for
+   * "sip:alice@example.com"}
+   */
+  readonly username?: string;
+  /** The `fetch` the default executor uses. @default {globalThis.fetch} */
+  readonly fetch?: typeof globalThis.fetch;
+  /**
+   * Run requests with this executor instead of the default `fetch` one. Authentication is
+   * still added on top when `password` is given.
+   */
+  readonly executor?: Executor;
+  /** Headers sent with every request (per-call headers override them). */
+  readonly headers?: HeadersInit;
+  /** Per-request timeout in milliseconds (default executor only). */
+  readonly timeoutMs?: number;
+  /** Answer a Basic challenge over plain `http:` (the password travels in clear). @default {false} */
+  readonly allowBasicOverHttp?: boolean;
+  /** Application usages for document MIME types. @default {KNOWN_APPLICATIONS} */
+  readonly applications?: ReadonlyMap<string, ApplicationUsage>;
+}
+
+/** Options of one {@linkcode XCAPClient} call. */
+export interface XCAPCallOptions extends RequestOptions {
+  /** Prefix to namespace URI bindings for prefixed node-selector steps. */
+  readonly namespaces?: Readonly<Record<string, string>>;
+  /** Use the `global` tree instead of the user's. @default {false} */
+  readonly global?: boolean;
+  /** Document name below the tree, sub-folders allowed. @default {"index"} */
+  readonly filename?: string;
+  /** Aborts the request. */
+  readonly signal?: AbortSignal;
+}
+
+/** Options of {@linkcode XCAPClient.put}. */
+export interface XCAPPutOptions extends XCAPCallOptions {
+  /** Override the Content-Type derived from the target. */
+  readonly contentType?: string;
+}
+
+/** The user part of a SIP or SIPS URI, or the whole XUI when it has none. */
+function userPart(xui: string): string {
+  const noScheme = xui.replace(/^sips?:/i, "");
+  const at = noScheme.lastIndexOf("@");
+  return at === -1 ? noScheme : noScheme.slice(0, at);
+}
+
+function mergeHeaders(
+  base: HeadersInit | undefined,
+  call: HeadersInit | undefined,
+): HeadersInit | undefined {
+  if (base === undefined) return call;
+  if (call === undefined) return base;
+  const pairs = (init: HeadersInit): Array<[string, string]> =>
+    Array.isArray(init)
+      ? init.map((p) => [String(p[0]), String(p[1])])
+      : init instanceof Headers
+      ? [...init.entries()]
+      : Object.entries(init as Record<string, string>);
+  const merged: Record<string, string> = {};
+  for (const [k, v] of [...pairs(base), ...pairs(call)]) merged[k.toLowerCase()] = v;
+  return merged;
+}
+
+/**
+ * An XCAP client bound to one XCAP root and one user (python-xcaplib's `XCAPClient`).
+ *
+ * Every method returns a `ResultAsync<Resource, XcapError>`: await it and check `isOk()`, or
+ * `match` on it. A 409 is `Err({ _tag: "Conflict", condition })` with the parsed
+ * `application/xcap-error+xml` condition, a 412 is `Err({ _tag: "PreconditionFailed" })`.
+ *
+ * @example Usage
+ * ```ts
+ * import { XCAPClient } from "@xcap/xcap";
+ * import { assertEquals } from "@std/assert";
+ *
+ * // A stand-in server: echoes the method and path. Any fetch-compatible function works.
+ * const client = new XCAPClient("http://127.0.0.1:8080/xcap-root", "sip:alice@example.com", {
+ *   fetch: async (input, init) =>
+ *     new Response(`${init?.method} ${new URL(String(input)).pathname}`, {
+ *       headers: { etag: '"e1"' },
+ *     }),
+ * });
+ * const got = await client.get("resource-lists");
+ * assertEquals(got._unsafeUnwrap().body, "GET /xcap-root/resource-lists/users/sip:alice@example.com/index");
+ * assertEquals(got._unsafeUnwrap().etag, '"e1"');
+ * ```
+ */
+export class XCAPClient {
+  /** The XCAP root every URI starts with. */
+  readonly xcapRoot: string;
+  /** The XCAP User Identifier whose documents this client addresses. */
+  readonly xui: string;
+  readonly #execute: Executor;
+  readonly #options: XCAPClientOptions;
+
+  /**
+   * Create a client. Nothing is validated or sent here: a bad XCAP root or XUI comes back as
+   * `InvalidArgument` from the first call.
+   *
+   * @param xcapRoot The XCAP root URL, e.g. `https://xcap.example.com/xcap-root`.
+   * @param xui The XCAP User Identifier, e.g. `sip:alice@example.com`.
+   * @param options Credentials, transport and defaults.
+   */
+  constructor(xcapRoot: string, xui: string, options: XCAPClientOptions = {}) {
+    this.xcapRoot = xcapRoot;
+    this.xui = xui;
+    this.#options = options;
+    const base = options.executor ?? createFetchExecutor({
+      ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    });
+    this.#execute = options.password === undefined ? base : withAuthentication(base, {
+      username: options.username ?? userPart(xui),
+      password: options.password,
+    }, { allowBasicOverHttp: options.allowBasicOverHttp ?? false });
+  }
+
+  #target(
+    application: string,
+    node: string | NodeSelector | undefined,
+    options: XCAPCallOptions,
+  ): XcapTarget {
+    return {
+      xcapRoot: this.xcapRoot,
+      auid: application,
+      ...(options.global ? { global: true } : { xui: this.xui }),
+      ...(options.filename === undefined ? {} : { filename: options.filename }),
+      ...(node === undefined ? {} : { node }),
+      ...(options.namespaces === undefined ? {} : { namespaces: options.namespaces }),
+    };
+  }
+
+  #requestOptions(options: XCAPCallOptions): RequestOptions {
+    const headers = mergeHeaders(this.#options.headers, options.headers);
+    return {
+      ...(options.etag === undefined ? {} : { etag: options.etag }),
+      ...(options.ifNoneMatch === undefined ? {} : { ifNoneMatch: options.ifNoneMatch }),
+      ...(headers === undefined ? {} : { headers }),
+    };
+  }
+
+  #run(
+    request: ReturnType<typeof buildGetRequest>,
+    options: XCAPCallOptions,
+  ): ResultAsync<Resource, XcapError> {
+    return request.asyncAndThen((r: XcapRequest) =>
+      this.#execute(r, options.signal === undefined ? {} : { signal: options.signal })
+    ).andThen(interpretResponse);
+  }
+
+  /**
+   * Read a document, or the element, attribute or namespace bindings a node selector names.
+   *
+   * @param application The AUID, e.g. `resource-lists`.
+   * @param node A node selector (text or parsed); absent for the whole document.
+   * @param options `etag`, `ifNoneMatch` (a 304 is `Err({ _tag: "NotModified" })`), `headers`,
+   * `namespaces`, `global`, `filename`, `signal`.
+   * @returns The resource (`body`, `etag`, `contentType`, `status`) or an error value.
+   *
+   * @example Usage
+   * ```ts
+   * import { XCAPClient } from "@xcap/xcap";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const client = new XCAPClient("http://127.0.0.1:8080/xcap-root", "sip:alice@example.com", {
+   *   fetch: async () => new Response(null, { status: 404 }),
+   * });
+   * const got = await client.get("resource-lists", "/resource-lists/list/entry/@uri");
+   * assertEquals(got.isErr() && got.error._tag, "NotFound");
+   * ```
+   */
+  get(
+    application: string,
+    node?: string | NodeSelector,
+    options: XCAPCallOptions = {},
+  ): ResultAsync<Resource, XcapError> {
+    const request = buildGetRequest(
+      this.#target(application, node, options),
+      this.#requestOptions(options),
+    );
+    return this.#run(request, options);
+  }
+
+  /**
+   * Create or replace a document, or the element or attribute a node selector names.
+   *
+   * @param application The AUID, e.g. `resource-lists`.
+   * @param resource The document, element or attribute value to store.
+   * @param node A node selector (text or parsed); absent for the whole document.
+   * @param options `etag` (If-Match), `ifNoneMatch` (`*` creates only if absent), `headers`,
+   * `namespaces`, `global`, `filename`, `contentType`, `signal`.
+   * @returns The server's answer (201 created or 200 replaced, with the new `etag`).
+   *
+   * @example Usage
+   * ```ts
+   * import { XCAPClient } from "@xcap/xcap";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const client = new XCAPClient("http://127.0.0.1:8080/xcap-root", "sip:alice@example.com", {
+   *   fetch: async () =>
+   *     new Response(
+   *       '<xcap-error xmlns="urn:ietf:params:xml:ns:xcap-error"><not-xml-frag/></xcap-error>',
+   *       { status: 409, headers: { "content-type": "application/xcap-error+xml" } },
+   *     ),
+   * });
+   * const put = await client.put("resource-lists", "<entry", "/resource-lists/list/entry[1]");
+   * assertEquals(put.isErr() && put.error._tag === "Conflict" && put.error.condition?.tag, "not-xml-frag");
+   * ```
+   */
+  put(
+    application: string,
+    resource: string,
+    node?: string | NodeSelector,
+    options: XCAPPutOptions = {},
+  ): ResultAsync<Resource, XcapError> {
+    const request = buildPutRequest(this.#target(application, node, options), resource, {
+      ...this.#requestOptions(options),
+      ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
+      ...(this.#options.applications === undefined
+        ? {}
+        : { applications: this.#options.applications }),
+    });
+    return this.#run(request, options);
+  }
+
+  /**
+   * Delete a document, or the element or attribute a node selector names.
+   *
+   * @param application The AUID, e.g. `resource-lists`.
+   * @param node A node selector (text or parsed); absent for the whole document.
+   * @param options `etag` (If-Match), `ifNoneMatch`, `headers`, `namespaces`, `global`,
+   * `filename`, `signal`.
+   * @returns The server's answer, or an error value.
+   *
+   * @example Usage
+   * ```ts
+   * import { XCAPClient } from "@xcap/xcap";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const client = new XCAPClient("http://127.0.0.1:8080/xcap-root", "sip:alice@example.com", {
+   *   fetch: async () => new Response(null, { status: 412 }),
+   * });
+   * const deleted = await client.delete("resource-lists", "/resource-lists/list", { etag: "old" });
+   * assertEquals(deleted.isErr() && deleted.error._tag, "PreconditionFailed");
+   * ```
+   */
+  delete(
+    application: string,
+    node?: string | NodeSelector,
+    options: XCAPCallOptions = {},
+  ): ResultAsync<Resource, XcapError> {
+    const request = buildDeleteRequest(
+      this.#target(application, node, options),
+      this.#requestOptions(options),
+    );
+    return this.#run(request, options);
+  }
+}

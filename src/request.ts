@@ -1,0 +1,268 @@
+/**
+ * Pure request builders: an XCAP operation in, a frozen {@linkcode XcapRequest} out. No I/O.
+ *
+ * @module
+ */
+import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
+import {
+  type ApplicationUsage,
+  documentMimeType,
+  KNOWN_APPLICATIONS,
+  XCAP_ATTRIBUTE_MIME_TYPE,
+  XCAP_ELEMENT_MIME_TYPE,
+} from "./application.ts";
+import { invalidArgument, type InvalidArgumentError } from "./errors.ts";
+import { formatEntityTag } from "./etag.ts";
+import { type NodeSelector, parseNodeSelector } from "./selector.ts";
+import type { XcapMethod, XcapRequest } from "./types.ts";
+import { buildXcapUri } from "./uri.ts";
+
+/** What a request acts on: a document, or one node in it (RFC 4825 §6). */
+export interface XcapTarget {
+  /** The XCAP root, e.g. `https://xcap.example.com/xcap-root`. */
+  readonly xcapRoot: string;
+  /** The application usage's AUID, e.g. `resource-lists`. */
+  readonly auid: string;
+  /** The XCAP User Identifier, e.g. `sip:alice@example.com`; required unless `global`. */
+  readonly xui?: string;
+  /** Address the `global` tree instead of `users/<xui>`. @default {false} */
+  readonly global?: boolean;
+  /** Document path below the tree, sub-folders allowed. @default {"index"} */
+  readonly filename?: string;
+  /** Node selector (text or parsed); absent for the whole document. */
+  readonly node?: string | NodeSelector;
+  /** Prefix to namespace URI bindings for prefixed selector steps (the `?xmlns()` query). */
+  readonly namespaces?: Readonly<Record<string, string>>;
+}
+
+/** Options every request builder takes. */
+export interface RequestOptions {
+  /** Send `If-Match` with this entity-tag (quoted for you if it is not). */
+  readonly etag?: string;
+  /** Send `If-None-Match` with this entity-tag, or `*` (create only if absent). */
+  readonly ifNoneMatch?: string;
+  /** Extra request headers. Names are lower-cased; `etag`/`ifNoneMatch` take precedence. */
+  readonly headers?: HeadersInit;
+}
+
+/** Options of {@linkcode buildPutRequest}. */
+export interface PutRequestOptions extends RequestOptions {
+  /**
+   * The Content-Type to send, overriding the one derived from the target: the application
+   * usage's MIME type for a document, `application/xcap-el+xml` for an element and
+   * `application/xcap-att+xml` for an attribute (RFC 4825 §7.2–§7.4).
+   */
+  readonly contentType?: string;
+  /** Where document MIME types are looked up. @default {KNOWN_APPLICATIONS} */
+  readonly applications?: ReadonlyMap<string, ApplicationUsage>;
+}
+
+// RFC 9110 §5.1 field-name = token; §5.5 field-value: no CR, LF or NUL.
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const BAD_VALUE = /[\r\n\0]/;
+
+function toHeaderEntries(init: HeadersInit | undefined): Array<[string, string]> | string {
+  if (init === undefined) return [];
+  if (Array.isArray(init)) {
+    const entries: Array<[string, string]> = [];
+    for (const pair of init) {
+      if (!Array.isArray(pair) || pair.length !== 2) return "each header must be a [name, value] pair";
+      entries.push([String(pair[0]), String(pair[1])]);
+    }
+    return entries;
+  }
+  // A Headers object would already have rejected CR/LF; copy its normalised entries.
+  if (typeof Headers !== "undefined" && init instanceof Headers) return [...init.entries()];
+  return Object.entries(init as Record<string, string>).map(([k, v]) => [k, String(v)]);
+}
+
+function buildHeaders(
+  options: RequestOptions,
+  extra: Readonly<Record<string, string>>,
+): Result<Readonly<Record<string, string>>, InvalidArgumentError> {
+  const headers: Record<string, string> = {};
+  const entries = toHeaderEntries(options.headers);
+  if (typeof entries === "string") return err(invalidArgument("headers", `Invalid headers: ${entries}`));
+  for (const [name, value] of entries) {
+    if (!TOKEN.test(name)) {
+      return err(invalidArgument("headers", `Header name ${JSON.stringify(name)} is not a valid token`));
+    }
+    if (BAD_VALUE.test(value)) {
+      return err(
+        invalidArgument("headers", `Header ${JSON.stringify(name)} has a CR, LF or NUL in its value`),
+      );
+    }
+    headers[name.toLowerCase()] = value.trim();
+  }
+  Object.assign(headers, extra);
+  if (options.etag !== undefined) {
+    const tag = formatEntityTag(options.etag, { argument: "etag" });
+    if (tag.isErr()) return err(tag.error);
+    headers["if-match"] = tag.value;
+  }
+  if (options.ifNoneMatch !== undefined) {
+    const tag = formatEntityTag(options.ifNoneMatch, { argument: "ifNoneMatch", allowStar: true });
+    if (tag.isErr()) return err(tag.error);
+    headers["if-none-match"] = tag.value;
+  }
+  return ok(Object.freeze(headers));
+}
+
+function resolveNode(
+  node: string | NodeSelector | undefined,
+): Result<NodeSelector | undefined, InvalidArgumentError> {
+  if (node === undefined) return ok(undefined);
+  if (typeof node === "string") return parseNodeSelector(node);
+  return ok(node);
+}
+
+function buildRequest(
+  method: XcapMethod,
+  target: XcapTarget,
+  options: RequestOptions,
+  body?: { readonly text: string; readonly contentType: (node?: NodeSelector) => string },
+): Result<XcapRequest, InvalidArgumentError> {
+  const node = resolveNode(target.node);
+  if (node.isErr()) return err(node.error);
+  if (method !== "GET" && node.value?.terminal?.kind === "namespace") {
+    return err(
+      invalidArgument(
+        "node",
+        `Namespace bindings (namespace::*) are read-only: RFC 4825 §7.10 allows only GET, not ${method}`,
+      ),
+    );
+  }
+  const url = buildXcapUri(node.value === undefined ? omitNode(target) : { ...target, node: node.value });
+  if (url.isErr()) return err(url.error);
+  const extra: Record<string, string> = {};
+  if (body !== undefined) extra["content-type"] = body.contentType(node.value);
+  const headers = buildHeaders(options, extra);
+  if (headers.isErr()) return err(headers.error);
+  const request: XcapRequest = body === undefined
+    ? { method, url: url.value, headers: headers.value }
+    : { method, url: url.value, headers: headers.value, body: body.text };
+  return ok(Object.freeze(request));
+}
+
+function omitNode(target: XcapTarget): XcapTarget {
+  const { node: _node, ...rest } = target;
+  return rest;
+}
+
+/**
+ * Build a GET of a document, element, attribute or namespace bindings (RFC 4825 §7.3, §7.5,
+ * §7.7, §7.10).
+ *
+ * @param target What to read.
+ * @param options Conditional headers and extra headers.
+ * @returns The frozen request, or `InvalidArgument` naming what was wrong.
+ *
+ * @example Usage
+ * ```ts
+ * import { buildGetRequest } from "@xcap/xcap";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const request = buildGetRequest({
+ *   xcapRoot: "https://xcap.example.com/xcap-root",
+ *   auid: "resource-lists",
+ *   xui: "sip:alice@example.com",
+ *   node: '/resource-lists/list[@name="friends"]',
+ * }, { ifNoneMatch: "abc" });
+ * assertEquals(request._unsafeUnwrap(), {
+ *   method: "GET",
+ *   url: "https://xcap.example.com/xcap-root/resource-lists/users/sip:alice@example.com/index/~~" +
+ *     "/resource-lists/list%5B@name=%22friends%22%5D",
+ *   headers: { "if-none-match": '"abc"' },
+ * });
+ * ```
+ */
+export function buildGetRequest(
+  target: XcapTarget,
+  options: RequestOptions = {},
+): Result<XcapRequest, InvalidArgumentError> {
+  return buildRequest("GET", target, options);
+}
+
+/**
+ * Build a PUT that creates or replaces a document, element or attribute (RFC 4825 §7.2, §7.4,
+ * §7.6). The Content-Type follows the target: the application usage's MIME type for a document,
+ * `application/xcap-el+xml` for an element, `application/xcap-att+xml` for an attribute.
+ * Namespace bindings cannot be written, so a `namespace::*` target is refused before sending.
+ *
+ * @param target What to write.
+ * @param body The new document, element or attribute value.
+ * @param options Conditional headers, extra headers and a Content-Type override.
+ * @returns The frozen request, or `InvalidArgument` naming what was wrong.
+ *
+ * @example Usage
+ * ```ts
+ * import { buildPutRequest } from "@xcap/xcap";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const request = buildPutRequest({
+ *   xcapRoot: "http://127.0.0.1:8080/xcap-root",
+ *   auid: "resource-lists",
+ *   xui: "sip:alice@example.com",
+ *   node: '/resource-lists/list/entry[@uri="sip:bob@example.com"]/@uri',
+ * }, "sip:bob@example.com", { etag: "x1" });
+ * assertEquals(request._unsafeUnwrap(), {
+ *   method: "PUT",
+ *   url: "http://127.0.0.1:8080/xcap-root/resource-lists/users/sip:alice@example.com/index/~~" +
+ *     "/resource-lists/list/entry%5B@uri=%22sip:bob@example.com%22%5D/@uri",
+ *   headers: { "content-type": "application/xcap-att+xml", "if-match": '"x1"' },
+ *   body: "sip:bob@example.com",
+ * });
+ * ```
+ */
+export function buildPutRequest(
+  target: XcapTarget,
+  body: string,
+  options: PutRequestOptions = {},
+): Result<XcapRequest, InvalidArgumentError> {
+  if (typeof body !== "string") {
+    return err(invalidArgument("body", "The PUT body must be a string"));
+  }
+  const applications = options.applications ?? KNOWN_APPLICATIONS;
+  const contentType = (selector?: NodeSelector): string => {
+    if (options.contentType !== undefined) return options.contentType;
+    if (selector === undefined) return documentMimeType(target.auid, applications);
+    return selector.terminal?.kind === "attribute" ? XCAP_ATTRIBUTE_MIME_TYPE : XCAP_ELEMENT_MIME_TYPE;
+  };
+  if (options.contentType !== undefined && BAD_VALUE.test(options.contentType)) {
+    return err(invalidArgument("contentType", "Content-Type has a CR, LF or NUL in it"));
+  }
+  return buildRequest("PUT", target, options, { text: body, contentType });
+}
+
+/**
+ * Build a DELETE of a document, element or attribute (RFC 4825 §7.8, §7.9).
+ *
+ * @param target What to delete.
+ * @param options Conditional headers and extra headers.
+ * @returns The frozen request, or `InvalidArgument` naming what was wrong.
+ *
+ * @example Usage
+ * ```ts
+ * import { buildDeleteRequest } from "@xcap/xcap";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const request = buildDeleteRequest({
+ *   xcapRoot: "http://127.0.0.1:8080/xcap-root/",
+ *   auid: "resource-lists",
+ *   xui: "sip:alice@example.com",
+ *   node: "/resource-lists/list/entry[2]",
+ * }, { etag: '"x2"' });
+ * assertEquals(request._unsafeUnwrap(), {
+ *   method: "DELETE",
+ *   url: "http://127.0.0.1:8080/xcap-root/resource-lists/users/sip:alice@example.com/index/~~" +
+ *     "/resource-lists/list/entry%5B2%5D",
+ *   headers: { "if-match": '"x2"' },
+ * });
+ * ```
+ */
+export function buildDeleteRequest(
+  target: XcapTarget,
+  options: RequestOptions = {},
+): Result<XcapRequest, InvalidArgumentError> {
+  return buildRequest("DELETE", target, options);
+}
