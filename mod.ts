@@ -12,7 +12,6 @@ export * from "./src/response.ts";
 export * from "./src/xcap_error.ts";
 export * from "./src/application.ts";
 export * from "./src/etag.ts";
-// Added once their dependencies land (lead):
-// export * from "./src/request.ts";
-// export * from "./src/executor.ts";
-// export * from "./src/client.ts";
+export * from "./src/request.ts";
+export * from "./src/executor.ts";
+export * from "./src/client.ts";

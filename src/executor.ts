@@ -22,6 +22,7 @@ export interface FetchExecutorOptions {
 const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 class BodyTooLarge extends Error {}
+class NotUtf8 extends Error {}
 
 async function readBody(response: Response, limit: number): Promise<Uint8Array> {
   const declared = Number(response.headers.get("content-length"));
@@ -54,6 +55,14 @@ async function readBody(response: Response, limit: number): Promise<Uint8Array> 
 }
 
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+function decodeUtf8(bytes: Uint8Array): string {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    throw new NotUtf8();
+  }
+}
 
 /**
  * Create an {@linkcode Executor} that runs requests on `fetch`.
@@ -121,7 +130,7 @@ export function createFetchExecutor(options: FetchExecutorOptions = {}): Executo
       return Object.freeze({
         status: response.status,
         headers: response.headers,
-        body: UTF8.decode(bytes),
+        body: decodeUtf8(bytes),
         url: response.url || request.url,
       });
     };
@@ -134,7 +143,7 @@ export function createFetchExecutor(options: FetchExecutorOptions = {}): Executo
           message: `Response to ${what} is too large (${cause.message}; limit ${limit} bytes)`,
         };
       }
-      if (cause instanceof TypeError && /encoded data was not valid/i.test(cause.message)) {
+      if (cause instanceof NotUtf8) {
         return { _tag: "MalformedResponse", message: `Response to ${what} is not valid UTF-8` };
       }
       if (caller?.aborted) {

@@ -66,7 +66,9 @@ function toHeaderEntries(init: HeadersInit | undefined): Array<[string, string]>
   if (Array.isArray(init)) {
     const entries: Array<[string, string]> = [];
     for (const pair of init) {
-      if (!Array.isArray(pair) || pair.length !== 2) return "each header must be a [name, value] pair";
+      if (!Array.isArray(pair) || pair.length !== 2) {
+        return "each header must be a [name, value] pair";
+      }
       entries.push([String(pair[0]), String(pair[1])]);
     }
     return entries;
@@ -82,14 +84,21 @@ function buildHeaders(
 ): Result<Readonly<Record<string, string>>, InvalidArgumentError> {
   const headers: Record<string, string> = {};
   const entries = toHeaderEntries(options.headers);
-  if (typeof entries === "string") return err(invalidArgument("headers", `Invalid headers: ${entries}`));
+  if (typeof entries === "string") {
+    return err(invalidArgument("headers", `Invalid headers: ${entries}`));
+  }
   for (const [name, value] of entries) {
     if (!TOKEN.test(name)) {
-      return err(invalidArgument("headers", `Header name ${JSON.stringify(name)} is not a valid token`));
+      return err(
+        invalidArgument("headers", `Header name ${JSON.stringify(name)} is not a valid token`),
+      );
     }
     if (BAD_VALUE.test(value)) {
       return err(
-        invalidArgument("headers", `Header ${JSON.stringify(name)} has a CR, LF or NUL in its value`),
+        invalidArgument(
+          "headers",
+          `Header ${JSON.stringify(name)} has a CR, LF or NUL in its value`,
+        ),
       );
     }
     headers[name.toLowerCase()] = value.trim();
@@ -132,7 +141,9 @@ function buildRequest(
       ),
     );
   }
-  const url = buildXcapUri(node.value === undefined ? omitNode(target) : { ...target, node: node.value });
+  const url = buildXcapUri(
+    node.value === undefined ? omitNode(target) : { ...target, node: node.value },
+  );
   if (url.isErr()) return err(url.error);
   const extra: Record<string, string> = {};
   if (body !== undefined) extra["content-type"] = body.contentType(node.value);
@@ -226,7 +237,9 @@ export function buildPutRequest(
   const contentType = (selector?: NodeSelector): string => {
     if (options.contentType !== undefined) return options.contentType;
     if (selector === undefined) return documentMimeType(target.auid, applications);
-    return selector.terminal?.kind === "attribute" ? XCAP_ATTRIBUTE_MIME_TYPE : XCAP_ELEMENT_MIME_TYPE;
+    return selector.terminal?.kind === "attribute"
+      ? XCAP_ATTRIBUTE_MIME_TYPE
+      : XCAP_ELEMENT_MIME_TYPE;
   };
   if (options.contentType !== undefined && BAD_VALUE.test(options.contentType)) {
     return err(invalidArgument("contentType", "Content-Type has a CR, LF or NUL in it"));

@@ -20,7 +20,10 @@ import type {
   XcapErrorTag,
 } from "./errors.ts";
 import type { XcapResponse } from "./types.ts";
-import { describeXcapErrorCondition, parseXcapError, XCAP_ERROR_MEDIA_TYPE } from "./xcap_error.ts";
+import { describeXcapErrorCondition, parseXcapError } from "./xcap_error.ts";
+
+/** RFC 4825 §11 (also `XCAP_ERROR_MIME_TYPE` in application.ts; kept here to stay standalone). */
+const XCAP_ERROR_MEDIA_TYPE = "application/xcap-error+xml";
 
 /** A successful (2xx) XCAP response, frozen. */
 export interface Resource {
@@ -186,7 +189,8 @@ export function interpretResponse(response: XcapResponse): Result<Resource, Xcap
       return fail<PreconditionFailedError>({
         _tag: "PreconditionFailed",
         message: say(
-          "the resource's entity tag does not satisfy the request's If-Match or If-None-Match" +
+          "the resource's entity tag does not satisfy the request's If-Match or If-None-Match " +
+            "condition" +
             (etag === undefined ? "" : ` (current entity tag: ${etag})`),
         ),
         ...base,
@@ -309,7 +313,7 @@ function bodyHint(body: string, contentType: string | undefined): string {
   if (contentType !== "text/plain") return "";
   const text = body.replace(/\s+/g, " ").trim();
   if (text === "") return "";
-  return ` (server says: ${JSON.stringify(text.length > 200 ? `${text.slice(0, 199)}…` : text)})`;
+  return `; the server says ${JSON.stringify(text.length > 200 ? `${text.slice(0, 199)}…` : text)}`;
 }
 
 // entity-tag = [ W/ ] DQUOTE *etagc DQUOTE; etagc = %x21 / %x23-7E / obs-text (RFC 9110 §8.8.3).

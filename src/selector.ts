@@ -4,8 +4,7 @@
  * @module
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
-import { type InvalidArgumentError, invalidArgument } from "./errors.ts";
-
+import { invalidArgument, type InvalidArgumentError } from "./errors.ts";
 
 /** A possibly prefixed XML name, as in a `QName`. */
 export interface QualifiedName {
@@ -469,7 +468,9 @@ function selectorProblem(selector: NodeSelector): string | undefined {
       const problem = qualifiedNameProblem(terminal.name);
       if (problem !== undefined) return `its terminal attribute selector ${problem}`;
     } else if (terminal.kind !== "namespace") {
-      return `its terminal selector has unknown kind ${JSON.stringify(String((terminal as { kind: unknown }).kind))}`;
+      return `its terminal selector has unknown kind ${
+        JSON.stringify(String((terminal as { kind: unknown }).kind))
+      }`;
     }
   }
   return undefined;

@@ -27,19 +27,6 @@ import type {
  */
 export const XCAP_ERROR_NAMESPACE = "urn:ietf:params:xml:ns:xcap-error";
 
-/**
- * The media type of xcap-error documents (RFC 4825 §11).
- *
- * @example Usage
- * ```ts
- * import { XCAP_ERROR_MEDIA_TYPE } from "@xcap/xcap";
- * import { assertEquals } from "@std/assert";
- *
- * assertEquals(XCAP_ERROR_MEDIA_TYPE, "application/xcap-error+xml");
- * ```
- */
-export const XCAP_ERROR_MEDIA_TYPE = "application/xcap-error+xml";
-
 /** Condition elements whose only content is the optional `phrase` attribute. */
 const SIMPLE_TAGS: ReadonlySet<string> = new Set<XcapErrorConditionTag>([
   "not-well-formed",
@@ -66,7 +53,7 @@ interface ElementView {
   /** The namespace URI; `undefined` for no namespace or an undeclared prefix. */
   readonly namespace: string | undefined;
   /** Attributes as written (values still raw: references not resolved). */
-  readonly attributes: Readonly<Record<string, string>>;
+  readonly attributes: ReadonlyMap<string, string>;
   /** The child nodes. */
   readonly children: readonly OrderedNode[];
   /** Prefix bindings in scope inside this element (`""` is the default namespace). */
@@ -102,8 +89,9 @@ const META = XMLParser.getMetaDataSymbol() as unknown as symbol;
  *
  * The document element must be `xcap-error` in the namespace `urn:ietf:params:xml:ns:xcap-error`,
  * whatever prefix binds it (a default namespace or `<e:xcap-error xmlns:e="...">`). The
- * condition is its first child element in that namespace; an XML declaration, comments,
- * processing instructions, whitespace and elements in other namespaces around it are skipped.
+ * condition is its first child element in that namespace; an XML declaration (even after a
+ * byte order mark or stray whitespace), comments, processing instructions, whitespace and
+ * elements in other namespaces around it are skipped. CR LF line ends become LF (XML 1.0 §2.11).
  *
  * - `phrase` is read from the unprefixed `phrase` attribute of any condition.
  * - `no-parent`: `ancestor` is the text of its first `<ancestor>` child, whitespace-collapsed as
@@ -115,10 +103,11 @@ const META = XMLParser.getMetaDataSymbol() as unknown as symbol;
  * - `<ancestor>`, `<exists>` and `<alt-value>` are accepted in the xcap-error namespace or in no
  *   namespace (a server that prefixes only the root element means the same thing).
  *
- * A condition element the schema does not define (RFC 4825 §11.2 allows only the ten listed
- * ones, with extensions carried inside `<extension>`) is an error: RFC 4825 §11.1 has clients
- * that do not understand an error document treat the 409 as an unqualified conflict, which is
- * what {@linkcode interpretResponse} does with any `Err` from here.
+ * A condition element the schema does not define is an error, not an `extension`: the schema
+ * of RFC 4825 §11.2 allows only the listed elements, and extensions travel inside
+ * `<extension>`. RFC 4825 §11 has a client that does not understand an extension treat the
+ * error as an unqualified 409; an unknown element gets the same treatment, which is what
+ * {@linkcode interpretResponse} does with any `Err` from here (a `Conflict` without condition).
  *
  * Character and entity references (`&amp;`, `&#169;`) are resolved; named entities other than
  * XML's five are kept as written.
@@ -144,8 +133,9 @@ const META = XMLParser.getMetaDataSymbol() as unknown as symbol;
  */
 export function parseXcapError(body: string): Result<XcapErrorCondition, MalformedResponseError> {
   if (typeof body !== "string") return malformed("the body is not a string");
-  // XML 1.0 §2.11: a processor passes CR LF and lone CR on as LF.
-  const text = body.replace(/\r\n?/g, "\n");
+  // XML 1.0 §2.11: a processor passes CR LF and lone CR on as LF. Whitespace (or a byte order
+  // mark) before the XML declaration is not XML, but some servers send it: drop it.
+  const text = body.replace(/\r\n?/g, "\n").replace(/^[\uFEFF \t\n]+/, "");
   if (text.trim() === "") return malformed("the body is empty");
   let validation: ReturnType<typeof XMLValidator.validate>;
   try {
@@ -203,8 +193,8 @@ export function parseXcapError(body: string): Result<XcapErrorCondition, Malform
  *
  * Attribute values and text are escaped, so {@linkcode parseXcapError} returns a condition equal
  * to the one given, with these exceptions: characters XML 1.0 cannot carry at all (most C0
- * controls, lone surrogates, U+FFFE, U+FFFF) become U+FFFD; `ancestor` comes back with leading
- * and trailing whitespace removed (it is an `xs:anyURI`); and an extension `content` that is
+ * controls, lone surrogates, U+FFFE, U+FFFF) become U+FFFD; `ancestor` comes back
+ * whitespace-collapsed (it is an `xs:anyURI`); and an extension `content` that is
  * not a well-formed XML fragment is written as escaped text rather than as markup. Extension
  * content is the caller's XML: prefixes used in it must be declared in it.
  *
@@ -271,7 +261,7 @@ export function buildXcapError(condition: XcapErrorCondition): string {
 /**
  * Say in words what a condition means, for error messages: a lower-case clause without a final
  * period, e.g. `the parent of the new node does not exist (closest ancestor: http://...)`. The
- * server's `phrase`, when there is one, is quoted at the end.
+ * server's `phrase`, when there is one, is quoted at the end (`; the server says "..."`).
  *
  * @param condition The condition to describe.
  * @returns The description.
@@ -287,7 +277,7 @@ export function buildXcapError(condition: XcapErrorCondition): string {
  * );
  * assertEquals(
  *   describeXcapErrorCondition({ tag: "cannot-delete", phrase: "not idempotent" }),
- *   'the node cannot be deleted: deleting it would not be idempotent (server says: "not idempotent")',
+ *   'the node cannot be deleted: deleting it would not be idempotent; the server says "not idempotent"',
  * );
  * ```
  */
@@ -345,7 +335,7 @@ export function describeXcapErrorCondition(condition: XcapErrorCondition): strin
       }`;
   }
   if (condition.phrase !== undefined && condition.phrase.trim() !== "") {
-    text += ` (server says: ${JSON.stringify(condition.phrase.trim())})`;
+    text += `; the server says ${JSON.stringify(condition.phrase.trim())}`;
   }
   return text;
 }
@@ -362,7 +352,7 @@ function readCondition(
   element: ElementView,
   text: string,
 ): Result<XcapErrorCondition, MalformedResponseError> {
-  const phraseRaw = element.attributes["phrase"];
+  const phraseRaw = element.attributes.get("phrase");
   const phrase = phraseRaw === undefined ? {} : { phrase: decodeAttribute(phraseRaw) };
   if (SIMPLE_TAGS.has(element.local)) {
     return ok(Object.freeze({ tag: element.local as SimpleTag, ...phrase }));
@@ -386,7 +376,7 @@ function readCondition(
             .filter((a) => a.local === "alt-value" && isOwnOrNoNamespace(a))
             .map(textContent);
           return Object.freeze({
-            field: decodeAttribute(e.attributes["field"] ?? ""),
+            field: decodeAttribute(e.attributes.get("field") ?? ""),
             altValues: Object.freeze(altValues),
           });
         });
@@ -416,12 +406,13 @@ function nodeKey(node: OrderedNode): string | undefined {
 function viewElement(node: OrderedNode, parentScope: ReadonlyMap<string, string>): ElementView {
   const name = nodeKey(node) ?? "";
   const rawAttributes = node[ATTRIBUTES_KEY];
-  const attributes: Record<string, string> = {};
+  // A Map, not an object: attribute names such as `__proto__` must stay plain data.
+  const attributes = new Map<string, string>();
   if (rawAttributes !== null && typeof rawAttributes === "object") {
-    for (const [k, v] of Object.entries(rawAttributes)) attributes[k] = String(v);
+    for (const [k, v] of Object.entries(rawAttributes)) attributes.set(k, String(v));
   }
   let scope = parentScope;
-  for (const [attribute, value] of Object.entries(attributes)) {
+  for (const [attribute, value] of attributes) {
     if (attribute === "xmlns" || attribute.startsWith("xmlns:")) {
       if (scope === parentScope) scope = new Map(parentScope);
       (scope as Map<string, string>).set(

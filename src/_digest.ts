@@ -1,0 +1,401 @@
+/**
+ * Internals of HTTP authentication: the `WWW-Authenticate` / `Authentication-Info` parser
+ * (RFC 7235 §2.1 and §4.1), Digest challenge validation and the RFC 7616 response computation.
+ * Everything here is pure and synchronous; `src/auth.ts` builds the public API on it.
+ *
+ * @module
+ */
+import { md5 } from "npm:@noble/hashes@^2.0.0/legacy.js";
+import { sha256, sha512_256 } from "npm:@noble/hashes@^2.0.0/sha2.js";
+import { bytesToHex } from "npm:@noble/hashes@^2.0.0/utils.js";
+
+/**
+ * One challenge of a `WWW-Authenticate` header (RFC 7235 §2.1): the scheme and either its
+ * auth-params or a token68.
+ */
+export interface Challenge {
+  /** The authentication scheme as the server spelled it, e.g. `Digest` (compare ignoring case). */
+  readonly scheme: string;
+  /** The auth-params, names in lower case, values unquoted and unescaped. */
+  readonly params: Readonly<Record<string, string>>;
+  /** The token68 form (e.g. `Negotiate YII...`), when the challenge uses it instead of params. */
+  readonly token68?: string;
+}
+
+/** What {@linkcode digestAuthorization} needs besides the challenge. */
+export interface DigestParams {
+  /** The user name. */
+  readonly username: string;
+  /** The password. */
+  readonly password: string;
+  /** The request method, e.g. `GET`. */
+  readonly method: string;
+  /** The request-target exactly as sent: path and query of the request URL. */
+  readonly uri: string;
+  /** The client nonce; sent quoted, so any string works. Random in real use. */
+  readonly cnonce: string;
+  /** The nonce count: 1 for the first request with a nonce, then 2, 3, ... (sent as hex). */
+  readonly nc: number;
+  /** The request body, hashed when the challenge only offers `qop=auth-int`. @default {""} */
+  readonly body?: string;
+}
+
+/** A Digest challenge checked and reduced to what the response computation needs. */
+export interface DigestChallenge {
+  readonly realm: string;
+  readonly nonce: string;
+  readonly opaque?: string;
+  /** The `algorithm` value as the server sent it; absent when it sent none (MD5 implied). */
+  readonly algorithmToken?: string;
+  /** The hash function family. */
+  readonly hash: HashName;
+  /** Whether the algorithm is a `-sess` variant. */
+  readonly session: boolean;
+  /** The protection chosen: `auth`, `auth-int`, or absent for RFC 2069 mode (no qop). */
+  readonly qop?: "auth" | "auth-int";
+  readonly stale: boolean;
+  readonly userhash: boolean;
+}
+
+/** The hash functions RFC 7616 §3.2 / §6.1 names. */
+export type HashName = "MD5" | "SHA-256" | "SHA-512-256";
+
+const HASHES: Readonly<Record<HashName, (data: Uint8Array) => Uint8Array>> = {
+  "MD5": md5,
+  "SHA-256": sha256,
+  "SHA-512-256": sha512_256,
+};
+
+/** Preference between hash families: higher is stronger. */
+export const HASH_STRENGTH: Readonly<Record<HashName, number>> = {
+  "MD5": 1,
+  "SHA-256": 2,
+  "SHA-512-256": 3,
+};
+
+const ENCODER = new TextEncoder();
+
+/** Hex digest of the UTF-8 bytes of `data` (RFC 7616 §3.4: the charset is UTF-8). */
+export function hashHex(hash: HashName, data: string): string {
+  return bytesToHex(HASHES[hash](ENCODER.encode(data)));
+}
+
+/** Lower-case hex of `count` random bytes, from `crypto.getRandomValues`. */
+export function randomHex(count: number): string {
+  return bytesToHex(crypto.getRandomValues(new Uint8Array(count)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parser
+
+/** tchar (RFC 7230 §3.2.6). */
+const TCHAR = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/;
+/** token68 characters before the trailing "=" padding (RFC 7235 §2.1). */
+const T68CHAR = /[-._~+/0-9A-Za-z]/;
+
+class Cursor {
+  pos = 0;
+  constructor(readonly text: string) {}
+  get done(): boolean {
+    return this.pos >= this.text.length;
+  }
+  peek(): string {
+    return this.text[this.pos] ?? "";
+  }
+  skipOws(): void {
+    while (this.peek() === " " || this.peek() === "\t") this.pos++;
+  }
+  skipOwsAndCommas(): void {
+    while (this.peek() === " " || this.peek() === "\t" || this.peek() === ",") this.pos++;
+  }
+  readWhile(re: RegExp): string {
+    const start = this.pos;
+    while (!this.done && re.test(this.peek())) this.pos++;
+    return this.text.slice(start, this.pos);
+  }
+}
+
+/** A parse failure: the reason and where it happened. */
+export interface ParseFailure {
+  readonly reason: string;
+  readonly offset: number;
+}
+
+type Parsed<T> = { readonly ok: true; readonly value: T } | {
+  readonly ok: false;
+  readonly failure: ParseFailure;
+};
+
+function fail(reason: string, offset: number): { ok: false; failure: ParseFailure } {
+  return { ok: false, failure: { reason, offset } };
+}
+
+/** quoted-string (RFC 7230 §3.2.6), the cursor on the opening quote; quoted-pairs unescaped. */
+function readQuoted(c: Cursor): Parsed<string> {
+  const start = c.pos;
+  c.pos++;
+  let out = "";
+  while (!c.done) {
+    const ch = c.peek();
+    if (ch === '"') {
+      c.pos++;
+      return { ok: true, value: out };
+    }
+    if (ch === "\\") {
+      c.pos++;
+      if (c.done) break;
+    }
+    out += c.peek();
+    c.pos++;
+  }
+  return fail("unterminated quoted string", start);
+}
+
+/**
+ * If an auth-param starts here (token BWS "="), consume it and return it; otherwise leave the
+ * cursor where it was and return `undefined`.
+ */
+function readParam(c: Cursor): Parsed<readonly [string, string]> | undefined {
+  const start = c.pos;
+  const name = c.readWhile(TCHAR);
+  if (name === "") return undefined;
+  c.skipOws();
+  if (c.peek() !== "=") {
+    c.pos = start;
+    return undefined;
+  }
+  c.pos++;
+  c.skipOws();
+  if (c.peek() === '"') {
+    const quoted = readQuoted(c);
+    return quoted.ok ? { ok: true, value: [name.toLowerCase(), quoted.value] } : quoted;
+  }
+  // RFC 7235 §2.1 allows a token here. Servers also send unquoted values that are not tokens
+  // (a base64 `opaque` or `nonce` with "/" and "="), so take anything up to a comma or space.
+  const value = c.readWhile(/[^,\s"]/);
+  if (value === "") return fail(`parameter "${name}" has no value`, c.pos);
+  return { ok: true, value: [name.toLowerCase(), value] };
+}
+
+/** After a parameter or token68: only whitespace, then a comma or the end, may follow. */
+function expectListEnd(c: Cursor): ParseFailure | undefined {
+  c.skipOws();
+  if (c.done || c.peek() === ",") return undefined;
+  return { reason: `unexpected character "${c.peek()}"`, offset: c.pos };
+}
+
+/** A token68 (RFC 7235 §2.1) if one, and nothing else before the next comma, starts here. */
+function readToken68(c: Cursor): string | undefined {
+  const start = c.pos;
+  let value = c.readWhile(T68CHAR);
+  if (value === "") return undefined;
+  value += c.readWhile(/=/);
+  c.skipOws();
+  if (c.done || c.peek() === ",") return value;
+  c.pos = start;
+  return undefined;
+}
+
+/** Comma-separated auth-params (RFC 7235 §2.1), as in `Authentication-Info` (RFC 7615 §3). */
+function readParams(c: Cursor, stopAtNewChallenge: boolean): Parsed<Record<string, string>> {
+  const entries: [string, string][] = [];
+  const seen = new Set<string>();
+  for (;;) {
+    c.skipOwsAndCommas();
+    if (c.done) break;
+    const at = c.pos;
+    const param = readParam(c);
+    if (param === undefined) {
+      if (stopAtNewChallenge) break;
+      return fail("expected a parameter", at);
+    }
+    if (!param.ok) return param;
+    const [name, value] = param.value;
+    // RFC 7235 §2.2: each parameter name occurs once per challenge.
+    if (seen.has(name)) return fail(`parameter "${name}" appears twice`, at);
+    seen.add(name);
+    entries.push([name, value]);
+    const trailing = expectListEnd(c);
+    if (trailing !== undefined) return { ok: false, failure: trailing };
+  }
+  // Object.fromEntries defines own properties, so a "__proto__" parameter is just data.
+  return { ok: true, value: Object.fromEntries(entries) };
+}
+
+/**
+ * Parse a `WWW-Authenticate` field value: `1#challenge` (RFC 7235 §4.1). Several header lines
+ * arrive joined with ", " by `Headers.get`, which is the same list.
+ */
+export function parseChallenges(header: string): Parsed<Challenge[]> {
+  const c = new Cursor(header);
+  const challenges: Challenge[] = [];
+  for (;;) {
+    c.skipOwsAndCommas();
+    if (c.done) break;
+    const at = c.pos;
+    const scheme = c.readWhile(TCHAR);
+    if (scheme === "") return fail("expected an authentication scheme", at);
+    if (!c.done && c.peek() !== " " && c.peek() !== "\t" && c.peek() !== ",") {
+      return fail(`unexpected character "${c.peek()}" after scheme "${scheme}"`, c.pos);
+    }
+    c.skipOws();
+    const token68 = readToken68(c);
+    if (token68 !== undefined) {
+      challenges.push(Object.freeze({ scheme, params: Object.freeze({}), token68 }));
+      continue;
+    }
+    const params = readParams(c, true);
+    if (!params.ok) return params;
+    challenges.push(Object.freeze({ scheme, params: Object.freeze(params.value) }));
+  }
+  if (challenges.length === 0) return fail("no challenge found", 0);
+  return { ok: true, value: challenges };
+}
+
+/** Parse a list of auth-params with no scheme, as `Authentication-Info` carries (RFC 7615). */
+export function parseAuthParams(header: string): Parsed<Record<string, string>> {
+  return readParams(new Cursor(header), false);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Digest
+
+function param(challenge: Challenge, name: string): string | undefined {
+  return Object.hasOwn(challenge.params, name) ? challenge.params[name] : undefined;
+}
+
+/** Why a Digest challenge cannot be answered. */
+export type DigestRefusal =
+  | { readonly kind: "algorithm"; readonly algorithm: string }
+  | { readonly kind: "other"; readonly reason: string };
+
+/** Check a Digest challenge (RFC 7616 §3.3) and reduce it to what answering it needs. */
+export function readDigestChallenge(
+  challenge: Challenge,
+): { ok: true; value: DigestChallenge } | { ok: false; refusal: DigestRefusal } {
+  const refuse = (reason: string) => ({
+    ok: false as const,
+    refusal: { kind: "other" as const, reason },
+  });
+  if (challenge.scheme.toLowerCase() !== "digest") {
+    return refuse(`scheme "${challenge.scheme}" is not Digest`);
+  }
+  if (challenge.token68 !== undefined) return refuse("token68 instead of parameters");
+  const realm = param(challenge, "realm");
+  if (realm === undefined) return refuse("missing realm");
+  const nonce = param(challenge, "nonce");
+  if (nonce === undefined || nonce === "") return refuse("missing nonce");
+  const algorithmToken = param(challenge, "algorithm");
+  // RFC 7616 §3.3: no algorithm means MD5. Algorithm names are compared ignoring case.
+  const algorithm = (algorithmToken ?? "MD5").toUpperCase();
+  const session = algorithm.endsWith("-SESS");
+  const base = session ? algorithm.slice(0, -"-SESS".length) : algorithm;
+  if (base !== "MD5" && base !== "SHA-256" && base !== "SHA-512-256") {
+    return { ok: false, refusal: { kind: "algorithm", algorithm: algorithmToken ?? "" } };
+  }
+  const qopOptions = param(challenge, "qop");
+  let qop: "auth" | "auth-int" | undefined;
+  if (qopOptions !== undefined) {
+    const offered = qopOptions.split(",").map((q) => q.trim().toLowerCase());
+    // Prefer "auth": it does not depend on the body. "auth-int" is computed when it is all the
+    // server offers (RFC 7616 §3.4.3: A2 then includes H(entity-body)).
+    if (offered.includes("auth")) qop = "auth";
+    else if (offered.includes("auth-int")) qop = "auth-int";
+    else return refuse(`unsupported qop "${qopOptions}"`);
+  }
+  const opaque = param(challenge, "opaque");
+  return {
+    ok: true,
+    value: {
+      realm,
+      nonce,
+      hash: base,
+      session,
+      stale: param(challenge, "stale")?.toLowerCase() === "true",
+      userhash: param(challenge, "userhash")?.toLowerCase() === "true",
+      ...(algorithmToken === undefined ? {} : { algorithmToken }),
+      ...(opaque === undefined ? {} : { opaque }),
+      ...(qop === undefined ? {} : { qop }),
+    },
+  };
+}
+
+/** A quoted-string with `\` and `"` escaped (RFC 7230 §3.2.6). */
+export function quote(value: string): string {
+  return `"${value.replace(/[\\"]/g, "\\$&")}"`;
+}
+
+/** `nc`: the count as exactly 8 lower-case hex digits (RFC 7616 §3.4): 0000000a follows 9. */
+export function formatNonceCount(nc: number): string {
+  return nc.toString(16).padStart(8, "0");
+}
+
+/** The largest nonce count 8 hex digits hold. */
+export const MAX_NONCE_COUNT = 0xffffffff;
+
+/** Whether `value` can go into a quoted-string as it is (printable ASCII only). */
+function isPlainAscii(value: string): boolean {
+  return /^[\x20-\x7e]*$/.test(value);
+}
+
+/** RFC 8187 ext-value of `value` in UTF-8, for `username*` (RFC 7616 §3.4.4). */
+function extValue(value: string): string {
+  const encoded = encodeURIComponent(value).replace(
+    /['()*!]/g,
+    (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `UTF-8''${encoded}`;
+}
+
+/**
+ * The `Authorization` value answering `challenge` (RFC 7616 §3.4), with its parameters in the
+ * order of the RFC's examples and joined with ", " (OpenXCAP splits on exactly that).
+ */
+export function computeDigestAuthorization(
+  challenge: DigestChallenge,
+  params: DigestParams,
+): string {
+  const h = (data: string) => hashHex(challenge.hash, data);
+  const { username, password, method, uri, cnonce } = params;
+  const { realm, nonce } = challenge;
+  const nc = formatNonceCount(params.nc);
+  // RFC 7616 §3.4.2: A1, and for -sess variants the session key H(A1-base):nonce:cnonce.
+  let ha1 = h(`${username}:${realm}:${password}`);
+  if (challenge.session) ha1 = h(`${ha1}:${nonce}:${cnonce}`);
+  // RFC 7616 §3.4.3: A2 = method:uri, plus H(entity-body) for auth-int.
+  const ha2 = challenge.qop === "auth-int"
+    ? h(`${method}:${uri}:${h(params.body ?? "")}`)
+    : h(`${method}:${uri}`);
+  // RFC 7616 §3.4.1; without qop, the RFC 2069 form KD(H(A1), nonce:H(A2)).
+  const response = challenge.qop === undefined
+    ? h(`${ha1}:${nonce}:${ha2}`)
+    : h(`${ha1}:${nonce}:${nc}:${cnonce}:${challenge.qop}:${ha2}`);
+
+  const parts: string[] = [];
+  // RFC 7616 §3.4.4: with userhash the username is H(username:realm); a name that cannot be a
+  // quoted-string goes into username* as an RFC 8187 ext-value instead.
+  if (challenge.userhash) parts.push(`username=${quote(h(`${username}:${realm}`))}`);
+  else if (isPlainAscii(username)) parts.push(`username=${quote(username)}`);
+  else parts.push(`username*=${extValue(username)}`);
+  parts.push(`realm=${quote(realm)}`, `uri=${quote(uri)}`);
+  // RFC 7616 §3.4: algorithm, qop and nc are never quoted; the others always are.
+  if (challenge.algorithmToken !== undefined) parts.push(`algorithm=${challenge.algorithmToken}`);
+  parts.push(`nonce=${quote(nonce)}`);
+  if (challenge.qop !== undefined) {
+    parts.push(`nc=${nc}`, `cnonce=${quote(cnonce)}`, `qop=${challenge.qop}`);
+  } else if (challenge.session) {
+    parts.push(`cnonce=${quote(cnonce)}`);
+  }
+  parts.push(`response=${quote(response)}`);
+  if (challenge.opaque !== undefined) parts.push(`opaque=${quote(challenge.opaque)}`);
+  if (challenge.userhash) parts.push("userhash=true");
+  return `Digest ${parts.join(", ")}`;
+}
+
+/** `Basic` credentials (RFC 7617 §2): base64 of the UTF-8 `user-id:password`. */
+export function computeBasicAuthorization(username: string, password: string): string {
+  const bytes = ENCODER.encode(`${username}:${password}`);
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return `Basic ${btoa(binary)}`;
+}
