@@ -340,7 +340,8 @@ function isPlainAscii(value: string): boolean {
 
 /** RFC 8187 ext-value of `value` in UTF-8, for `username*` (RFC 7616 §3.4.4). */
 function extValue(value: string): string {
-  const encoded = encodeURIComponent(value).replace(
+  // toWellFormed: encodeURIComponent throws on a lone surrogate.
+  const encoded = encodeURIComponent(value.toWellFormed()).replace(
     /['()*!]/g,
     (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`,
   );

@@ -189,8 +189,8 @@ export function digestAuthorization(
 
 /**
  * The best Digest challenge of a 401: the strongest hash (SHA-512-256, then SHA-256, then
- * MD5), the server's order among equals. RFC 7616 §3.7 lets the client pick any challenge it
- * supports; challenges it does not support are ignored (RFC 7616 §3.3, "algorithm").
+ * MD5), the server's order among equals. A challenge whose algorithm is not understood is
+ * ignored and another one used (RFC 2617 §3.2.1, "algorithm").
  */
 function chooseDigest(
   challenges: readonly Challenge[],
@@ -497,5 +497,14 @@ export function withAuthentication(
     }
   }
 
-  return (request, callOptions) => new ResultAsync(run(request, callOptions));
+  return (request, callOptions) =>
+    new ResultAsync(
+      run(request, callOptions).catch((cause: unknown) =>
+        err<XcapResponse, TransportError>({
+          _tag: "NetworkError",
+          message: "The authentication middleware failed unexpectedly",
+          cause,
+        })
+      ),
+    );
 }

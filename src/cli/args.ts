@@ -145,6 +145,8 @@ export interface OptionSpec {
   readonly repeatable?: boolean;
   /** Which part of the help lists it. */
   readonly group: "account" | "request" | "output";
+  /** The actions it applies to, when not all of them (for per-action help). */
+  readonly actions?: readonly Action[];
   /** One line of help. */
   readonly help: string;
 }
@@ -154,179 +156,188 @@ export interface OptionSpec {
  * (`--xcap-root`, `--sip-address`, `-p`/`--password`, `--app`, `--filename`, `-c`/`--context`,
  * `--etag`, `-i`, `-o`, `-a`/`--account-name`, `--add-header`).
  */
-export const OPTIONS: readonly OptionSpec[] = Object.freeze([
-  {
-    name: "xcap-root",
-    value: "URL",
-    kind: "text",
-    group: "account",
-    help: "XCAP root, e.g. https://xcap.example.com/xcap-root (env XCAP_ROOT)",
-  },
-  {
-    name: "sip-address",
-    aliases: ["xui"],
-    value: "SIP-URI",
-    kind: "text",
-    group: "account",
-    help: "the user whose documents to use, e.g. alice@example.com (env XCAP_SIP_ADDRESS)",
-  },
-  {
-    name: "password",
-    short: "p",
-    value: "PASSWORD",
-    kind: "text",
-    group: "account",
-    help: "password for Digest or Basic authentication (better: env XCAP_PASSWORD)",
-  },
-  {
-    name: "username",
-    value: "NAME",
-    kind: "text",
-    group: "account",
-    help: "authentication user name (default: the user part of the SIP address)",
-  },
-  {
-    name: "account",
-    short: "a",
-    aliases: ["account-name"],
-    value: "NAME",
-    kind: "text",
-    group: "account",
-    help: "use section [Account_NAME] of the account file instead of [Account]",
-  },
-  {
-    name: "config",
-    value: "FILE",
-    kind: "file",
-    group: "account",
-    help: "account file (default ~/.xcapclient.ini; env XCAP_CONFIG)",
-  },
-  {
-    name: "allow-basic-over-http",
-    group: "account",
-    help: "answer a Basic challenge over plain http: (sends the password in clear)",
-  },
-  {
-    name: "timeout",
-    value: "SECONDS",
-    kind: "number",
-    group: "account",
-    help: "give up on a request after this many seconds (default 30)",
-  },
-  {
-    name: "app",
-    value: "AUID",
-    kind: "auid",
-    group: "request",
-    help: "application usage, e.g. resource-lists (guessed from the selector or document)",
-  },
-  {
-    name: "filename",
-    value: "NAME",
-    kind: "text",
-    group: "request",
-    help: "document name below the user's or global tree (default index)",
-  },
-  {
-    name: "global",
-    group: "request",
-    help: "use the global tree instead of the user's (default for xcap-caps)",
-  },
-  {
-    name: "context",
-    short: "c",
-    value: "users|global",
-    kind: "choice",
-    choices: ["users", "global"],
-    group: "request",
-    help: "document tree, as python xcapclient spells it",
-  },
-  {
-    name: "ns",
-    aliases: ["xmlns"],
-    value: "PREFIX=URI",
-    kind: "text",
-    repeatable: true,
-    group: "request",
-    help: "bind a prefix used in the node selector to a namespace (repeatable)",
-  },
-  {
-    name: "etag",
-    value: "ETAG",
-    kind: "text",
-    group: "request",
-    help: "only if the document still has this entity tag (If-Match)",
-  },
-  {
-    name: "if-none-match",
-    value: "ETAG",
-    kind: "text",
-    group: "request",
-    help: "only if the entity tag differs (If-None-Match; * = only if absent)",
-  },
-  {
-    name: "header",
-    short: "H",
-    aliases: ["add-header"],
-    value: "'NAME: VALUE'",
-    kind: "text",
-    repeatable: true,
-    group: "request",
-    help: "send an extra request header (repeatable)",
-  },
-  {
-    name: "content-type",
-    value: "TYPE",
-    kind: "text",
-    group: "request",
-    help: "Content-Type of the body sent (default: from the application and selector)",
-  },
-  {
-    name: "input",
-    short: "i",
-    value: "FILE",
-    kind: "file",
-    group: "request",
-    help: "read the body to send from FILE (default: stdin; - is stdin)",
-  },
-  {
-    name: "output",
-    short: "o",
-    value: "FILE",
-    kind: "file",
-    group: "output",
-    help: "write the response body to FILE (exact bytes) instead of stdout",
-  },
-  {
-    name: "json",
-    group: "output",
-    help: "print one JSON object with status, etag, content type and body (or the error)",
-  },
-  {
-    name: "quiet",
-    short: "q",
-    group: "output",
-    help: "print nothing on stderr but errors",
-  },
-  {
-    name: "verbose",
-    short: "v",
-    group: "output",
-    help: "print each HTTP request and response status on stderr",
-  },
-  {
-    name: "color",
-    aliases: ["colour"],
-    value: "auto|always|never",
-    kind: "choice",
-    choices: ["auto", "always", "never"],
-    group: "output",
-    help: "colour terminal output (default auto: only on a terminal, never with NO_COLOR)",
-  },
-  { name: "no-color", aliases: ["no-colour"], group: "output", help: "same as --color never" },
-  { name: "help", short: "h", group: "output", help: "show help (also: xcap help ACTION)" },
-  { name: "version", group: "output", help: "show the version" },
-] satisfies OptionSpec[]);
+export const OPTIONS: readonly OptionSpec[] = Object.freeze(
+  [
+    {
+      name: "xcap-root",
+      value: "URL",
+      kind: "text",
+      group: "account",
+      help: "XCAP root, e.g. https://xcap.example.com/xcap-root (env XCAP_ROOT)",
+    },
+    {
+      name: "sip-address",
+      aliases: ["xui"],
+      value: "SIP-URI",
+      kind: "text",
+      group: "account",
+      help: "the user whose documents to use, e.g. alice@example.com (env XCAP_SIP_ADDRESS)",
+    },
+    {
+      name: "password",
+      short: "p",
+      value: "PASSWORD",
+      kind: "text",
+      group: "account",
+      help: "password for Digest or Basic authentication (better: env XCAP_PASSWORD)",
+    },
+    {
+      name: "username",
+      value: "NAME",
+      kind: "text",
+      group: "account",
+      help: "authentication user name (default: the user part of the SIP address)",
+    },
+    {
+      name: "account",
+      short: "a",
+      aliases: ["account-name"],
+      value: "NAME",
+      kind: "text",
+      group: "account",
+      help: "use section [Account_NAME] of the account file instead of [Account]",
+    },
+    {
+      name: "config",
+      value: "FILE",
+      kind: "file",
+      group: "account",
+      help: "account file (default ~/.xcapclient.ini; env XCAP_CONFIG)",
+    },
+    {
+      name: "allow-basic-over-http",
+      group: "account",
+      help: "answer a Basic challenge over plain http: (sends the password in clear)",
+    },
+    {
+      name: "timeout",
+      value: "SECONDS",
+      kind: "number",
+      group: "account",
+      help: "give up on a request after this many seconds (default 30)",
+    },
+    {
+      name: "app",
+    actions: ["get", "put", "insert", "replace", "delete"],
+      value: "AUID",
+      kind: "auid",
+      group: "request",
+      help: "application usage, e.g. resource-lists (guessed from the selector or document)",
+    },
+    {
+      name: "filename",
+    actions: ["get", "put", "insert", "replace", "delete"],
+      value: "NAME",
+      kind: "text",
+      group: "request",
+      help: "document name below the user's or global tree (default index)",
+    },
+    {
+      name: "global",
+    actions: ["get", "put", "insert", "replace", "delete"],
+      group: "request",
+      help: "use the global tree instead of the user's (default for xcap-caps)",
+    },
+    {
+      name: "context",
+    actions: ["get", "put", "insert", "replace", "delete"],
+      short: "c",
+      value: "users|global",
+      kind: "choice",
+      choices: ["users", "global"],
+      group: "request",
+      help: "document tree, as python xcapclient spells it",
+    },
+    {
+      name: "ns",
+      aliases: ["xmlns"],
+      value: "PREFIX=URI",
+      kind: "text",
+      repeatable: true,
+      group: "request",
+      help: "bind a prefix used in the node selector to a namespace (repeatable)",
+    },
+    {
+      name: "etag",
+      value: "ETAG",
+      kind: "text",
+      group: "request",
+      help: "only if the document still has this entity tag (If-Match)",
+    },
+    {
+      name: "if-none-match",
+    actions: ["get", "put", "delete", "caps"],
+      value: "ETAG",
+      kind: "text",
+      group: "request",
+      help: "only if the entity tag differs (If-None-Match; * = only if absent)",
+    },
+    {
+      name: "header",
+      short: "H",
+      aliases: ["add-header"],
+      value: "'NAME: VALUE'",
+      kind: "text",
+      repeatable: true,
+      group: "request",
+      help: "send an extra request header (repeatable)",
+    },
+    {
+      name: "content-type",
+    actions: ["put", "insert", "replace"],
+      value: "TYPE",
+      kind: "text",
+      group: "request",
+      help: "Content-Type of the body sent (default: from the application and selector)",
+    },
+    {
+      name: "input",
+    actions: ["put", "insert", "replace"],
+      short: "i",
+      value: "FILE",
+      kind: "file",
+      group: "request",
+      help: "read the body to send from FILE (default: stdin; - is stdin)",
+    },
+    {
+      name: "output",
+      short: "o",
+      value: "FILE",
+      kind: "file",
+      group: "output",
+      help: "write the response body to FILE (exact bytes) instead of stdout",
+    },
+    {
+      name: "json",
+      group: "output",
+      help: "print one JSON object with status, etag, content type and body (or the error)",
+    },
+    {
+      name: "quiet",
+      short: "q",
+      group: "output",
+      help: "print nothing on stderr but errors",
+    },
+    {
+      name: "verbose",
+      short: "v",
+      group: "output",
+      help: "print each HTTP request and response status on stderr",
+    },
+    {
+      name: "color",
+      aliases: ["colour"],
+      value: "auto|always|never",
+      kind: "choice",
+      choices: ["auto", "always", "never"],
+      group: "output",
+      help: "colour terminal output (default auto: only on a terminal, never with NO_COLOR)",
+    },
+    { name: "no-color", aliases: ["no-colour"], group: "output", help: "same as --color never" },
+    { name: "help", short: "h", group: "output", help: "show help (also: xcap help ACTION)" },
+    { name: "version", group: "output", help: "show the version" },
+  ] satisfies OptionSpec[],
+);
 
 const BY_LONG_NAME: ReadonlyMap<string, OptionSpec> = new Map(
   OPTIONS.flatMap((o) => [o.name, ...(o.aliases ?? [])].map((n) => [n, o] as const)),
@@ -344,19 +355,21 @@ function usage(message: string, action?: Action): Result<never, UsageError> {
   return err(Object.freeze({ _tag: "Usage", message, ...(action ? { action } : {}) }));
 }
 
-/** Levenshtein distance, for "did you mean" suggestions. */
+/** Edit distance counting a swap of two neighbours as one edit, for "did you mean" hints. */
 function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
   for (let i = 1; i <= a.length; i++) {
-    let previous = row[0]!;
-    row[0] = i;
     for (let j = 1; j <= b.length; j++) {
-      const current = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      }
+      d[i]![j] = best;
     }
   }
-  return row[b.length]!;
+  return d[a.length]![b.length]!;
 }
 
 function suggest(word: string, candidates: Iterable<string>): string {
@@ -369,9 +382,7 @@ function suggest(word: string, candidates: Iterable<string>): string {
       bestDistance = d;
     }
   }
-  return best !== undefined && bestDistance <= Math.max(1, Math.floor(word.length / 3))
-    ? best
-    : "";
+  return best !== undefined && bestDistance <= Math.max(1, Math.floor(word.length / 3)) ? best : "";
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -457,7 +468,9 @@ function setOption(
       const colon = value!.indexOf(":");
       const name = colon === -1 ? "" : value!.slice(0, colon).trim();
       if (colon === -1 || !TOKEN.test(name)) {
-        return usage(`${flag} needs 'NAME: VALUE', e.g. ${flag} 'X-Trace: 1', not ${JSON.stringify(value)}`);
+        return usage(
+          `${flag} needs 'NAME: VALUE', e.g. ${flag} 'X-Trace: 1', not ${JSON.stringify(value)}`,
+        );
       }
       const headerValue = value!.slice(colon + 1).trim();
       if (/[\r\n\0]/.test(headerValue)) {
@@ -567,13 +580,19 @@ export function parseCliArgs(argv: readonly string[]): Result<CliArgs, UsageErro
         const guess = suggest(name, BY_LONG_NAME.keys());
         return usage(`Unknown option --${name}` + (guess ? `: did you mean --${guess}?` : ""));
       }
-      pending.push({ spec, flag: `--${name}`, ...(eq === -1 ? {} : { inline: arg.slice(eq + 1) }) });
+      pending.push({
+        spec,
+        flag: `--${name}`,
+        ...(eq === -1 ? {} : { inline: arg.slice(eq + 1) }),
+      });
     } else {
       // -i FILE, -iFILE, -qv
       for (let j = 1; j < arg.length; j++) {
         const letter = arg[j]!;
         const spec = BY_SHORT_NAME.get(letter);
-        if (spec === undefined) return usage(`Unknown option -${letter}` + (arg.length > 2 ? ` in ${arg}` : ""));
+        if (spec === undefined) {
+          return usage(`Unknown option -${letter}` + (arg.length > 2 ? ` in ${arg}` : ""));
+        }
         if (spec.value !== undefined) {
           const rest = arg.slice(j + 1);
           pending.push({ spec, flag: `-${letter}`, ...(rest === "" ? {} : { inline: rest }) });

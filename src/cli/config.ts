@@ -285,12 +285,16 @@ export function resolveConnection(
       );
     }
   }
-  const fallback = ini === undefined || named !== undefined ? undefined : readAccount(ini, undefined);
+  const fallback = ini === undefined || named !== undefined
+    ? undefined
+    : readAccount(ini, undefined);
 
   const pick = <T>(
     ...candidates: Array<readonly [T | undefined, SettingSource]>
   ): readonly [T, SettingSource] | undefined => {
-    for (const candidate of candidates) if (candidate[0] !== undefined) return candidate as [T, SettingSource];
+    for (const candidate of candidates) {
+      if (candidate[0] !== undefined) return candidate as [T, SettingSource];
+    }
     return undefined;
   };
 

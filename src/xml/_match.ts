@@ -113,7 +113,9 @@ export function resolveSelector(
   }
   const terminal = selector.terminal;
   if (terminal === undefined) return ok({ steps: resolved });
-  if (terminal.kind === "namespace") return ok({ steps: resolved, terminal: { kind: "namespace" } });
+  if (terminal.kind === "namespace") {
+    return ok({ steps: resolved, terminal: { kind: "namespace" } });
+  }
   const name = expand(terminal.name, ns, false, selector);
   if (name.isErr()) return err(name.error);
   return ok({ steps: resolved, terminal: { kind: "attribute", name: name.value } });

@@ -565,7 +565,9 @@ class Parser {
       i++;
     }
     this.pos = i;
-    const value = decoded === undefined ? text.slice(start, i) : decoded + text.slice(chunkStart, i);
+    const value = decoded === undefined
+      ? text.slice(start, i)
+      : decoded + text.slice(chunkStart, i);
     return { kind: "text", value, start, end: i };
   }
 
@@ -733,7 +735,9 @@ class Parser {
     const [prefix, localName] = this.splitQName(name, start + 1);
     let namespace: string | undefined;
     if (prefix !== undefined) {
-      if (prefix === "xmlns") this.fail(`Element <${name}> uses the reserved prefix "xmlns"`);
+      if (prefix === "xmlns") {
+        this.fail(`Element <${name}> uses the reserved prefix "xmlns"`, start + 1);
+      }
       namespace = namespaces.get(prefix);
       if (namespace === undefined) {
         this.fail(`Namespace prefix "${prefix}" of element <${name}> is not declared`, start + 1);
@@ -860,9 +864,9 @@ class Parser {
         if (name !== current.name) {
           throw new ParseFailure(
             "not-well-formed",
-            `End tag </${name}> at ${position(text, endStart)} does not match start tag <${current.name}> at ${
-              position(text, current.start)
-            }`,
+            `End tag </${name}> at ${
+              position(text, endStart)
+            } does not match start tag <${current.name}> at ${position(text, current.start)}`,
             undefined,
           );
         }

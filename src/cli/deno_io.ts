@@ -1,0 +1,72 @@
+/**
+ * The Deno implementation of {@linkcode CliIo}: files, standard streams, environment and the
+ * terminal of the current process. The only file of the CLI besides `prompt.ts` and `main.ts`
+ * that touches `Deno.*`.
+ *
+ * @module
+ */
+import { promptSecret } from "./prompt.ts";
+import type { CliIo } from "./run.ts";
+
+async function writeAll(writer: { write(p: Uint8Array): Promise<number> }, data: Uint8Array) {
+  let offset = 0;
+  while (offset < data.byteLength) offset += await writer.write(data.subarray(offset));
+}
+
+function safely<T>(read: () => T, fallback: T): T {
+  try {
+    return read();
+  } catch {
+    // Not permitted (no --allow-env) or not available: treat as absent.
+    return fallback;
+  }
+}
+
+/**
+ * The {@linkcode CliIo} of this Deno process. Environment variables that cannot be read (no
+ * `--allow-env`) count as unset; a closed stdout (`xcap get | head -1`) ends writing quietly.
+ *
+ * @returns The I/O functions.
+ *
+ * @example Usage
+ * ```ts
+ * import { denoCliIo } from "@xcap/xcap/cli";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const io = denoCliIo();
+ * assertEquals(typeof io.readFile, "function");
+ * assertEquals(io.isTerminal.stdout, Deno.stdout.isTerminal());
+ * ```
+ */
+export function denoCliIo(): CliIo {
+  let stdoutClosed = false;
+  return {
+    env: (name) => safely(() => Deno.env.get(name), undefined),
+    readFile: (path) => Deno.readFile(path),
+    writeFile: (path, data) => Deno.writeFile(path, data),
+    readStdin: async () => new Uint8Array(await new Response(Deno.stdin.readable).arrayBuffer()),
+    writeStdout: async (data) => {
+      if (stdoutClosed) return;
+      try {
+        await writeAll(Deno.stdout, data);
+      } catch (e) {
+        if (e instanceof Deno.errors.BrokenPipe) stdoutClosed = true;
+        else throw e;
+      }
+    },
+    writeStderr: async (data) => {
+      try {
+        await writeAll(Deno.stderr, data);
+      } catch {
+        // Nowhere left to report to.
+      }
+    },
+    isTerminal: {
+      stdin: safely(() => Deno.stdin.isTerminal(), false),
+      stdout: safely(() => Deno.stdout.isTerminal(), false),
+      stderr: safely(() => Deno.stderr.isTerminal(), false),
+    },
+    promptPassword: promptSecret,
+    homeDir: () => safely(() => Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE"), undefined),
+  };
+}

@@ -1,0 +1,473 @@
+/**
+ * `runCli`: one run of `xcap`, from the arguments to the exit code, with every effect (files,
+ * streams, environment, terminal, network) behind a {@linkcode CliIo} so that it runs the same
+ * in a process and in a test.
+ *
+ * @module
+ */
+import { XCAPClient } from "../client.ts";
+import type { Resource } from "../response.ts";
+import {
+  type Action,
+  type CliArgs,
+  type CliOptions,
+  parseCliArgs,
+  UPDATE_ACTIONS,
+} from "./args.ts";
+import { performAction } from "./actions.ts";
+import { completionScript } from "./completion.ts";
+import {
+  ACCOUNT_FILE_NAME,
+  type ConnectionSettings,
+  type IniDocument,
+  parseIni,
+  resolveConnection,
+} from "./config.ts";
+import { guessApplication } from "./guess.ts";
+import { actionHelp, generalHelp, VERSION } from "./help.ts";
+import {
+  type CliError,
+  EXIT_CODES,
+  exitCodeFor,
+  failureToJson,
+  formatFailure,
+  formatSuccess,
+  type JsonSuccess,
+  prettyPrintXml,
+  readCapabilities,
+  shouldColor,
+  statusText,
+} from "./output.ts";
+import { challengeRealm } from "./prompt.ts";
+
+/** Everything a run of `xcap` does to the outside world. */
+export interface CliIo {
+  /** Read an environment variable (`undefined` when unset or not permitted). */
+  readonly env: (name: string) => string | undefined;
+  /** Read a whole file; rejects when it cannot. */
+  readonly readFile: (path: string) => Promise<Uint8Array>;
+  /** Write a whole file, replacing it; rejects when it cannot. */
+  readonly writeFile: (path: string, data: Uint8Array) => Promise<void>;
+  /** Read stdin to its end. */
+  readonly readStdin: () => Promise<Uint8Array>;
+  /** Write to stdout. */
+  readonly writeStdout: (data: Uint8Array) => Promise<void>;
+  /** Write to stderr. */
+  readonly writeStderr: (data: Uint8Array) => Promise<void>;
+  /** Which standard streams are terminals. */
+  readonly isTerminal: {
+    readonly stdin: boolean;
+    readonly stdout: boolean;
+    readonly stderr: boolean;
+  };
+  /** Ask for a password without echo; `undefined` when cancelled. Only called when stdin is a terminal. */
+  readonly promptPassword?: (message: string) => Promise<string | undefined>;
+  /** The `fetch` requests go through. @default {globalThis.fetch} */
+  readonly fetch?: typeof globalThis.fetch;
+  /** The user's home directory, for `~/.xcapclient.ini`. */
+  readonly homeDir?: () => string | undefined;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+const encoder = new TextEncoder();
+
+interface Printer {
+  readonly out: (text: string) => Promise<void>;
+  readonly err: (text: string) => Promise<void>;
+  readonly color: { readonly stdout: boolean; readonly stderr: boolean };
+}
+
+function envRecord(io: CliIo, names: readonly string[]): Record<string, string | undefined> {
+  const record: Record<string, string | undefined> = {};
+  for (const name of names) record[name] = io.env(name);
+  return record;
+}
+
+function describeThrown(e: unknown): string {
+  if (e instanceof Error) return e.message.replace(/\s+$/, "");
+  return String(e);
+}
+
+/**
+ * Run `xcap` once: parse `argv`, read the account file and the body, send the requests, print
+ * the result, and return the exit code (see {@linkcode EXIT_CODES}). Never rejects: every
+ * failure, including one thrown by `io`, becomes a message on stderr (or a `--json` object on
+ * stdout) and an exit code.
+ *
+ * @param argv The arguments after the program name.
+ * @param io The outside world.
+ * @returns The exit code.
+ *
+ * @example Usage
+ * ```ts
+ * import { runCli } from "@xcap/xcap/cli";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const out: string[] = [];
+ * const code = await runCli(["get", "/resource-lists/list/@name", "--json"], {
+ *   env: (name) => ({ XCAP_ROOT: "http://127.0.0.1:1/xcap-root", XCAP_SIP_ADDRESS: "alice@x" })[name],
+ *   readFile: () => Promise.reject(new Deno.errors.NotFound("no file")),
+ *   writeFile: () => Promise.resolve(),
+ *   readStdin: () => Promise.resolve(new Uint8Array()),
+ *   writeStdout: async (data) => void out.push(new TextDecoder().decode(data)),
+ *   writeStderr: () => Promise.resolve(),
+ *   isTerminal: { stdin: false, stdout: false, stderr: false },
+ *   fetch: async () => new Response("friends", { headers: { etag: '"e1"' } }),
+ * });
+ * assertEquals(code, 0);
+ * assertEquals(JSON.parse(out.join("")).body, "friends");
+ * ```
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let printer: Printer = {
+    out: async (text) => await io.writeStdout(encoder.encode(text)),
+    err: async (text) => await io.writeStderr(encoder.encode(text)),
+    color: { stdout: false, stderr: false },
+  };
+  let json = false;
+  let action: Action | undefined;
+  try {
+    const parsed = parseCliArgs(argv);
+    if (parsed.isErr()) {
+      await reportUsage(printer, parsed.error, argv.includes("--json"));
+      return EXIT_CODES.usage;
+    }
+    const args = parsed.value;
+    json = args.options.json ?? false;
+    const env = envRecord(io, ["NO_COLOR", "TERM"]);
+    printer = {
+      ...printer,
+      color: {
+        stdout: shouldColor(args.options.color, { isTerminal: io.isTerminal.stdout, env }),
+        stderr: shouldColor(args.options.color, { isTerminal: io.isTerminal.stderr, env }),
+      },
+    };
+    switch (args.command) {
+      case "help":
+        await printer.out(args.action === undefined ? generalHelp() : actionHelp(args.action));
+        return EXIT_CODES.ok;
+      case "version":
+        await printer.out(`xcap ${VERSION}\n`);
+        return EXIT_CODES.ok;
+      case "completions":
+        await printer.out(completionScript(args.shell));
+        return EXIT_CODES.ok;
+      case "run":
+        action = args.action;
+        return await runAction(args, io, printer);
+    }
+  } catch (e) {
+    const error: CliError = {
+      _tag: "LocalFile",
+      message: `Unexpected failure: ${describeThrown(e)}`,
+    };
+    try {
+      if (json) await printer.out(`${JSON.stringify(failureToJson(error, action))}\n`);
+      else await printer.err(formatFailure(error));
+    } catch {
+      // stdout and stderr are gone: only the exit code is left.
+    }
+    return EXIT_CODES.localFailure;
+  }
+}
+
+async function reportUsage(
+  printer: Printer,
+  error: CliError,
+  json: boolean,
+  action?: Action,
+): Promise<void> {
+  if (json) {
+    await printer.out(`${JSON.stringify(failureToJson(error, action))}\n`);
+    return;
+  }
+  const topic = error._tag === "Usage" && error.action !== undefined
+    ? `xcap help ${error.action}`
+    : action !== undefined
+    ? `xcap help ${action}`
+    : "xcap --help";
+  await printer.err(formatFailure(error, {
+    color: printer.color.stderr,
+    hint: `Try "${topic}" for more information.`,
+  }));
+}
+
+async function loadAccountFile(
+  options: CliOptions,
+  io: CliIo,
+): Promise<{ ini?: IniDocument; path: string; error?: CliError }> {
+  const explicit = options.config ?? io.env("XCAP_CONFIG");
+  const home = io.homeDir?.() ?? io.env("HOME") ?? io.env("USERPROFILE");
+  const path = explicit ??
+    (home === undefined ? undefined : `${home.replace(/[\\/]$/, "")}/${ACCOUNT_FILE_NAME}`);
+  const shown = explicit ?? `~/${ACCOUNT_FILE_NAME}`;
+  if (path === undefined) return { path: shown };
+  let bytes: Uint8Array;
+  try {
+    bytes = await io.readFile(path);
+  } catch (e) {
+    // No account file is normal; an explicitly named one must exist.
+    if (explicit === undefined && e instanceof Error && e.name === "NotFound") {
+      return { path: shown };
+    }
+    if (explicit === undefined && options.account === undefined) return { path: shown };
+    return {
+      path: shown,
+      error: { _tag: "Usage", message: `Cannot read account file ${shown}: ${describeThrown(e)}` },
+    };
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return { path: shown, error: { _tag: "Usage", message: `Account file ${shown} is not UTF-8` } };
+  }
+  const ini = parseIni(text, { path: shown });
+  if (ini.isErr()) return { path: shown, error: ini.error };
+  return { ini: ini.value, path: shown };
+}
+
+async function readBody(
+  options: CliOptions,
+  io: CliIo,
+  printer: Printer,
+): Promise<{ body?: string; error?: CliError }> {
+  const fromStdin = options.input === undefined || options.input === "-";
+  let bytes: Uint8Array;
+  try {
+    if (fromStdin) {
+      if (io.isTerminal.stdin && !(options.quiet ?? false)) {
+        await printer.err("Reading the body from stdin; end it with Ctrl-D.\n");
+      }
+      bytes = await io.readStdin();
+    } else {
+      bytes = await io.readFile(options.input!);
+    }
+  } catch (e) {
+    return {
+      error: {
+        _tag: "LocalFile",
+        message: `Cannot read ${fromStdin ? "stdin" : `input file ${options.input}`}: ${
+          describeThrown(e)
+        }`,
+      },
+    };
+  }
+  try {
+    // ignoreBOM keeps a byte order mark: the body goes out exactly as read.
+    return { body: new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes) };
+  } catch {
+    return {
+      error: {
+        _tag: "Usage",
+        message: `The body (${fromStdin ? "stdin" : options.input}) is not UTF-8, which XCAP ` +
+          `requires (RFC 4825 §8.2.1)`,
+      },
+    };
+  }
+}
+
+function verboseFetch(
+  base: typeof globalThis.fetch,
+  log: (text: string) => Promise<void>,
+): typeof globalThis.fetch {
+  const shown = ["if-match", "if-none-match", "content-type"];
+  return (async (input: string | URL | Request, init?: RequestInit) => {
+    const method = init?.method ?? (input instanceof Request ? input.method : "GET");
+    const headers = new Headers(init?.headers);
+    const lines = [`> ${method} ${input instanceof Request ? input.url : String(input)}`];
+    for (const name of shown) {
+      const value = headers.get(name);
+      if (value !== null) lines.push(`>   ${name}: ${value}`);
+    }
+    // The Authorization header is a secret: say that it was sent, never what it was.
+    if (headers.has("authorization")) {
+      lines.push(`>   authorization: ${headers.get("authorization")!.split(" ", 1)[0]} (hidden)`);
+    }
+    await log(`${lines.join("\n")}\n`);
+    const response = await base(input, init);
+    await log(`< ${statusText(response.status)}\n`);
+    return response;
+  }) as typeof globalThis.fetch;
+}
+
+async function runAction(
+  args: Extract<CliArgs, { command: "run" }>,
+  io: CliIo,
+  printer: Printer,
+): Promise<number> {
+  const { action, selector, options } = args;
+  const json = options.json ?? false;
+  const fail = async (error: CliError, hint?: string): Promise<number> => {
+    if (error._tag === "Usage") {
+      await reportUsage(printer, error, json, action);
+    } else if (json) {
+      await printer.out(`${JSON.stringify(failureToJson(error, action))}\n`);
+    } else {
+      await printer.err(formatFailure(error, {
+        color: printer.color.stderr,
+        ...(hint === undefined ? {} : { hint }),
+      }));
+    }
+    return exitCodeFor(error);
+  };
+
+  const account = await loadAccountFile(options, io);
+  if (account.error !== undefined) return await fail(account.error);
+
+  // The application: --app, else guessed from the selector or the body.
+  const isUpdate = (UPDATE_ACTIONS as readonly Action[]).includes(action);
+  let body: string | undefined;
+  if (isUpdate) {
+    const read = await readBody(options, io, printer);
+    if (read.error !== undefined) return await fail(read.error);
+    body = read.body;
+  }
+  let app: string;
+  if (action === "caps") {
+    app = "xcap-caps";
+  } else if (options.app !== undefined) {
+    app = options.app;
+  } else {
+    const guess = guessApplication({
+      ...(selector === undefined ? {} : { selector }),
+      ...(body === undefined ? {} : { body }),
+    });
+    if (typeof guess === "string") return await fail({ _tag: "Usage", message: guess, action });
+    app = guess.auid;
+  }
+  // python-xcaplib: the global tree is the default for xcap-caps only.
+  const global = action === "caps" || (options.global ?? app === "xcap-caps");
+
+  const settings = resolveConnection({
+    options,
+    env: envRecord(io, ["XCAP_ROOT", "XCAP_SIP_ADDRESS", "XCAP_PASSWORD"]),
+    ...(account.ini === undefined ? {} : { ini: account.ini }),
+    iniPath: account.path,
+  }, { requireXui: !global });
+  if (settings.isErr()) return await fail(settings.error);
+
+  const baseFetch = io.fetch ?? globalThis.fetch;
+  const fetch = options.verbose ? verboseFetch(baseFetch, (text) => printer.err(text)) : baseFetch;
+  const makeClient = (connection: ConnectionSettings) =>
+    new XCAPClient(connection.xcapRoot, connection.xui ?? "sip:anonymous@invalid", {
+      fetch,
+      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      ...(connection.password === undefined ? {} : { password: connection.password }),
+      ...(connection.username === undefined ? {} : { username: connection.username }),
+      ...(options.allowBasicOverHttp ? { allowBasicOverHttp: true } : {}),
+    });
+
+  const request = {
+    action,
+    app,
+    ...(selector === undefined ? {} : { selector }),
+    ...(body === undefined ? {} : { body }),
+    ...(options.etag === undefined ? {} : { etag: options.etag }),
+    ...(options.ifNoneMatch === undefined ? {} : { ifNoneMatch: options.ifNoneMatch }),
+    call: {
+      global,
+      ...(options.filename === undefined ? {} : { filename: options.filename }),
+      ...(options.namespaces === undefined ? {} : { namespaces: options.namespaces }),
+      ...(options.headers === undefined
+        ? {}
+        : { headers: options.headers.map(([n, v]) => [n, v]) as [string, string][] }),
+      ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
+    },
+  };
+
+  let connection = settings.value;
+  let result = await performAction(makeClient(connection), request);
+
+  // A 401 without a password: ask on the terminal, as python-xcaplib's xcapclient does.
+  if (
+    result.isErr() && result.error._tag === "Unauthorized" && connection.password === undefined &&
+    !connection.noAuth && io.isTerminal.stdin && io.promptPassword !== undefined
+  ) {
+    const realm = challengeRealm(result.error.headers.get("www-authenticate"));
+    const user = connection.username ??
+      (connection.xui ?? "").replace(/^sips?:/i, "").split("@")[0];
+    const password = await io.promptPassword(
+      `Password for ${user}${realm === undefined ? "" : ` (realm ${JSON.stringify(realm)})`}: `,
+    );
+    if (password !== undefined) {
+      connection = { ...connection, password, passwordSource: "prompt" };
+      result = await performAction(makeClient(connection), request);
+    }
+  }
+
+  if (result.isErr()) {
+    const error = result.error;
+    let hint: string | undefined;
+    if (error._tag === "Unauthorized") {
+      hint = connection.password === undefined
+        ? "Give a password with --password, XCAP_PASSWORD or the account file (or run on a terminal to be asked)."
+        : `The password (from ${connection.passwordSource ?? "somewhere"}) was refused.`;
+    } else if (error._tag === "Timeout") {
+      hint = "Use --timeout SECONDS to wait longer.";
+    } else if (error._tag === "InvalidArgument") {
+      return await fail({ _tag: "Usage", message: error.message, action });
+    }
+    return await fail(error, hint);
+  }
+  return await report(result.value, action, options, io, printer);
+}
+
+async function report(
+  resource: Resource,
+  action: Action,
+  options: CliOptions,
+  io: CliIo,
+  printer: Printer,
+): Promise<number> {
+  const json = options.json ?? false;
+  let saved: { path: string; bytes: number } | undefined;
+  const bytes = encoder.encode(resource.body);
+  if (options.output !== undefined) {
+    try {
+      await io.writeFile(options.output, bytes);
+    } catch (e) {
+      const error: CliError = {
+        _tag: "LocalFile",
+        message: `The request succeeded (${statusText(resource.status)}), but the body cannot be ` +
+          `written to ${options.output}: ${describeThrown(e)}`,
+      };
+      if (json) await printer.out(`${JSON.stringify(failureToJson(error, action))}\n`);
+      else await printer.err(formatFailure(error, { color: printer.color.stderr }));
+      return EXIT_CODES.localFailure;
+    }
+    saved = { path: options.output, bytes: bytes.byteLength };
+  }
+
+  if (json) {
+    const object: JsonSuccess = {
+      ok: true,
+      action,
+      url: resource.url,
+      status: resource.status,
+      ...(resource.etag === undefined ? {} : { etag: resource.etag }),
+      ...(resource.contentType === undefined ? {} : { contentType: resource.contentType }),
+      ...(saved === undefined ? { body: resource.body } : { output: saved.path }),
+      ...(action === "caps" ? { capabilities: readCapabilities(resource.body) } : {}),
+    };
+    await printer.out(`${JSON.stringify(object)}\n`);
+    return EXIT_CODES.ok;
+  }
+
+  if (saved === undefined && resource.body !== "") {
+    if (io.isTerminal.stdout) {
+      await printer.out(prettyPrintXml(resource.body, { color: printer.color.stdout }));
+    } else {
+      await io.writeStdout(bytes);
+    }
+  }
+  if (!(options.quiet ?? false)) {
+    await printer.err(formatSuccess({
+      status: resource.status,
+      ...(resource.etag === undefined ? {} : { etag: resource.etag }),
+      ...(resource.contentType === undefined ? {} : { contentType: resource.contentType }),
+      ...(saved === undefined ? {} : { saved }),
+    }, { color: printer.color.stderr }));
+  }
+  return EXIT_CODES.ok;
+}

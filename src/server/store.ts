@@ -1,0 +1,226 @@
+/**
+ * Document storage for the XCAP server: one small interface with compare-and-set writes, and the
+ * in-memory implementation used by default.
+ *
+ * Every write names the state it expects the document to be in (the entity-tag it read, or "does
+ * not exist"), so the handler's read, check and write form one atomic step even when several
+ * server instances share a store: a writer that lost the race learns it from an `EtagMismatch`
+ * error and starts over from a fresh read.
+ *
+ * Pure: Web APIs only.
+ *
+ * @module
+ */
+import { errAsync, okAsync, type ResultAsync } from "npm:neverthrow@^8.2.0";
+
+/** Which document a store operation is about: the document selector of an XCAP URI (§6.2). */
+export interface DocumentKey {
+  /** The application unique ID. */
+  readonly auid: string;
+  /** The tree the document lives in. */
+  readonly tree: "users" | "global";
+  /** The XCAP user identifier; present exactly when `tree` is `"users"`. */
+  readonly xui?: string;
+  /** Folders and document name joined with `/`, e.g. `index` or `dir/doc.xml`. */
+  readonly documentPath: string;
+}
+
+/** A stored document and its entity-tag. */
+export interface StoredDocument {
+  /** The document text, exactly as it was written. */
+  readonly text: string;
+  /** The document's strong entity-tag, quoted (`"…"`), as it goes into the `ETag` header. */
+  readonly etag: string;
+}
+
+/** The state a write expects the document to be in (compare-and-set). */
+export interface WriteOptions {
+  /**
+   * A string: the document must currently have this entity-tag. `null`: the document must not
+   * exist (a creation). Omitted: no expectation, the write happens whatever the current state.
+   */
+  readonly expectedEtag?: string | null;
+}
+
+/** The compare-and-set expectation of a write did not hold: someone else wrote first. */
+export interface EtagMismatchError {
+  /** Discriminant. */
+  readonly _tag: "EtagMismatch";
+  /** What was expected and what was found. */
+  readonly message: string;
+}
+
+/** The storage backend failed (I/O, quota, a value the backend refused). */
+export interface StoreFailureError {
+  /** Discriminant. */
+  readonly _tag: "StoreFailure";
+  /** What failed. */
+  readonly message: string;
+  /** The underlying error. */
+  readonly cause: unknown;
+}
+
+/** Errors a {@linkcode DocumentStore} returns. */
+export type DocumentStoreError = EtagMismatchError | StoreFailureError;
+
+/**
+ * Where the XCAP server keeps its documents. Implementations must make `put` and `delete`
+ * atomic with respect to their `expectedEtag` check, and must give a document a new entity-tag
+ * that was never used for that document before on every successful `put`.
+ */
+export interface DocumentStore {
+  /**
+   * Read a document.
+   *
+   * @param key The document.
+   * @returns The document, or `undefined` when it does not exist.
+   */
+  get(key: DocumentKey): ResultAsync<StoredDocument | undefined, DocumentStoreError>;
+  /**
+   * Create or replace a document, if it is in the expected state.
+   *
+   * @param key The document.
+   * @param text The new text.
+   * @param options The expected current state.
+   * @returns The stored document with its new entity-tag, or `EtagMismatch`.
+   */
+  put(
+    key: DocumentKey,
+    text: string,
+    options?: WriteOptions,
+  ): ResultAsync<StoredDocument, DocumentStoreError>;
+  /**
+   * Delete a document, if it is in the expected state.
+   *
+   * @param key The document.
+   * @param options The expected current state (`expectedEtag: null`: nothing to delete).
+   * @returns Whether a document was deleted, or `EtagMismatch`.
+   */
+  delete(key: DocumentKey, options?: WriteOptions): ResultAsync<boolean, DocumentStoreError>;
+}
+
+/**
+ * A fresh strong entity-tag (RFC 7232 §2.3), quoted: 128 random bits in base64url, so tags are
+ * unique across documents, writes and server instances without coordination.
+ *
+ * @returns The quoted entity-tag, e.g. `"q0v6o3…"`.
+ *
+ * @example Usage
+ * ```ts
+ * import { createEntityTag } from "@xcap/xcap/server";
+ * import { assertMatch, assertNotEquals } from "@std/assert";
+ *
+ * assertMatch(createEntityTag(), /^"[A-Za-z0-9_-]{22}"$/);
+ * assertNotEquals(createEntityTag(), createEntityTag());
+ * ```
+ */
+export function createEntityTag(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  const base64url = btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return `"${base64url}"`;
+}
+
+/**
+ * A stable string form of a {@linkcode DocumentKey}, unambiguous for any component values.
+ *
+ * @param key The document.
+ * @returns The key as a JSON array string.
+ *
+ * @example Usage
+ * ```ts
+ * import { formatDocumentKey } from "@xcap/xcap/server";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(
+ *   formatDocumentKey({ auid: "resource-lists", tree: "users", xui: "sip:a@b", documentPath: "index" }),
+ *   '["resource-lists","users","sip:a@b","index"]',
+ * );
+ * ```
+ */
+export function formatDocumentKey(key: DocumentKey): string {
+  return JSON.stringify([key.auid, key.tree, key.xui ?? null, key.documentPath]);
+}
+
+function mismatch(key: DocumentKey, expected: string | null, found: string | undefined) {
+  const want = expected === null ? "no document" : `entity-tag ${expected}`;
+  const got = found === undefined ? "no document" : `entity-tag ${found}`;
+  return errAsync<never, DocumentStoreError>(Object.freeze({
+    _tag: "EtagMismatch",
+    message: `Document ${formatDocumentKey(key)} changed: expected ${want}, found ${got}`,
+  }));
+}
+
+/**
+ * The default {@linkcode DocumentStore}: documents in a `Map`, gone when the process ends. Each
+ * operation runs synchronously inside, so compare-and-set is trivially atomic.
+ *
+ * @example Compare-and-set
+ * ```ts
+ * import { MemoryStore } from "@xcap/xcap/server";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const store = new MemoryStore();
+ * const key = { auid: "resource-lists", tree: "users", xui: "sip:a@b", documentPath: "index" } as const;
+ * const created = (await store.put(key, "<a/>", { expectedEtag: null }))._unsafeUnwrap();
+ * assertEquals((await store.put(key, "<b/>", { expectedEtag: null }))._unsafeUnwrapErr()._tag, "EtagMismatch");
+ * const replaced = await store.put(key, "<b/>", { expectedEtag: created.etag });
+ * assertEquals(replaced.isOk(), true);
+ * assertEquals((await store.get(key))._unsafeUnwrap()?.text, "<b/>");
+ * ```
+ */
+export class MemoryStore implements DocumentStore {
+  readonly #documents = new Map<string, StoredDocument>();
+
+  /**
+   * Read a document.
+   *
+   * @param key The document.
+   * @returns The document, or `undefined` when it does not exist.
+   */
+  get(key: DocumentKey): ResultAsync<StoredDocument | undefined, DocumentStoreError> {
+    return okAsync(this.#documents.get(formatDocumentKey(key)));
+  }
+
+  /**
+   * Create or replace a document, if it is in the expected state.
+   *
+   * @param key The document.
+   * @param text The new text.
+   * @param options The expected current state.
+   * @returns The stored document with its new entity-tag, or `EtagMismatch`.
+   */
+  put(
+    key: DocumentKey,
+    text: string,
+    options: WriteOptions = {},
+  ): ResultAsync<StoredDocument, DocumentStoreError> {
+    const id = formatDocumentKey(key);
+    const current = this.#documents.get(id);
+    const expected = options.expectedEtag;
+    if (expected !== undefined && expected !== (current?.etag ?? null)) {
+      return mismatch(key, expected, current?.etag);
+    }
+    const stored = Object.freeze({ text, etag: createEntityTag() });
+    this.#documents.set(id, stored);
+    return okAsync(stored);
+  }
+
+  /**
+   * Delete a document, if it is in the expected state.
+   *
+   * @param key The document.
+   * @param options The expected current state.
+   * @returns Whether a document was deleted, or `EtagMismatch`.
+   */
+  delete(key: DocumentKey, options: WriteOptions = {}): ResultAsync<boolean, DocumentStoreError> {
+    const id = formatDocumentKey(key);
+    const current = this.#documents.get(id);
+    const expected = options.expectedEtag;
+    if (expected !== undefined && expected !== (current?.etag ?? null)) {
+      return mismatch(key, expected, current?.etag);
+    }
+    return okAsync(this.#documents.delete(id));
+  }
+}
