@@ -15,3 +15,6 @@ export * from "./src/etag.ts";
 export * from "./src/request.ts";
 export * from "./src/executor.ts";
 export * from "./src/client.ts";
+export * from "./src/xml/document.ts";
+export * from "./src/xml/select.ts";
+export * from "./src/xml/edit.ts";

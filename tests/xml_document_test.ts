@@ -49,8 +49,16 @@ Deno.test("parseXmlDocument() resolves prefixes, local names and namespaces", ()
   assertEquals(rule.parent, root);
   assertEquals(rule.depth, 2);
   const plain = childElements(rule)[0]!;
-  assertEquals([plain.prefix, plain.localName, plain.namespace], [undefined, "plain", "urn:default"]);
-  assertEquals([plain.selfClosing, plain.contentStart, plain.contentEnd], [true, plain.end, plain.end]);
+  assertEquals([plain.prefix, plain.localName, plain.namespace], [
+    undefined,
+    "plain",
+    "urn:default",
+  ]);
+  assertEquals([plain.selfClosing, plain.contentStart, plain.contentEnd], [
+    true,
+    plain.end,
+    plain.end,
+  ]);
   assertEquals(doc.elementCount, 3);
 });
 
@@ -121,7 +129,10 @@ Deno.test("parseXmlDocument() accepts a lower-case utf-8 declaration", () => {
 
 Deno.test("parseXmlDocument() reports where a document is not well-formed", () => {
   const cases: [string, string][] = [
-    ["<a>\n  <b></a>", "End tag </a> at line 2, column 6 does not match start tag <b> at line 2, column 3"],
+    [
+      "<a>\n  <b></a>",
+      "End tag </a> at line 2, column 6 does not match start tag <b> at line 2, column 3",
+    ],
     ["<a><b>", "Element <b> is not closed at line 1, column 4"],
     ['<a x="1" x="2"/>', 'Attribute "x" appears twice in <a> at line 1, column 10'],
     [
@@ -135,23 +146,47 @@ Deno.test("parseXmlDocument() reports where a document is not well-formed", () =
       'Entity "&nbsp;" is not declared (only &lt; &gt; &amp; &apos; &quot; exist without a DTD) ' +
       "at line 1, column 4",
     ],
-    ["<a>&#0;</a>", 'Character reference "&#0;" does not stand for an XML character at line 1, column 4'],
-    ["<a>AT&T</a>", '"&" must start an entity or character reference such as "&amp;" at line 1, column 6'],
+    [
+      "<a>&#0;</a>",
+      'Character reference "&#0;" does not stand for an XML character at line 1, column 4',
+    ],
+    [
+      "<a>AT&T</a>",
+      '"&" must start an entity or character reference such as "&amp;" at line 1, column 6',
+    ],
     ['<a x="<"/>', '"<" is not allowed in the value of attribute "x" at line 1, column 7'],
     ["<a>]]></a>", '"]]>" is not allowed in character data at line 1, column 4'],
     ["<a><!-- x -- y --></a>", '"--" is not allowed inside a comment at line 1, column 11'],
-    ["<a/><b/>", "Only one document element is allowed; found another element after it at line 1, column 5"],
+    [
+      "<a/><b/>",
+      "Only one document element is allowed; found another element after it at line 1, column 5",
+    ],
     ["<a/>text", 'Unexpected "text" after the document element at line 1, column 5'],
     ["text<a/>", 'Unexpected "text<a/>" before the document element at line 1, column 1'],
     ["  ", "The document has no document element at line 1, column 3"],
     ["<a>\u0001</a>", "Character U+0001 is not allowed in XML at line 1, column 4"],
     ["<a>\uD800</a>", "Character U+D800 is not allowed in XML at line 1, column 4"],
-    [" <?xml version='1.0'?><a/>", "An XML declaration is only allowed at the very start of the document at line 1, column 2"],
-    ["<a><?XML x?></a>", "An XML declaration is only allowed at the very start of the document at line 1, column 4"],
-    ['<a xmlns:p=""/>', 'Prefix "p" cannot be undeclared (Namespaces in XML 1.0) at line 1, column 4'],
-    ['<a xmlns:xml="urn:x"/>', 'The prefix "xml" can only be bound to http://www.w3.org/XML/1998/namespace at line 1, column 4'],
+    [
+      " <?xml version='1.0'?><a/>",
+      "An XML declaration is only allowed at the very start of the document at line 1, column 2",
+    ],
+    [
+      "<a><?XML x?></a>",
+      "An XML declaration is only allowed at the very start of the document at line 1, column 4",
+    ],
+    [
+      '<a xmlns:p=""/>',
+      'Prefix "p" cannot be undeclared (Namespaces in XML 1.0) at line 1, column 4',
+    ],
+    [
+      '<a xmlns:xml="urn:x"/>',
+      'The prefix "xml" can only be bound to http://www.w3.org/XML/1998/namespace at line 1, column 4',
+    ],
     ["<xmlns:a/>", 'Element <xmlns:a> uses the reserved prefix "xmlns" at line 1, column 2'],
-    ["<a:b:c/>", '"a:b:c" is not a valid qualified name (Namespaces in XML §4) at line 1, column 2'],
+    [
+      "<a:b:c/>",
+      '"a:b:c" is not a valid qualified name (Namespaces in XML §4) at line 1, column 2',
+    ],
     ['<a x="1"y="2"/>', 'Expected whitespace, ">" or "/>" in start tag <a> at line 1, column 9'],
     ["<a x/>", 'Expected "=" after attribute name "x" at line 1, column 5'],
     ["<a x=1/>", 'Expected a quoted value for attribute "x" at line 1, column 6'],
@@ -176,7 +211,8 @@ Deno.test("parseXmlDocument() refuses a DTD, so entity expansion cannot blow up"
 Deno.test("parseXmlDocument() rejects a declared encoding other than UTF-8 as not-utf-8", () => {
   assertEquals(errorOf("<?xml version='1.0' encoding='ISO-8859-1'?><a/>"), {
     tag: "not-utf-8",
-    phrase: 'The XML declaration names encoding "ISO-8859-1"; XCAP documents are UTF-8 at line 1, ' +
+    phrase:
+      'The XML declaration names encoding "ISO-8859-1"; XCAP documents are UTF-8 at line 1, ' +
       "column 1",
   });
 });
@@ -250,11 +286,26 @@ Deno.test("parseXmlElement() takes the default namespace from the scope given", 
 
 Deno.test("parseXmlElement() rejects anything but exactly one element as not-xml-frag", () => {
   const cases: [string, string][] = [
-    ["<a/><b/>", "The body must be a single XML element; it has more than one XML element at line 1, column 5"],
-    ["<a/> tail", "The body must be a single XML element; it has text outside the element at line 1, column 6"],
-    ["head <a/>", "The body must be a single XML element; it has text outside the element at line 1, column 1"],
-    ["<!-- c --><a/>", "The body must be a single XML element; it has a comment outside the element at line 1, column 1"],
-    ['<?xml version="1.0"?><a/>', "The body must be a single XML element; it starts with an XML declaration at line 1, column 1"],
+    [
+      "<a/><b/>",
+      "The body must be a single XML element; it has more than one XML element at line 1, column 5",
+    ],
+    [
+      "<a/> tail",
+      "The body must be a single XML element; it has text outside the element at line 1, column 6",
+    ],
+    [
+      "head <a/>",
+      "The body must be a single XML element; it has text outside the element at line 1, column 1",
+    ],
+    [
+      "<!-- c --><a/>",
+      "The body must be a single XML element; it has a comment outside the element at line 1, column 1",
+    ],
+    [
+      '<?xml version="1.0"?><a/>',
+      "The body must be a single XML element; it starts with an XML declaration at line 1, column 1",
+    ],
     ["", "The body contains no XML element"],
   ];
   for (const [text, phrase] of cases) {
@@ -280,7 +331,10 @@ Deno.test("parseXmlElement() counts the parent's depth toward maxDepth", () => {
 });
 
 Deno.test("decodeUtf8() decodes strictly and drops a byte order mark", () => {
-  assertEquals(decodeUtf8(new Uint8Array([0xef, 0xbb, 0xbf, 0x3c, 0x61, 0x2f, 0x3e]))._unsafeUnwrap(), "<a/>");
+  assertEquals(
+    decodeUtf8(new Uint8Array([0xef, 0xbb, 0xbf, 0x3c, 0x61, 0x2f, 0x3e]))._unsafeUnwrap(),
+    "<a/>",
+  );
   assertEquals(decodeUtf8(new TextEncoder().encode("<a>日本</a>"))._unsafeUnwrap(), "<a>日本</a>");
 });
 

@@ -67,19 +67,31 @@ Deno.test("selectElements() counts positions among siblings that pass the name t
 });
 
 Deno.test("selectElements() applies the position before the attribute test", () => {
-  assertEquals(texts(LISTS, '/resource-lists/list[1]/entry[3][@uri="sip:c@example.com"]', {
-    "": RL,
-  }), ['<entry uri="sip:c@example.com"/>']);
+  assertEquals(
+    texts(LISTS, '/resource-lists/list[1]/entry[3][@uri="sip:c@example.com"]', {
+      "": RL,
+    }),
+    ['<entry uri="sip:c@example.com"/>'],
+  );
   // The second entry is b, so [2][@uri=c] selects nothing (c is the third).
-  assertEquals(texts(LISTS, '/resource-lists/list[1]/entry[2][@uri="sip:c@example.com"]', {
-    "": RL,
-  }), []);
+  assertEquals(
+    texts(LISTS, '/resource-lists/list[1]/entry[2][@uri="sip:c@example.com"]', {
+      "": RL,
+    }),
+    [],
+  );
 });
 
 Deno.test("selectElements() puts unprefixed attribute tests in no namespace", () => {
-  assertEquals(texts(LISTS, '/resource-lists/list/entry[@uri="sip:b-x@example.com"]', { "": RL }), []);
   assertEquals(
-    texts(LISTS, '/resource-lists/list/entry[@y:uri="sip:b-x@example.com"]', { "": RL, y: "urn:x" }),
+    texts(LISTS, '/resource-lists/list/entry[@uri="sip:b-x@example.com"]', { "": RL }),
+    [],
+  );
+  assertEquals(
+    texts(LISTS, '/resource-lists/list/entry[@y:uri="sip:b-x@example.com"]', {
+      "": RL,
+      y: "urn:x",
+    }),
     ['<entry uri="sip:b@example.com" x:uri="sip:b-x@example.com"/>'],
   );
 });
@@ -134,11 +146,14 @@ Deno.test("selectNode() returns the one element selected", () => {
 });
 
 Deno.test("selectNode() reports no match and several matches as not-found", () => {
-  assertEquals(selectNode(LISTS, sel("/resource-lists/list/entry"), { "": RL })._unsafeUnwrapErr(), {
-    kind: "not-found",
-    message: "Node selector /resource-lists/list/entry matches 4 elements; it must select " +
-      "exactly one",
-  });
+  assertEquals(
+    selectNode(LISTS, sel("/resource-lists/list/entry"), { "": RL })._unsafeUnwrapErr(),
+    {
+      kind: "not-found",
+      message: "Node selector /resource-lists/list/entry matches 4 elements; it must select " +
+        "exactly one",
+    },
+  );
   assertEquals(selectNode(LISTS, sel("/resource-lists/nothing"), { "": RL })._unsafeUnwrapErr(), {
     kind: "not-found",
     message: "No element matches node selector /resource-lists/nothing",
@@ -146,10 +161,11 @@ Deno.test("selectNode() reports no match and several matches as not-found", () =
 });
 
 Deno.test("selectNode() selects attributes by expanded name", () => {
-  const selector = '/resource-lists/list[1]/entry[2]';
+  const selector = "/resource-lists/list[1]/entry[2]";
   const plain = selectNode(LISTS, sel(`${selector}/@uri`), { "": RL })._unsafeUnwrap();
   assertEquals(plain.kind === "attribute" && plain.attribute.value, "sip:b@example.com");
-  const foreign = selectNode(LISTS, sel(`${selector}/@f:uri`), { "": RL, f: "urn:x" })._unsafeUnwrap();
+  const foreign = selectNode(LISTS, sel(`${selector}/@f:uri`), { "": RL, f: "urn:x" })
+    ._unsafeUnwrap();
   assertEquals(foreign.kind === "attribute" && foreign.attribute.name, "x:uri");
   assertEquals(selectNode(LISTS, sel(`${selector}/@name`), { "": RL })._unsafeUnwrapErr(), {
     kind: "not-found",

@@ -218,7 +218,7 @@ export const OPTIONS: readonly OptionSpec[] = Object.freeze(
     },
     {
       name: "app",
-    actions: ["get", "put", "insert", "replace", "delete"],
+      actions: ["get", "put", "insert", "replace", "delete"],
       value: "AUID",
       kind: "auid",
       group: "request",
@@ -226,7 +226,7 @@ export const OPTIONS: readonly OptionSpec[] = Object.freeze(
     },
     {
       name: "filename",
-    actions: ["get", "put", "insert", "replace", "delete"],
+      actions: ["get", "put", "insert", "replace", "delete"],
       value: "NAME",
       kind: "text",
       group: "request",
@@ -234,13 +234,13 @@ export const OPTIONS: readonly OptionSpec[] = Object.freeze(
     },
     {
       name: "global",
-    actions: ["get", "put", "insert", "replace", "delete"],
+      actions: ["get", "put", "insert", "replace", "delete"],
       group: "request",
       help: "use the global tree instead of the user's (default for xcap-caps)",
     },
     {
       name: "context",
-    actions: ["get", "put", "insert", "replace", "delete"],
+      actions: ["get", "put", "insert", "replace", "delete"],
       short: "c",
       value: "users|global",
       kind: "choice",
@@ -266,7 +266,7 @@ export const OPTIONS: readonly OptionSpec[] = Object.freeze(
     },
     {
       name: "if-none-match",
-    actions: ["get", "put", "delete", "caps"],
+      actions: ["get", "put", "delete", "caps"],
       value: "ETAG",
       kind: "text",
       group: "request",
@@ -284,7 +284,7 @@ export const OPTIONS: readonly OptionSpec[] = Object.freeze(
     },
     {
       name: "content-type",
-    actions: ["put", "insert", "replace"],
+      actions: ["put", "insert", "replace"],
       value: "TYPE",
       kind: "text",
       group: "request",
@@ -292,7 +292,7 @@ export const OPTIONS: readonly OptionSpec[] = Object.freeze(
     },
     {
       name: "input",
-    actions: ["put", "insert", "replace"],
+      actions: ["put", "insert", "replace"],
       short: "i",
       value: "FILE",
       kind: "file",
@@ -357,8 +357,10 @@ function usage(message: string, action?: Action): Result<never, UsageError> {
 
 /** Edit distance counting a swap of two neighbours as one edit, for "did you mean" hints. */
 function distance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d: number[][] = Array.from(
+    { length: a.length + 1 },
+    (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;

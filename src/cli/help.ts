@@ -13,53 +13,89 @@ export const VERSION = "0.1.0";
 const SUMMARY: Readonly<Record<Action, string>> = {
   get: "read a document, element, attribute or namespace bindings",
   put: "create or replace a document, element or attribute",
-  insert: "create a document, element or attribute only if it does not exist yet",
-  replace: "replace a document, element or attribute only if it exists already",
+  insert: "create a document, element or attribute only if it is absent",
+  replace: "replace a document, element or attribute only if it is present",
   delete: "delete a document, element or attribute",
   caps: "show the server's capabilities (the global xcap-caps document)",
 };
 
-const DETAILS: Readonly<Record<Action, string>> = {
-  get: `Reads the whole document, or the part the node selector names: an element
-(/resource-lists/list[@name="friends"]), an attribute (.../entry[1]/@uri) or the
-namespace bindings in scope of an element (.../list/namespace::*). The body goes to
-stdout (indented when stdout is a terminal, the exact bytes otherwise) or to -o FILE.
---if-none-match ETAG turns a GET into a check: exit code ${EXIT_CODES.notModified} when nothing changed.`,
-  put: `Sends the body from -i FILE or stdin. Without a node selector it creates or replaces
-the whole document; with one it creates or replaces that element or attribute (the body
-is then the element or the attribute value). The Content-Type follows RFC 4825: the
-application's MIME type for a document, application/xcap-el+xml for an element,
-application/xcap-att+xml for an attribute. --etag ETAG makes it conditional (If-Match):
-exit code ${EXIT_CODES.preconditionFailed} if the document changed since.`,
-  insert: `Like put, but never overwrites. For a document: GET it, and PUT with
-If-None-Match: * only if the GET says 404. For an element or attribute: GET the
-document for its ETag, check that the node is absent, then PUT with If-Match: that ETag,
-so nothing can be inserted by someone else in between unnoticed. Exit code
-${EXIT_CODES.preconditionFailed} when it exists already. (Servers such as Kamailio ignore an unquoted
-If-None-Match: *, hence the GET.)`,
-  replace:
-    `Like put, but never creates. GETs the target for its ETag (exit code ${EXIT_CODES.preconditionFailed} if it
-is absent), then PUTs with If-Match: that ETag, so a change by someone else in between
-gives 412 instead of being overwritten. (If-Match: * would be the RFC 7232 way, but
-Kamailio reads an unquoted * as an entity tag that never matches.)`,
-  delete: `Deletes the document, or the element or attribute the node selector names.
---etag ETAG deletes only if the document still has that entity tag.`,
-  caps: `GETs xcap-caps/global/index (RFC 4825 §12): the application usages, extensions
-and namespaces the server supports. With --json the lists are parsed out. Needs no SIP
-address. Some servers (Kamailio) do not implement it and answer 501.`,
+const DETAILS: Readonly<Record<Action, readonly string[]>> = {
+  get: [
+    `Reads the whole document, or the part the node selector names: an element ` +
+    `(/resource-lists/list[@name="friends"]), an attribute (.../entry[1]/@uri) or the ` +
+    `namespace bindings in scope of an element (.../list/namespace::*). The body goes to ` +
+    `stdout (indented when stdout is a terminal, the exact bytes otherwise) or to -o FILE.`,
+    `--if-none-match ETAG turns a GET into a check: exit code ${EXIT_CODES.notModified} when ` +
+    `nothing changed since that version.`,
+  ],
+  put: [
+    `Sends the body from -i FILE or stdin. Without a node selector it creates or replaces ` +
+    `the whole document; with one it creates or replaces that element or attribute (the body ` +
+    `is then the element, or the attribute's value).`,
+    `The Content-Type follows RFC 4825: the application's MIME type for a document, ` +
+    `application/xcap-el+xml for an element, application/xcap-att+xml for an attribute.`,
+    `--etag ETAG makes it conditional (If-Match): exit code ${EXIT_CODES.preconditionFailed} ` +
+    `if the document changed since that version.`,
+  ],
+  insert: [
+    `Like put, but never overwrites: exit code ${EXIT_CODES.preconditionFailed} when the ` +
+    `target exists already.`,
+    `For a document: GET it, and only after a 404 PUT it with If-None-Match: *. For an ` +
+    `element or attribute: GET the document for its ETag, check that the node is absent in ` +
+    `that version, then PUT with If-Match: that ETag, so anything written by someone else in ` +
+    `between makes the PUT fail with 412 (xcap then starts over, up to 3 times).`,
+    `The GET comes first because some servers (Kamailio) ignore an unquoted If-None-Match: *.`,
+  ],
+  replace: [
+    `Like put, but never creates: exit code ${EXIT_CODES.preconditionFailed} when the target ` +
+    `does not exist.`,
+    `GETs the target for its ETag, then PUTs with If-Match: that ETag, so a change by someone ` +
+    `else in between gives 412 instead of being overwritten (xcap then starts over, up to 3 ` +
+    `times; with --etag it does not).`,
+    `RFC 7232's If-Match: * would say "only if present" in one request, but Kamailio reads an ` +
+    `unquoted * as an entity tag that never matches.`,
+  ],
+  delete: [
+    `Deletes the document, or the element or attribute the node selector names. --etag ETAG ` +
+    `deletes only if the document still has that entity tag.`,
+  ],
+  caps: [
+    `GETs xcap-caps/global/index (RFC 4825 §12): the application usages, extensions and ` +
+    `namespaces the server supports. With --json they are listed in "capabilities". Needs no ` +
+    `SIP address.`,
+  ],
 };
+
+/** Wrap a paragraph to `width` columns, every line starting with `indent`. */
+function wrap(text: string, width: number, indent = ""): string {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(/\s+/).filter((w) => w !== "")) {
+    if (line !== "" && indent.length + line.length + 1 + word.length > width) {
+      lines.push(indent + line);
+      line = word;
+    } else {
+      line = line === "" ? word : `${line} ${word}`;
+    }
+  }
+  if (line !== "") lines.push(indent + line);
+  return lines.join("\n");
+}
+
+const WIDTH = 80;
+const COLUMN = 30;
 
 const EXAMPLES: Readonly<Record<Action, readonly string[]>> = {
   get: [
     "xcap get --app resource-lists",
     "xcap get '/resource-lists/list[@name=\"friends\"]'",
     "xcap get '/resource-lists/list/entry[2]/@uri'",
-    "xcap get /resource-lists/list/namespace::* --json",
+    "xcap get '/resource-lists/list/namespace::*' --json",
     "xcap get --app pres-rules -o rules.xml",
     "xcap get --app resource-lists --if-none-match '\"e1\"'  # exit 6 if unchanged",
   ],
   put: [
-    "xcap put -i buddies.xml                       # app guessed from <resource-lists>",
+    "xcap put -i buddies.xml          # the app is guessed from <resource-lists>",
     "xcap put --app resource-lists < buddies.xml",
     "echo '<entry uri=\"sip:bob@example.com\"/>' | \\\n      xcap put '/resource-lists/list/entry[@uri=\"sip:bob@example.com\"]'",
     "xcap put --etag '\"e1\"' -i buddies.xml         # only if still at version e1",
@@ -88,14 +124,17 @@ function optionLine(option: OptionSpec): string {
     ...(option.short ? [`-${option.short}`] : []),
     `--${option.name}`,
   ].join(", ");
-  const left = option.value === undefined ? names : `${names} ${option.value}`;
-  return left.length < 30
-    ? `  ${left.padEnd(30)}${option.help}`
-    : `  ${left}\n  ${"".padEnd(30)}${option.help}`;
+  const left = `  ${option.value === undefined ? names : `${names} ${option.value}`}`;
+  const help = wrap(option.help, WIDTH, " ".repeat(COLUMN));
+  return left.length < COLUMN - 1 ? left.padEnd(COLUMN) + help.slice(COLUMN) : `${left}\n${help}`;
 }
 
-function optionGroup(group: OptionSpec["group"]): string {
-  return OPTIONS.filter((o) => o.group === group).map(optionLine).join("\n");
+function optionGroup(group: OptionSpec["group"], action?: Action): string {
+  return OPTIONS
+    .filter((o) => o.group === group)
+    .filter((o) => action === undefined || o.actions === undefined || o.actions.includes(action))
+    .map(optionLine)
+    .join("\n");
 }
 
 const EXIT_STATUS = `Exit status:
@@ -104,14 +143,15 @@ const EXIT_STATUS = `Exit status:
   ${EXIT_CODES.usage}  usage error: bad option or argument, missing setting, bad account file
   ${EXIT_CODES.httpError}  HTTP error: any other non-2xx answer (401, 403, 404, 405, 415, 5xx, ...)
   ${EXIT_CODES.conflict}  conflict (409): the server refused the change; the reason is printed
-  ${EXIT_CODES.preconditionFailed}  precondition failed (412), or insert found it present / replace found it absent
+  ${EXIT_CODES.preconditionFailed}  precondition failed (412), insert found it present, replace found it absent
   ${EXIT_CODES.notModified}  not modified (304): --if-none-match matched the current ETag
   ${EXIT_CODES.network}  no usable answer: network error, timeout, or an unreadable response`;
 
 const ACCOUNTS = `Accounts:
-  Settings come from the options, then the account named with --account, then the
-  environment (XCAP_ROOT, XCAP_SIP_ADDRESS, XCAP_PASSWORD), then section [Account] of
-  ~/.xcapclient.ini (or --config FILE, or XCAP_CONFIG) -- python-xcaplib's layout:
+  Settings come from the options, then the account named with --account, then
+  the environment (XCAP_ROOT, XCAP_SIP_ADDRESS, XCAP_PASSWORD), then section
+  [Account] of ~/.xcapclient.ini (or --config FILE, or XCAP_CONFIG), the layout
+  of python-xcaplib's xcapclient:
 
     [Account]
     sip_address = alice@example.com
@@ -122,8 +162,8 @@ const ACCOUNTS = `Accounts:
     sip_address = alice@work.example.com
     xcap_root = https://xcap.work.example.com/xcap-root
 
-  Without a password, xcap asks for one (without echo) when the server answers 401 and
-  stdin is a terminal.`;
+  Without a password, xcap asks for one (without echo) when the server answers
+  401 and stdin is a terminal.`;
 
 /**
  * The general help: usage, actions, options by group, accounts and exit codes.
@@ -154,8 +194,8 @@ Actions:
 ${actions}
 
 A NODE-SELECTOR (RFC 4825 §6.3) names part of the document, e.g.
-'/resource-lists/list[@name="friends"]/entry[@uri="sip:bob@example.com"]'; quote it
-for the shell. Without one, the action is on the whole document.
+  '/resource-lists/list[@name="friends"]/entry[@uri="sip:bob@example.com"]'
+(quote it for the shell). Without one, the action is on the whole document.
 
 Server and account:
 ${optionGroup("account")}
@@ -166,19 +206,20 @@ ${optionGroup("request")}
 Output:
 ${optionGroup("output")}
 
-The body received goes to stdout (indented and coloured on a terminal, the exact bytes
-otherwise); status, etag and content type go to stderr. Colours are used only on a
-terminal and never when NO_COLOR is set.
+The body received goes to stdout (indented and coloured on a terminal, the
+exact bytes otherwise); status, etag and content type go to stderr. Colours are
+used only on a terminal and never when NO_COLOR is set.
 
 ${ACCOUNTS}
 
 ${EXIT_STATUS}
 
 Examples:
-  export XCAP_ROOT=https://xcap.example.com/xcap-root XCAP_SIP_ADDRESS=alice@example.com
+  export XCAP_ROOT=https://xcap.example.com/xcap-root
+  export XCAP_SIP_ADDRESS=alice@example.com
   xcap get --app resource-lists
-  xcap insert '/resource-lists/list[@name="friends"]/entry[@uri="sip:bob@example.com"]' \\
-      -i bob.xml
+  xcap insert -i bob.xml \\
+      '/resource-lists/list[@name="friends"]/entry[@uri="sip:bob@example.com"]'
   xcap caps --json
 `;
 }
@@ -204,29 +245,33 @@ export function actionHelp(action: Action): string {
     : action === "get" || action === "delete"
     ? `xcap ${action} [OPTIONS] [NODE-SELECTOR]`
     : `xcap ${action} [OPTIONS] [NODE-SELECTOR] [-i FILE | < FILE]`;
+  const paragraphs = DETAILS[action].map((p) => wrap(p, WIDTH));
+  if (action !== "caps") {
+    paragraphs.push(
+      "Without --app the application is guessed from the node selector's first step\n" +
+        "or the document's root element (resource-lists, rls-services, ruleset ->\n" +
+        "pres-rules, presence -> pidf-manipulation, ...).",
+    );
+  }
   const examples = EXAMPLES[action].map((e) => `  ${e}`).join("\n");
   return `xcap ${action} -- ${SUMMARY[action]}
 
 Usage:
   ${usageLine}
 
-${DETAILS[action]}
-
-Without --app the application is guessed from the node selector's first step or the
-document's root element (resource-lists, rls-services, ruleset -> pres-rules,
-presence -> pidf-manipulation, ...).
+${paragraphs.join("\n\n")}
 
 Examples:
 ${examples}
 
 Server and account:
-${optionGroup("account")}
+${optionGroup("account", action)}
 
 Request:
-${optionGroup("request")}
+${optionGroup("request", action)}
 
 Output:
-${optionGroup("output")}
+${optionGroup("output", action)}
 
 ${EXIT_STATUS}
 `;

@@ -67,12 +67,13 @@ export function applySecretInput(state: SecretInput, chunk: string): SecretInput
         text = "";
         break;
       case "\x1b":
-        // CSI sequence: ESC [ parameters final-byte (0x40-0x7e); or ESC and one character.
+        // CSI: ESC [ parameters final-byte (0x40-0x7e); SS3: ESC O x (arrows in application
+        // mode); otherwise ESC and one character.
         if (chars[i + 1] === "[") {
           i += 2;
           while (i < chars.length && !/[\x40-\x7e]/.test(chars[i]!)) i++;
         } else {
-          i++;
+          i += chars[i + 1] === "O" ? 2 : 1;
         }
         break;
       default:

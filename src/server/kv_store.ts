@@ -62,7 +62,7 @@ const DECODER = new TextDecoder();
 
 function failure(message: string, cause: unknown): Result<never, DocumentStoreError> {
   const reason = cause instanceof Error ? cause.message : String(cause);
-  return err(Object.freeze({ _tag: "StoreFailure", message: `${message}: ${reason}`, cause }));
+  return err(Object.freeze({ _tag: "StoreFailure" as const, message: `${message}: ${reason}`, cause }));
 }
 
 /** `found`: the current entity-tag, `undefined` for no document, `null` for "a newer version". */
@@ -78,7 +78,7 @@ function mismatch(
     ? "a version written concurrently"
     : `entity-tag ${found}`;
   return err(Object.freeze({
-    _tag: "EtagMismatch",
+    _tag: "EtagMismatch" as const,
     message: `Document ${formatDocumentKey(key)} changed: expected ${want}, found ${got}`,
   }));
 }

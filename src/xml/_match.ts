@@ -85,6 +85,12 @@ export function resolveSelector(
   }
   const resolved: ResolvedStep[] = [];
   for (const s of steps) {
+    if (typeof s !== "object" || s === null) {
+      return err({
+        kind: "bad-request",
+        message: "The node selector has a step that is not an object",
+      });
+    }
     const out: {
       name?: ExpandedName;
       position?: number;

@@ -10,6 +10,12 @@
  * without one only the five predefined entities and character references exist, so entity
  * expansion cannot grow the input (no "billion laughs").
  *
+ * The tokenizer is our own rather than fast-xml-parser's: its `XMLValidator` accepts input that
+ * is not well-formed (two document elements, `<` in attribute values, undeclared entities,
+ * control characters, `--` in comments), and its parser has no attribute offsets, no start-tag
+ * end offset and no namespace scoping, all of which splicing and RFC 4825 §6.3 selection need.
+ * One linear pass without recursion does checking, offsets and namespaces together.
+ *
  * Pure: Web APIs only.
  *
  * @module

@@ -1,11 +1,13 @@
 /**
- * GET, PUT and DELETE of XCAP nodes (RFC 4825 §8.2–§8.4) by splicing the original text: the
+ * GET, PUT and DELETE of XCAP nodes (RFC 4825 §8.2 "PUT Handling", §8.3 "GET Handling", §8.4
+ * "DELETE Handling") by splicing the original text: the
  * changed node is replaced at its offsets and every other byte (comments, whitespace, attribute
  * quoting, namespace prefixes) stays as it was. Nothing is re-serialized.
  *
  * After each change the new text is parsed again and the selector evaluated again: a PUT must
  * leave it selecting exactly the new node (`cannot-insert` otherwise), a DELETE must leave it
- * selecting nothing (`cannot-delete` otherwise), as RFC 4825 §8.2.5 and §8.4 require.
+ * selecting nothing (`cannot-delete` otherwise), as RFC 4825 §8.2.5 ("Validation") and §8.4
+ * require. Section numbers are RFC 4825's; the condition meanings are those of §11.
  *
  * @module
  */
@@ -72,13 +74,13 @@ export type NodeOperationError =
   | { readonly kind: "bad-request"; readonly message: string };
 
 /** Options of {@linkcode putNode} and {@linkcode deleteNode}. */
-export interface EditOptions {
+export interface NodeEditOptions {
   /** Limits for parsing the body and the changed document. @default the defaults of ParseLimits */
   readonly limits?: ParseLimits;
 }
 
 /** What {@linkcode getNode} returns. */
-export interface NodeBody {
+export interface GetNodeResult {
   /** What was selected: `xcap-el+xml`, `xcap-att+xml` or `xcap-ns+xml` content. */
   readonly kind: "element" | "attribute" | "namespaces";
   /** The response body. */
@@ -86,7 +88,7 @@ export interface NodeBody {
 }
 
 /** What {@linkcode putNode} returns. */
-export interface PutResult {
+export interface PutNodeResult {
   /** The new document text. */
   readonly text: string;
   /** `true` when the node was created, `false` when it replaced an existing one. */
@@ -96,7 +98,7 @@ export interface PutResult {
 }
 
 /** What {@linkcode deleteNode} returns. */
-export interface DeleteResult {
+export interface DeleteNodeResult {
   /** The new document text. */
   readonly text: string;
   /** The new document, parsed. */
@@ -130,13 +132,14 @@ function namespacesNotAllowed(method: string): NodeOperationError {
 // -------------------------------------------------------------------------------------------
 
 /**
- * The body of a GET of the node a selector selects (RFC 4825 §8.3):
+ * The body of a GET of the node a selector selects (RFC 4825 §8.3, "GET Handling"):
  *
  * - an element: its exact source text, byte for byte, without adding the namespace
  *   declarations of its ancestors (`application/xcap-el+xml`);
  * - an attribute: its value exactly as written between the quotes, i.e. in `AttValue` form with
- *   its references unexpanded, which is also what a PUT of the attribute takes (§7.7, §8.2.4);
- *   a GET after a PUT returns the body that was PUT (`application/xcap-att+xml`);
+ *   its references unexpanded. That is the form a PUT of the attribute takes (§7.7, "Create or
+ *   Replace an Attribute": an `AttValue` without its quotes), so a GET after a PUT returns
+ *   exactly the body that was PUT, as §8.2.5 demands (`application/xcap-att+xml`);
  * - `namespace::*`: an empty element with the selected element's qualified name carrying an
  *   `xmlns` declaration for every namespace in scope there (`application/xcap-ns+xml`; the
  *   implicit `xml` binding is left out).
@@ -176,8 +179,8 @@ export function getNode(
   doc: XmlDocument,
   selector: NodeSelector,
   ns: NamespaceContext,
-): Result<NodeBody, NodeOperationError> {
-  return selectNode(doc, selector, ns).map((node): NodeBody => {
+): Result<GetNodeResult, NodeOperationError> {
+  return selectNode(doc, selector, ns).map((node): GetNodeResult => {
     switch (node.kind) {
       case "element":
         return { kind: "element", body: doc.text.slice(node.element.start, node.element.end) };
@@ -190,7 +193,8 @@ export function getNode(
 }
 
 /**
- * The `application/xcap-ns+xml` body for an element (RFC 4825 §8.3): an empty element with the
+ * The `application/xcap-ns+xml` body for an element (RFC 4825 §7.10 "Fetch Namespace Bindings",
+ * §8.3): an empty element with the
  * element's qualified name and one `xmlns` declaration per namespace in scope (the implicit
  * `xml` binding left out), in the order they were declared from the root down.
  *
@@ -331,14 +335,15 @@ function reparse(
 // -------------------------------------------------------------------------------------------
 
 /**
- * Create or replace the node a selector selects, by splicing the document text (RFC 4825
- * §8.2). Only the new or replaced node changes; every other byte of the document is kept.
+ * Create or replace the node a selector selects, by splicing the document text (RFC 4825 §8.2,
+ * "PUT Handling"). Only the new or replaced node changes; every other byte of the document is
+ * kept.
  *
  * **Elements** (body: exactly one element, `application/xcap-el+xml`). The parent is the
  * element the selector without its last step selects; when that is not exactly one element the
- * result is a `no-parent` conflict naming the closest existing ancestor (§8.2.1). If the last
- * step selects one existing element, it is replaced in place; otherwise the new element is
- * inserted (§8.2.3):
+ * result is a `no-parent` conflict naming the closest existing ancestor (§8.2.1, "Locating the
+ * Parent"). If the last step selects one existing element, it is replaced in place (§8.2.4);
+ * otherwise the new element is inserted where the selector will select it (§8.2.3, "Creation"):
  *
  * - last step with a position `n`: directly after the (n-1)th sibling that passes the name test
  *   (`*`: any element), or before the first one when `n` is 1; too few siblings, or `n` < 1, is
@@ -353,7 +358,7 @@ function reparse(
  * namespace scope of the insertion point. The body must be one well-formed element
  * (`not-xml-frag` for several elements or text around it, `not-well-formed` for broken markup or
  * an undeclared prefix). Afterwards the selector must select exactly the new element, else
- * `cannot-insert` (§8.2.5).
+ * `cannot-insert` (§8.2.5, "Validation").
  *
  * **Attributes** (body: the value in `AttValue` form without quotes, `application/xcap-att+xml`,
  * §7.7): the value is replaced in place or a new attribute appended to the start tag; a body that
@@ -395,8 +400,8 @@ export function putNode(
   selector: NodeSelector,
   ns: NamespaceContext,
   body: string,
-  options: EditOptions = {},
-): Result<PutResult, NodeOperationError> {
+  options: NodeEditOptions = {},
+): Result<PutNodeResult, NodeOperationError> {
   if (selector?.terminal?.kind === "namespace") return err(namespacesNotAllowed("PUT"));
   if (typeof body !== "string") {
     return err({ kind: "bad-request", message: "The PUT body is not a string" });
@@ -477,13 +482,16 @@ function insertLast(doc: XmlDocument, parent: XmlElement, element: string): Spli
       elementStart: parent.contentEnd,
     };
   }
-  const inner = "\n" + indent + indentUnit(doc, parent);
+  const newline = leadingWhitespace(text, parent.start, parent.parent).includes("\r\n")
+    ? "\r\n"
+    : "\n";
+  const inner = newline + indent + indentUnit(doc, parent);
   if (parent.selfClosing) {
     const at = parent.end - 2;
     return {
       start: at,
       end: parent.end,
-      insert: ">" + inner + element + "\n" + indent + close,
+      insert: ">" + inner + element + newline + indent + close,
       elementStart: at + 1 + inner.length,
     };
   }
@@ -499,7 +507,7 @@ function insertLast(doc: XmlDocument, parent: XmlElement, element: string): Spli
   return {
     start: parent.contentStart,
     end: parent.contentEnd,
-    insert: inner + element + "\n" + indent,
+    insert: inner + element + newline + indent,
     elementStart: parent.contentStart + inner.length,
   };
 }
@@ -561,7 +569,7 @@ function putElement(
   resolved: ResolvedSelector,
   body: string,
   limits: ParseLimits,
-): Result<PutResult, NodeOperationError> {
+): Result<PutNodeResult, NodeOperationError> {
   const steps = resolved.steps;
   const last = steps[steps.length - 1]!;
   let parent: XmlElement | undefined;
@@ -664,7 +672,7 @@ function putAttribute(
   resolved: ResolvedSelector,
   body: string,
   limits: ParseLimits,
-): Result<PutResult, NodeOperationError> {
+): Result<PutNodeResult, NodeOperationError> {
   const terminal = resolved.terminal as { kind: "attribute"; name: ExpandedName };
   const name = terminal.name;
   const written = selector.terminal?.kind === "attribute" ? selector.terminal.name : undefined;
@@ -772,7 +780,7 @@ function chooseAttributePrefix(
 
 /**
  * Delete the element or attribute a selector selects, by cutting it out of the text (RFC 4825
- * §8.4). An element goes together with the indentation of its line (the whitespace before it,
+ * §8.4, "DELETE Handling"). An element goes together with the indentation of its line (the whitespace before it,
  * when that holds a line break), so no blank line is left; an attribute goes with the
  * whitespace before it. Everything else is kept byte for byte.
  *
@@ -812,8 +820,8 @@ export function deleteNode(
   doc: XmlDocument,
   selector: NodeSelector,
   ns: NamespaceContext,
-  options: EditOptions = {},
-): Result<DeleteResult, NodeOperationError> {
+  options: NodeEditOptions = {},
+): Result<DeleteNodeResult, NodeOperationError> {
   if (selector?.terminal?.kind === "namespace") return err(namespacesNotAllowed("DELETE"));
   const selected = selectNode(doc, selector, ns);
   if (selected.isErr()) return err(selected.error);

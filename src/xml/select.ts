@@ -62,8 +62,9 @@ export function selectElements(
  * The one node a selector selects: an element, an attribute, or an element's namespace
  * bindings (`namespace::*`).
  *
- * A selector that selects no element or more than one is `not-found` (RFC 4825 §8.3: the
- * request URI does not identify a single resource); so is a missing attribute.
+ * A selector that selects no element or more than one is `not-found`: the request URI then
+ * identifies no single resource (RFC 4825 §6.3, and §8.3 "GET Handling" answers 404); so is a
+ * missing attribute.
  *
  * @param doc The document.
  * @param selector The selector.

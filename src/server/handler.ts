@@ -1,0 +1,811 @@
+/**
+ * The XCAP server as a fetch handler: `(request: Request) => Promise<Response>`, RFC 4825 §7–§8
+ * on Web APIs only, so it runs in `Deno.serve`, on Deno Deploy, in other edge runtimes and in a
+ * test without a socket.
+ *
+ * @module
+ */
+import { ifMatch, ifNoneMatch } from "jsr:@std/http@^1.0.21/etag";
+import {
+  XCAP_ATTRIBUTE_MIME_TYPE,
+  XCAP_ELEMENT_MIME_TYPE,
+  XCAP_ERROR_MIME_TYPE,
+  XCAP_NAMESPACE_MIME_TYPE,
+} from "../application.ts";
+import type { XcapErrorCondition } from "../errors.ts";
+import type { NodeSelector } from "../selector.ts";
+import { buildXcapUri, type ParsedXcapUri, parseXcapUri } from "../uri.ts";
+import { buildXcapError } from "../xcap_error.ts";
+import {
+  decodeUtf8,
+  type ParseLimits,
+  parseXmlDocument,
+  type XmlDocument,
+} from "../xml/document.ts";
+import {
+  deleteNode,
+  getNode,
+  type NamespaceContext,
+  type NodeOperationError,
+  putNode,
+} from "../xml/edit.ts";
+import { type AuthenticationOptions, type Authenticator, createAuthenticator, ownsXui } from "./auth.ts";
+import { buildXcapCaps } from "./caps.ts";
+import {
+  type DocumentKey,
+  type DocumentStore,
+  type DocumentStoreError,
+  formatDocumentKey,
+  MemoryStore,
+  type StoredDocument,
+} from "./store.ts";
+import {
+  DEFAULT_SERVER_APPLICATIONS,
+  type ServerApplicationUsage,
+  validateDocument,
+} from "./usages.ts";
+
+/** Size and shape limits that protect the server. */
+export interface ServerLimits {
+  /** Largest document, in UTF-8 bytes, a write may leave behind (413 otherwise). @default 1_048_576 */
+  readonly maxDocumentBytes?: number;
+  /** Largest request body, in bytes (413 otherwise). @default maxDocumentBytes */
+  readonly maxRequestBytes?: number;
+  /** Deepest element nesting of a document (409 `constraint-failure` otherwise). @default 100 */
+  readonly maxDepth?: number;
+  /** Most elements in a document (409 `constraint-failure` otherwise). @default 100_000 */
+  readonly maxElements?: number;
+}
+
+/** Bounds of the cache of parsed documents (keyed by document and entity-tag). */
+export interface DocumentCacheOptions {
+  /** Most documents kept parsed. `0` turns the cache off. @default 256 */
+  readonly maxEntries?: number;
+  /** Most characters of document text kept parsed, summed over all entries. @default 16_777_216 */
+  readonly maxCharacters?: number;
+}
+
+/** Options of {@linkcode createXcapHandler}. */
+export interface XcapHandlerOptions {
+  /** Where documents are kept. @default a new `MemoryStore` */
+  readonly store?: DocumentStore;
+  /** The path of the XCAP root in request URLs (`""` for the origin itself). @default "/xcap-root" */
+  readonly xcapRootPath?: string;
+  /**
+   * The application usages served; `xcap-caps` is always served in addition, generated from
+   * these. @default DEFAULT_SERVER_APPLICATIONS
+   */
+  readonly applications?: readonly ServerApplicationUsage[];
+  /** How to authenticate requests; without it, every request is anonymous and allowed. */
+  readonly authentication?: AuthenticationOptions;
+  /** Allow PUT and DELETE in `global` trees (403 otherwise). @default false */
+  readonly globalWritable?: boolean;
+  /** Size and shape limits. */
+  readonly limits?: ServerLimits;
+  /** Bounds of the parsed-document cache. */
+  readonly documentCache?: DocumentCacheOptions;
+  /**
+   * How often an unconditional write is re-applied after another writer changed the document
+   * between the read and the compare-and-set write (503 once exhausted). @default 16
+   */
+  readonly maxWriteAttempts?: number;
+  /** Called with whatever went wrong when the handler answers 500 (for logging). */
+  readonly onError?: (error: unknown) => void;
+}
+
+const ALL_METHODS = "GET, HEAD, PUT, DELETE";
+const READ_METHODS = "GET, HEAD";
+const DEFAULT_MAX_DOCUMENT_BYTES = 1_048_576;
+const UTF8 = new TextEncoder();
+
+/** A bounded LRU of parsed documents, keyed by document and entity-tag. */
+class DocumentCache {
+  readonly #entries = new Map<string, XmlDocument>();
+  readonly #maxEntries: number;
+  readonly #maxCharacters: number;
+  #characters = 0;
+
+  constructor(options: DocumentCacheOptions) {
+    this.#maxEntries = Math.max(0, options.maxEntries ?? 256);
+    this.#maxCharacters = Math.max(0, options.maxCharacters ?? 16_777_216);
+  }
+
+  get(key: DocumentKey, etag: string): XmlDocument | undefined {
+    const id = `${formatDocumentKey(key)}\n${etag}`;
+    const doc = this.#entries.get(id);
+    if (doc !== undefined) {
+      this.#entries.delete(id);
+      this.#entries.set(id, doc);
+    }
+    return doc;
+  }
+
+  set(key: DocumentKey, etag: string, doc: XmlDocument): void {
+    if (this.#maxEntries === 0 || doc.text.length > this.#maxCharacters) return;
+    const id = `${formatDocumentKey(key)}\n${etag}`;
+    const old = this.#entries.get(id);
+    if (old !== undefined) {
+      this.#entries.delete(id);
+      this.#characters -= old.text.length;
+    }
+    this.#entries.set(id, doc);
+    this.#characters += doc.text.length;
+    while (this.#entries.size > this.#maxEntries || this.#characters > this.#maxCharacters) {
+      const oldest = this.#entries.entries().next().value;
+      if (oldest === undefined) break;
+      this.#entries.delete(oldest[0]);
+      this.#characters -= oldest[1].text.length;
+    }
+  }
+}
+
+interface Context {
+  readonly store: DocumentStore;
+  readonly root: string;
+  readonly applications: ReadonlyMap<string, ServerApplicationUsage>;
+  readonly authenticator?: Authenticator;
+  readonly owns: (username: string, xui: string) => boolean;
+  readonly globalWritable: boolean;
+  readonly maxDocumentBytes: number;
+  readonly maxRequestBytes: number;
+  readonly parseLimits: ParseLimits;
+  readonly cache: DocumentCache;
+  readonly maxWriteAttempts: number;
+  readonly caps: { readonly text: string; readonly etag: string; doc?: XmlDocument };
+}
+
+/** What one request is about, once its URI is understood. */
+interface Target {
+  readonly request: Request;
+  readonly url: URL;
+  /** The path segments after the XCAP root, as sent (still percent-encoded). */
+  readonly rawSegments: readonly string[];
+  readonly uri: ParsedXcapUri;
+  readonly key: DocumentKey;
+  readonly usage: ServerApplicationUsage;
+  readonly ns: NamespaceContext;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Responses
+// ---------------------------------------------------------------------------------------------
+
+function plain(status: number, message: string, headers: Record<string, string> = {}): Response {
+  return new Response(`${message}\n`, {
+    status,
+    headers: { "content-type": "text/plain; charset=utf-8", ...headers },
+  });
+}
+
+/** 409 with a detailed conflict report (RFC 4825 §11). */
+function conflict(condition: XcapErrorCondition): Response {
+  return new Response(buildXcapError(condition), {
+    status: 409,
+    headers: { "content-type": XCAP_ERROR_MIME_TYPE },
+  });
+}
+
+function preconditionFailed(etag: string | undefined): Response {
+  return plain(
+    412,
+    "Precondition failed: the resource does not match If-Match or If-None-Match",
+    etag === undefined ? {} : { etag },
+  );
+}
+
+function storeFailure(error: DocumentStoreError): Response {
+  // The message may name the document; it carries no credential.
+  return plain(500, `Internal server error: the document store failed (${error._tag})`);
+}
+
+function tooManyWriters(): Response {
+  return plain(503, "The document is being changed by other requests; try again", {
+    "retry-after": "1",
+  });
+}
+
+function tooLarge(what: string, limit: number): Response {
+  return plain(413, `${what} exceeds the limit of ${limit} bytes`);
+}
+
+function unchangedOrWritten(status: 200 | 201, etag: string): Response {
+  return new Response(null, { status, headers: { etag } });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Preconditions (RFC 7232 §3, §6)
+// ---------------------------------------------------------------------------------------------
+
+function isStar(value: string): boolean {
+  return value.trim() === "*";
+}
+
+/**
+ * Evaluate `If-Match` and `If-None-Match` (RFC 7232 §6: If-Match first). Every resource of a
+ * document shares the document's entity-tag (RFC 4825 §7.11), so a listed tag is compared with
+ * the document's tag, also for an element that a PUT is about to create: "insert this if the
+ * document is still the version I read". `*` asks whether the selected resource itself exists.
+ * A failed If-None-Match is 304 for GET and HEAD, 412 otherwise.
+ */
+function checkPreconditions(
+  request: Request,
+  documentEtag: string | undefined,
+  targetExists: boolean,
+): Response | undefined {
+  const read = request.method === "GET" || request.method === "HEAD";
+  const match = request.headers.get("if-match");
+  if (match !== null) {
+    const tag = isStar(match) ? (targetExists ? documentEtag : undefined) : documentEtag;
+    if (!ifMatch(match, tag)) return preconditionFailed(documentEtag);
+  }
+  const noneMatch = request.headers.get("if-none-match");
+  if (noneMatch !== null) {
+    const tag = targetExists ? documentEtag : undefined;
+    if (!ifNoneMatch(noneMatch, tag)) {
+      return read
+        ? new Response(null, { status: 304, headers: documentEtag ? { etag: documentEtag } : {} })
+        : preconditionFailed(documentEtag);
+    }
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+/** The media type of a Content-Type value, lower case, without parameters. */
+function mediaType(value: string | null): string {
+  return (value ?? "").split(";")[0]!.trim().toLowerCase();
+}
+
+function safeDecode(segment: string | undefined): string | undefined {
+  if (segment === undefined) return undefined;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Read a body up to `limit` bytes, never trusting Content-Length alone. */
+async function readBody(
+  request: Request,
+  limit: number,
+): Promise<Uint8Array | "too-large" | "unreadable"> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && /^\s*\d+\s*$/.test(declared) && Number(declared) > limit) {
+    return "too-large";
+  }
+  if (request.body === null) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.length;
+      if (total > limit) {
+        await reader.cancel().catch(() => {});
+        return "too-large";
+      }
+      chunks.push(value);
+    }
+  } catch {
+    return "unreadable";
+  }
+  const body = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, at);
+    at += chunk.length;
+  }
+  return body;
+}
+
+/** FNV-1a over the text, twice with different seeds: a stable tag for generated documents. */
+function stableTag(text: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193) >>> 0;
+    b = Math.imul(b ^ c, 0x5bd1e995) >>> 0;
+  }
+  return `"caps-${a.toString(16).padStart(8, "0")}${b.toString(16).padStart(8, "0")}"`;
+}
+
+function parsedDocument(
+  ctx: Context,
+  key: DocumentKey,
+  stored: StoredDocument,
+): XmlDocument | Response {
+  const cached = ctx.cache.get(key, stored.etag);
+  if (cached !== undefined) return cached;
+  const parsed = parseXmlDocument(stored.text, ctx.parseLimits);
+  if (parsed.isErr()) {
+    return plain(500, "Internal server error: the stored document cannot be parsed");
+  }
+  ctx.cache.set(key, stored.etag, parsed.value);
+  return parsed.value;
+}
+
+/** The absolute URI of the document (no node selector). */
+function documentUri(ctx: Context, target: Target): string {
+  const { uri, url } = target;
+  const built = buildXcapUri({
+    xcapRoot: url.origin + ctx.root,
+    auid: uri.auid,
+    ...(uri.xui === undefined ? {} : { xui: uri.xui }),
+    global: uri.tree === "global",
+    filename: uri.documentPath,
+  });
+  return built.unwrapOr(url.origin + url.pathname.split("/~~/")[0]);
+}
+
+/**
+ * The closest existing ancestor of a missing parent, as an absolute HTTP URI (RFC 4825 §8.2.1,
+ * §11): an element's URI, or the document's when no element of the path exists.
+ */
+function ancestorUri(ctx: Context, target: Target, ancestor: NodeSelector | undefined): string {
+  const documentLocation = documentUri(ctx, target);
+  if (ancestor === undefined || ancestor.steps.length === 0) return documentLocation;
+  const { uri, url } = target;
+  return buildXcapUri({
+    xcapRoot: url.origin + ctx.root,
+    auid: uri.auid,
+    ...(uri.xui === undefined ? {} : { xui: uri.xui }),
+    global: uri.tree === "global",
+    filename: uri.documentPath,
+    node: ancestor,
+    namespaces: uri.namespaces,
+  }).unwrapOr(documentLocation);
+}
+
+/**
+ * The directory a missing document would be created in, as an absolute HTTP URI: RFC 4825
+ * §8.2.1 makes the user's (or the global) directory the parent of a document, and it always
+ * exists; so does every folder below it here, since a document PUT creates its folders.
+ */
+function directoryUri(ctx: Context, target: Target): string {
+  const separator = target.rawSegments.indexOf("~~");
+  const documentSegments = separator < 0 ? target.rawSegments : target.rawSegments.slice(0, separator);
+  return `${target.url.origin}${ctx.root}/${documentSegments.slice(0, -1).join("/")}/`;
+}
+
+function nodeError(ctx: Context, target: Target, error: NodeOperationError): Response {
+  switch (error.kind) {
+    case "not-found":
+      return plain(404, `Not found: ${error.message}`);
+    case "bad-request":
+      return plain(400, `Bad request: ${error.message}`);
+    case "not-allowed": {
+      const allow = error.allow.includes("GET") && !error.allow.includes("HEAD")
+        ? [...error.allow, "HEAD"]
+        : error.allow;
+      return plain(405, `Method not allowed: ${error.message}`, { allow: allow.join(", ") });
+    }
+    case "conflict":
+      if (error.condition.tag === "no-parent") {
+        return conflict({ ...error.condition, ancestor: ancestorUri(ctx, target, error.ancestor) });
+      }
+      return conflict(error.condition);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Methods
+// ---------------------------------------------------------------------------------------------
+
+function withoutBody(response: Response, request: Request): Response {
+  if (request.method !== "HEAD" || response.body === null) return response;
+  return new Response(null, { status: response.status, headers: response.headers });
+}
+
+async function handleGet(ctx: Context, target: Target): Promise<Response> {
+  const { request, key, usage, uri } = target;
+  const current = await ctx.store.get(key);
+  if (current.isErr()) return storeFailure(current.error);
+  const stored = current.value;
+  if (stored === undefined) return plain(404, "Not found: no document at this URI");
+  // RFC 7232 §5: preconditions apply only where the unconditional answer would be 2xx, so a
+  // missing document or node is 404 whatever the preconditions say.
+  if (uri.node === undefined) {
+    const failed = checkPreconditions(request, stored.etag, true);
+    if (failed !== undefined) return failed;
+    return new Response(stored.text, {
+      status: 200,
+      headers: { "content-type": usage.mimeType, etag: stored.etag },
+    });
+  }
+  const doc = parsedDocument(ctx, key, stored);
+  if (doc instanceof Response) return doc;
+  const node = getNode(doc, uri.node, target.ns);
+  if (node.isErr()) return nodeError(ctx, target, node.error);
+  const failed = checkPreconditions(request, stored.etag, true);
+  if (failed !== undefined) return failed;
+  // RFC 4825 §8.3: the MIME type says what was selected.
+  const contentType = node.value.kind === "element"
+    ? XCAP_ELEMENT_MIME_TYPE
+    : node.value.kind === "attribute"
+    ? XCAP_ATTRIBUTE_MIME_TYPE
+    : XCAP_NAMESPACE_MIME_TYPE;
+  return new Response(node.value.body, {
+    status: 200,
+    headers: { "content-type": contentType, etag: stored.etag },
+  });
+}
+
+async function handlePut(ctx: Context, target: Target): Promise<Response> {
+  const { request, key, usage, uri } = target;
+  const terminal = uri.node?.terminal?.kind;
+  if (terminal === "namespace") {
+    return plain(405, "Method not allowed: namespace bindings (namespace::*) can only be read", {
+      allow: READ_METHODS,
+    });
+  }
+  // RFC 4825 §8.2.2 (documents), §8.2.3 with §7.4 and §7.5 (elements, attributes): a body of
+  // another MIME type is refused with 415.
+  const expectedType = uri.node === undefined
+    ? usage.mimeType
+    : terminal === "attribute"
+    ? XCAP_ATTRIBUTE_MIME_TYPE
+    : XCAP_ELEMENT_MIME_TYPE;
+  const given = mediaType(request.headers.get("content-type"));
+  if (given !== expectedType.toLowerCase()) {
+    const what = uri.node === undefined ? "a document" : terminal === "attribute"
+      ? "an attribute"
+      : "an element";
+    return plain(
+      415,
+      `Unsupported media type: a PUT of ${what} here needs Content-Type ${expectedType}` +
+        (given === "" ? ", and the request has none" : `, not ${given}`),
+      { accept: expectedType },
+    );
+  }
+  const bytes = await readBody(request, ctx.maxRequestBytes);
+  if (bytes === "too-large") return tooLarge("The request body", ctx.maxRequestBytes);
+  if (bytes === "unreadable") return plain(400, "Bad request: the request body cannot be read");
+  const decoded = decodeUtf8(bytes);
+  if (decoded.isErr()) return conflict(decoded.error);
+  const body = decoded.value;
+  return uri.node === undefined
+    ? await putDocument(ctx, target, body, bytes.length)
+    : await putNodeAt(ctx, target, uri.node, body);
+}
+
+async function putDocument(
+  ctx: Context,
+  target: Target,
+  text: string,
+  byteLength: number,
+): Promise<Response> {
+  const { request, key, usage } = target;
+  if (byteLength > ctx.maxDocumentBytes) return tooLarge("The document", ctx.maxDocumentBytes);
+  // RFC 4825 §8.2.2 and §8.2.5: well-formed, then valid for the application usage.
+  const parsed = parseXmlDocument(text, ctx.parseLimits);
+  if (parsed.isErr()) return conflict(parsed.error);
+  const valid = validateDocument(usage, parsed.value);
+  if (valid.isErr()) return conflict(valid.error);
+  for (let attempt = 0; attempt < ctx.maxWriteAttempts; attempt++) {
+    const current = await ctx.store.get(key);
+    if (current.isErr()) return storeFailure(current.error);
+    const stored = current.value;
+    const failed = checkPreconditions(request, stored?.etag, stored !== undefined);
+    if (failed !== undefined) return failed;
+    // The same bytes again change nothing: the entity-tag stays.
+    if (stored !== undefined && stored.text === text) return unchangedOrWritten(200, stored.etag);
+    const written = await ctx.store.put(key, text, { expectedEtag: stored?.etag ?? null });
+    if (written.isOk()) {
+      ctx.cache.set(key, written.value.etag, parsed.value);
+      return unchangedOrWritten(stored === undefined ? 201 : 200, written.value.etag);
+    }
+    if (written.error._tag !== "EtagMismatch") return storeFailure(written.error);
+    // Another writer won the compare-and-set: read again and re-evaluate everything.
+  }
+  return tooManyWriters();
+}
+
+async function putNodeAt(
+  ctx: Context,
+  target: Target,
+  selector: NodeSelector,
+  body: string,
+): Promise<Response> {
+  const { request, key, usage, ns } = target;
+  for (let attempt = 0; attempt < ctx.maxWriteAttempts; attempt++) {
+    const current = await ctx.store.get(key);
+    if (current.isErr()) return storeFailure(current.error);
+    const stored = current.value;
+    if (stored === undefined) {
+      // RFC 4825 §8.2.1: the document that would hold the node does not exist.
+      return conflict({
+        tag: "no-parent",
+        phrase: "The document does not exist; create it with a PUT of the whole document",
+        ancestor: directoryUri(ctx, target),
+      });
+    }
+    const doc = parsedDocument(ctx, key, stored);
+    if (doc instanceof Response) return doc;
+    const exists = getNode(doc, selector, ns).isOk();
+    const failed = checkPreconditions(request, stored.etag, exists);
+    if (failed !== undefined) return failed;
+    const put = putNode(doc, selector, ns, body, { limits: ctx.parseLimits });
+    if (put.isErr()) return nodeError(ctx, target, put.error);
+    if (UTF8.encode(put.value.text).length > ctx.maxDocumentBytes) {
+      return tooLarge("The document after this PUT", ctx.maxDocumentBytes);
+    }
+    const valid = validateDocument(usage, put.value.document);
+    if (valid.isErr()) return conflict(valid.error);
+    const status = put.value.created ? 201 : 200;
+    if (put.value.text === stored.text) return unchangedOrWritten(status, stored.etag);
+    const written = await ctx.store.put(key, put.value.text, { expectedEtag: stored.etag });
+    if (written.isOk()) {
+      ctx.cache.set(key, written.value.etag, put.value.document);
+      return unchangedOrWritten(status, written.value.etag);
+    }
+    if (written.error._tag !== "EtagMismatch") return storeFailure(written.error);
+  }
+  return tooManyWriters();
+}
+
+async function handleDelete(ctx: Context, target: Target): Promise<Response> {
+  const { request, key, usage, uri, ns } = target;
+  const selector = uri.node;
+  if (selector?.terminal?.kind === "namespace") {
+    return plain(405, "Method not allowed: namespace bindings (namespace::*) can only be read", {
+      allow: READ_METHODS,
+    });
+  }
+  for (let attempt = 0; attempt < ctx.maxWriteAttempts; attempt++) {
+    const current = await ctx.store.get(key);
+    if (current.isErr()) return storeFailure(current.error);
+    const stored = current.value;
+    if (stored === undefined) return plain(404, "Not found: no document at this URI");
+    if (selector === undefined) {
+      const failed = checkPreconditions(request, stored.etag, true);
+      if (failed !== undefined) return failed;
+      const deleted = await ctx.store.delete(key, { expectedEtag: stored.etag });
+      // No ETag: the document, and so its entity-tag, is gone.
+      if (deleted.isOk()) return new Response(null, { status: 200 });
+      if (deleted.error._tag !== "EtagMismatch") return storeFailure(deleted.error);
+      continue;
+    }
+    const doc = parsedDocument(ctx, key, stored);
+    if (doc instanceof Response) return doc;
+    const selected = getNode(doc, selector, ns);
+    if (selected.isErr()) return nodeError(ctx, target, selected.error);
+    const failed = checkPreconditions(request, stored.etag, true);
+    if (failed !== undefined) return failed;
+    const removed = deleteNode(doc, selector, ns, { limits: ctx.parseLimits });
+    if (removed.isErr()) return nodeError(ctx, target, removed.error);
+    // RFC 4825 §8.4: the document must still be valid afterwards (§8.2.5 checks).
+    const valid = validateDocument(usage, removed.value.document);
+    if (valid.isErr()) return conflict(valid.error);
+    const written = await ctx.store.put(key, removed.value.text, { expectedEtag: stored.etag });
+    if (written.isOk()) {
+      ctx.cache.set(key, written.value.etag, removed.value.document);
+      // RFC 4825 §7.11: the 200 carries the entity-tag the rest of the document now has.
+      return unchangedOrWritten(200, written.value.etag);
+    }
+    if (written.error._tag !== "EtagMismatch") return storeFailure(written.error);
+  }
+  return tooManyWriters();
+}
+
+function handleCaps(ctx: Context, request: Request, uri: ParsedXcapUri): Response {
+  if (request.method !== "GET" && request.method !== "HEAD") {
+    return plain(405, "Method not allowed: the xcap-caps document is generated and read-only", {
+      allow: READ_METHODS,
+    });
+  }
+  // RFC 4825 §12: one global document, `xcap-caps/global/index`.
+  if (uri.tree !== "global" || uri.documentPath !== "index") {
+    return plain(404, "Not found: the only xcap-caps document is xcap-caps/global/index");
+  }
+  const caps = ctx.caps;
+  if (uri.node === undefined) {
+    const failed = checkPreconditions(request, caps.etag, true);
+    if (failed !== undefined) return failed;
+    return new Response(caps.text, {
+      status: 200,
+      headers: { "content-type": "application/xcap-caps+xml", etag: caps.etag },
+    });
+  }
+  if (caps.doc === undefined) {
+    const parsed = parseXmlDocument(caps.text);
+    if (parsed.isErr()) return plain(500, "Internal server error: xcap-caps cannot be parsed");
+    caps.doc = parsed.value;
+  }
+  const ns = { ...uri.namespaces, "": "urn:ietf:params:xml:ns:xcap-caps" };
+  const node = getNode(caps.doc, uri.node, ns);
+  if (node.isErr()) {
+    if (node.error.kind === "not-found") return plain(404, `Not found: ${node.error.message}`);
+    return plain(400, `Bad request: ${node.error.message}`);
+  }
+  const failed = checkPreconditions(request, caps.etag, true);
+  if (failed !== undefined) return failed;
+  const contentType = node.value.kind === "element"
+    ? XCAP_ELEMENT_MIME_TYPE
+    : node.value.kind === "attribute"
+    ? XCAP_ATTRIBUTE_MIME_TYPE
+    : XCAP_NAMESPACE_MIME_TYPE;
+  return new Response(node.value.body, {
+    status: 200,
+    headers: { "content-type": contentType, etag: caps.etag },
+  });
+}
+
+async function handle(ctx: Context, request: Request): Promise<Response> {
+  const method = request.method;
+  if (method !== "GET" && method !== "HEAD" && method !== "PUT" && method !== "DELETE") {
+    return plain(405, `Method not allowed: XCAP uses ${ALL_METHODS}`, { allow: ALL_METHODS });
+  }
+  const url = new URL(request.url);
+  const prefix = `${ctx.root}/`;
+  if (!url.pathname.startsWith(prefix)) {
+    return plain(404, `Not found: this server serves XCAP under ${prefix}`);
+  }
+  const rawSegments = url.pathname.slice(prefix.length).split("/");
+  // The capabilities are readable without credentials, as OpenXCAP does: a client learns what
+  // the server offers before it signs in.
+  const capsRead = rawSegments[0] === "xcap-caps" && (method === "GET" || method === "HEAD");
+  let username: string | undefined;
+  if (ctx.authenticator !== undefined && !capsRead) {
+    const outcome = await ctx.authenticator.authenticate(request);
+    if (!outcome.ok) {
+      const headers = new Headers({ "content-type": "text/plain; charset=utf-8" });
+      for (const challenge of outcome.challenges) headers.append("www-authenticate", challenge);
+      return new Response(`Unauthorized: ${outcome.reason}\n`, { status: 401, headers });
+    }
+    username = outcome.username;
+  }
+
+  const parsed = parseXcapUri(request.url, ctx.root);
+  if (parsed.isErr()) {
+    // What names no document at all (a directory, an unknown tree) is 404; what is broken
+    // (escapes, node selector syntax, unbound prefixes) is 400.
+    const tree = safeDecode(rawSegments[1]);
+    const nameAt = tree === "users" ? 3 : 2;
+    const name = rawSegments[nameAt];
+    if ((tree !== "users" && tree !== "global") || name === undefined || name === "" || name === "~~") {
+      return plain(404, "Not found: the URI names no document");
+    }
+    return plain(400, `Bad request: ${parsed.error.message}`);
+  }
+  const uri = parsed.value;
+  if (uri.auid === "xcap-caps") return handleCaps(ctx, request, uri);
+  const usage = ctx.applications.get(uri.auid);
+  if (usage === undefined) {
+    return plain(404, `Not found: no application usage ${JSON.stringify(uri.auid)} here`);
+  }
+  if (usage.scope !== "both" && usage.scope !== uri.tree) {
+    return plain(
+      404,
+      `Not found: application usage ${JSON.stringify(uri.auid)} has no ${uri.tree} documents`,
+    );
+  }
+  // RFC 4825 §5.7 leaves authorization to the usage; the default policy: a user reads and
+  // writes its own users/<XUI> tree, everyone reads global documents.
+  if (uri.tree === "users" && username !== undefined && !ctx.owns(username, uri.xui ?? "")) {
+    return plain(403, "Forbidden: these are the documents of another user");
+  }
+  if (uri.tree === "global" && (method === "PUT" || method === "DELETE") && !ctx.globalWritable) {
+    return plain(403, "Forbidden: global documents are read-only on this server");
+  }
+  const target: Target = {
+    request,
+    url,
+    rawSegments,
+    uri,
+    key: {
+      auid: uri.auid,
+      tree: uri.tree,
+      ...(uri.xui === undefined ? {} : { xui: uri.xui }),
+      documentPath: uri.documentPath,
+    },
+    usage,
+    // RFC 4825 §6.3: unprefixed names are in the usage's default namespace; prefixes come from
+    // the xmlns() query (§6.4).
+    ns: { ...uri.namespaces, "": usage.defaultNamespace },
+  };
+  switch (method) {
+    case "GET":
+    case "HEAD":
+      return await handleGet(ctx, target);
+    case "PUT":
+      return await handlePut(ctx, target);
+    case "DELETE":
+      return await handleDelete(ctx, target);
+  }
+}
+
+/**
+ * Create the XCAP server (RFC 4825) as a fetch handler.
+ *
+ * It serves GET, PUT and DELETE of documents, elements, attributes and (GET only) namespace
+ * bindings under `xcapRootPath`, with the status codes, content types and conflict reports of
+ * RFC 4825 §7–§11; one strong entity-tag per document, new on every write that changes it, on
+ * every 2xx; `If-Match` and `If-None-Match` (RFC 7232) on every method; validation of every
+ * write against the application usage (`schema-validation-error`, `uniqueness-failure`); the
+ * generated `xcap-caps` document; optional Digest/Basic authentication with per-user trees; and
+ * size limits (413). Edits splice the stored text, so everything outside the changed node stays
+ * byte for byte.
+ *
+ * Writes are compare-and-set on the store: the handler reads the document, checks the
+ * preconditions, computes the new text and writes it only if the document still has the
+ * entity-tag it read. When another writer got there first, it starts over from a fresh read (up
+ * to `maxWriteAttempts` times): a conditional request then fails its precondition (412), an
+ * unconditional one is re-applied to the new version, so no update is ever lost.
+ *
+ * The handler never throws: a bug is answered with a plain-text 500 (and `onError` is called).
+ *
+ * @param options Store, XCAP root path, application usages, authentication and limits.
+ * @returns The handler.
+ *
+ * @example Creating and reading a document
+ * ```ts
+ * import { createXcapHandler } from "@xcap/xcap/server";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const handler = createXcapHandler();
+ * const url = "http://127.0.0.1/xcap-root/resource-lists/users/sip:alice@example.com/index";
+ * const created = await handler(new Request(url, {
+ *   method: "PUT",
+ *   headers: { "content-type": "application/resource-lists+xml" },
+ *   body: '<resource-lists xmlns="urn:ietf:params:xml:ns:resource-lists">' +
+ *     '<list name="friends"/></resource-lists>',
+ * }));
+ * assertEquals(created.status, 201);
+ * const list = await handler(new Request(`${url}/~~/resource-lists/list/@name`));
+ * assertEquals(list.headers.get("content-type"), "application/xcap-att+xml");
+ * assertEquals(await list.text(), "friends");
+ * assertEquals(list.headers.get("etag"), created.headers.get("etag"));
+ * ```
+ */
+export function createXcapHandler(
+  options: XcapHandlerOptions = {},
+): (request: Request) => Promise<Response> {
+  const rootOption = options.xcapRootPath ?? "/xcap-root";
+  const root = `/${rootOption.replace(/^\/+|\/+$/g, "")}`.replace(/^\/$/, "");
+  const applications = new Map<string, ServerApplicationUsage>();
+  for (const usage of options.applications ?? DEFAULT_SERVER_APPLICATIONS) {
+    if (usage.auid !== "xcap-caps") applications.set(usage.auid, usage);
+  }
+  const capsText = buildXcapCaps(applications.values());
+  const limits = options.limits ?? {};
+  const maxDocumentBytes = limits.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES;
+  const parseLimits: ParseLimits = {
+    ...(limits.maxDepth === undefined ? {} : { maxDepth: limits.maxDepth }),
+    ...(limits.maxElements === undefined ? {} : { maxElements: limits.maxElements }),
+  };
+  const auth = options.authentication;
+  const ctx: Context = {
+    store: options.store ?? new MemoryStore(),
+    root,
+    applications,
+    ...(auth === undefined ? {} : { authenticator: createAuthenticator(auth) }),
+    owns: auth?.owns ?? ownsXui,
+    globalWritable: options.globalWritable ?? false,
+    maxDocumentBytes,
+    maxRequestBytes: limits.maxRequestBytes ?? maxDocumentBytes,
+    parseLimits,
+    cache: new DocumentCache(options.documentCache ?? {}),
+    maxWriteAttempts: Math.max(1, options.maxWriteAttempts ?? 16),
+    caps: { text: capsText, etag: stableTag(capsText) },
+  };
+  const onError = options.onError;
+  return async (request: Request): Promise<Response> => {
+    try {
+      return withoutBody(await handle(ctx, request), request);
+    } catch (error) {
+      try {
+        onError?.(error);
+      } catch {
+        // A failing logger must not turn a 500 into a crash.
+      }
+      return plain(500, "Internal server error");
+    }
+  };
+}
