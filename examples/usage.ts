@@ -10,19 +10,22 @@
  *
  * @module
  */
+import type { Result } from "npm:neverthrow@^8.2.0";
 import { type Resource, XCAPClient, type XcapError } from "../mod.ts";
-import { startXcapServer } from "../src/server/mod.ts";
+import { startXcapServer, type XcapServer } from "../src/server/mod.ts";
 
 function flag(name: string): string | undefined {
   const i = Deno.args.indexOf(name);
   return i === -1 ? undefined : Deno.args[i + 1];
 }
 
-function show(step: string, result: { isOk(): boolean } & ({ value: Resource } | { error: XcapError })) {
+function show(step: string, result: Result<Resource, XcapError>): void {
   console.log(`\n== ${step}`);
-  if ("value" in result) {
+  if (result.isOk()) {
     const r = result.value;
-    console.log(`status ${r.status}  etag ${r.etag ?? "(none)"}  content-type ${r.contentType ?? "(none)"}`);
+    console.log(
+      `status ${r.status}  etag ${r.etag ?? "(none)"}  content-type ${r.contentType ?? "(none)"}`,
+    );
     if (r.body.length > 0) console.log(r.body.trimEnd());
   } else {
     console.log(`error ${result.error._tag}: ${result.error.message}`);
@@ -30,7 +33,15 @@ function show(step: string, result: { isOk(): boolean } & ({ value: Resource } |
 }
 
 const target = Deno.args.find((a) => /^https?:\/\//.test(a));
-const server = target === undefined ? await startXcapServer({ hostname: "127.0.0.1", port: 0 }) : undefined;
+let server: XcapServer | undefined;
+if (target === undefined) {
+  const started = await startXcapServer({ hostname: "127.0.0.1", port: 0 });
+  if (started.isErr()) {
+    console.error(started.error.message);
+    Deno.exit(1);
+  }
+  server = started.value;
+}
 const xcapRoot = target ?? server!.xcapRoot;
 const xui = flag("--xui") ?? "sip:alice@example.com";
 const password = flag("--password");

@@ -50,7 +50,7 @@ export type XcapErrorCondition =
 export type XcapErrorConditionTag = XcapErrorCondition["tag"];
 
 /** Fields every HTTP-level error carries. */
-interface HttpErrorFields {
+export interface HttpErrorFields {
   /** A readable explanation: what failed and why. */
   readonly message: string;
   /** The HTTP status code. */
@@ -85,7 +85,7 @@ export interface NotModifiedError extends HttpErrorFields {
   readonly etag?: string;
 }
 
-/** 404: no document, or the node selector selects no node (or several; RFC 4825 §8.1.1). */
+/** 404: no document, or the node selector selects no node (or several; RFC 4825 §8.3). */
 export interface NotFoundError extends HttpErrorFields {
   /** Discriminant. */
   readonly _tag: "NotFound";

@@ -38,9 +38,9 @@ export interface XcapTarget {
 /** Options every request builder takes. */
 export interface RequestOptions {
   /** Send `If-Match` with this entity-tag (quoted for you if it is not). */
-  readonly etag?: string;
+  readonly etag?: string | undefined;
   /** Send `If-None-Match` with this entity-tag, or `*` (create only if absent). */
-  readonly ifNoneMatch?: string;
+  readonly ifNoneMatch?: string | undefined;
   /** Extra request headers. Names are lower-cased; `etag`/`ifNoneMatch` take precedence. */
   readonly headers?: HeadersInit;
 }
@@ -50,7 +50,7 @@ export interface PutRequestOptions extends RequestOptions {
   /**
    * The Content-Type to send, overriding the one derived from the target: the application
    * usage's MIME type for a document, `application/xcap-el+xml` for an element and
-   * `application/xcap-att+xml` for an attribute (RFC 4825 §7.2–§7.4).
+   * `application/xcap-att+xml` for an attribute (RFC 4825 §7.1, §7.4, §7.7).
    */
   readonly contentType?: string;
   /** Where document MIME types are looked up. @default {KNOWN_APPLICATIONS} */
@@ -161,8 +161,8 @@ function omitNode(target: XcapTarget): XcapTarget {
 }
 
 /**
- * Build a GET of a document, element, attribute or namespace bindings (RFC 4825 §7.3, §7.5,
- * §7.7, §7.10).
+ * Build a GET of a document, element, attribute or namespace bindings (RFC 4825 §7.3, §7.6,
+ * §7.9, §7.10).
  *
  * @param target What to read.
  * @param options Conditional headers and extra headers.
@@ -195,8 +195,8 @@ export function buildGetRequest(
 }
 
 /**
- * Build a PUT that creates or replaces a document, element or attribute (RFC 4825 §7.2, §7.4,
- * §7.6). The Content-Type follows the target: the application usage's MIME type for a document,
+ * Build a PUT that creates or replaces a document, element or attribute (RFC 4825 §7.1, §7.4,
+ * §7.7). The Content-Type follows the target: the application usage's MIME type for a document,
  * `application/xcap-el+xml` for an element, `application/xcap-att+xml` for an attribute.
  * Namespace bindings cannot be written, so a `namespace::*` target is refused before sending.
  *
@@ -248,7 +248,7 @@ export function buildPutRequest(
 }
 
 /**
- * Build a DELETE of a document, element or attribute (RFC 4825 §7.8, §7.9).
+ * Build a DELETE of a document, element or attribute (RFC 4825 §7.2, §7.5, §7.8).
  *
  * @param target What to delete.
  * @param options Conditional headers and extra headers.

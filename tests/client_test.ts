@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import { type Executor, type XcapRequest, XCAPClient } from "../mod.ts";
+import { type Executor, XCAPClient, type XcapRequest } from "../mod.ts";
 import { okAsync } from "npm:neverthrow@^8.2.0";
 
 const ROOT = "http://127.0.0.1:8080/xcap-root";

@@ -19,22 +19,26 @@ const LISTS = `<?xml version="1.0" encoding="UTF-8"?>
 </resource-lists>
 `;
 
-kamailioTest("XCAPClient whole-document PUT, GET and DELETE against Kamailio", {}, async (server) => {
-  const client = new XCAPClient(server.xcapRoot, "sip:doc@127.0.0.1");
-  const put = (await client.put("resource-lists", LISTS))._unsafeUnwrap();
-  // Kamailio quirk 1: a created document answers 200, not 201.
-  assert(put.status === 200 || put.status === 201);
-  assert(put.etag !== undefined);
-  const got = (await client.get("resource-lists"))._unsafeUnwrap();
-  assertEquals(got.status, 200);
-  assertEquals(got.body.trim(), LISTS.trim());
-  assertEquals(got.etag, put.etag);
-  const deleted = await client.delete("resource-lists", undefined, { etag: got.etag! });
-  assert(deleted.isOk());
-  const gone = await client.get("resource-lists");
-  assert(gone.isErr());
-  assertEquals(gone.error._tag, "NotFound");
-});
+kamailioTest(
+  "XCAPClient whole-document PUT, GET and DELETE against Kamailio",
+  {},
+  async (server) => {
+    const client = new XCAPClient(server.xcapRoot, "sip:doc@127.0.0.1");
+    const put = (await client.put("resource-lists", LISTS))._unsafeUnwrap();
+    // Kamailio quirk 1: a created document answers 200, not 201.
+    assert(put.status === 200 || put.status === 201);
+    assert(put.etag !== undefined);
+    const got = (await client.get("resource-lists"))._unsafeUnwrap();
+    assertEquals(got.status, 200);
+    assertEquals(got.body.trim(), LISTS.trim());
+    assertEquals(got.etag, put.etag);
+    const deleted = await client.delete("resource-lists", undefined, { etag: got.etag! });
+    assert(deleted.isOk());
+    const gone = await client.get("resource-lists");
+    assert(gone.isErr());
+    assertEquals(gone.error._tag, "NotFound");
+  },
+);
 
 kamailioTest("XCAPClient reads elements and attributes from Kamailio", {}, async (server) => {
   const client = new XCAPClient(server.xcapRoot, "sip:elements@127.0.0.1");
@@ -123,30 +127,35 @@ kamailioTest("XCAPClient handles Kamailio's RFC deviations as error values", {},
   assertStringIncludes(caps.body, "<auid>resource-lists</auid>");
 });
 
-kamailioTest("XCAPClient authenticates with Digest against Kamailio", { auth: true }, async (server) => {
-  const client = new XCAPClient(server.xcapRoot, "sip:alice@127.0.0.1", {
-    password: server.password,
-  });
-  const put = (await client.put("resource-lists", LISTS))._unsafeUnwrap();
-  assert(put.etag !== undefined);
-  // The next requests answer the known challenge without a new round trip.
-  for (let i = 0; i < 12; i++) {
-    const got = (await client.get("resource-lists", "/resource-lists/list/@name"))._unsafeUnwrap();
-    assertEquals(got.body.trim(), "friends");
-  }
-  const wrong = new XCAPClient(server.xcapRoot, "sip:alice@127.0.0.1", { password: "wrong" });
-  const denied = await wrong.get("resource-lists");
-  assert(denied.isErr());
-  assertEquals(denied.error._tag, "Unauthorized");
-  const none = await new XCAPClient(server.xcapRoot, "sip:alice@127.0.0.1").get("resource-lists");
-  assert(none.isErr());
-  assertEquals(none.error._tag, "Unauthorized");
-  // Kamailio lets a user touch only its own documents.
-  const other = new XCAPClient(server.xcapRoot, "sip:bob@127.0.0.1", {
-    password: server.password,
-    username: "alice",
-  });
-  const forbidden = await other.get("resource-lists");
-  assert(forbidden.isErr());
-  assertEquals(forbidden.error._tag, "Forbidden");
-});
+kamailioTest(
+  "XCAPClient authenticates with Digest against Kamailio",
+  { auth: true },
+  async (server) => {
+    const client = new XCAPClient(server.xcapRoot, "sip:alice@127.0.0.1", {
+      password: server.password,
+    });
+    const put = (await client.put("resource-lists", LISTS))._unsafeUnwrap();
+    assert(put.etag !== undefined);
+    // The next requests answer the known challenge without a new round trip.
+    for (let i = 0; i < 12; i++) {
+      const got = (await client.get("resource-lists", "/resource-lists/list/@name"))
+        ._unsafeUnwrap();
+      assertEquals(got.body.trim(), "friends");
+    }
+    const wrong = new XCAPClient(server.xcapRoot, "sip:alice@127.0.0.1", { password: "wrong" });
+    const denied = await wrong.get("resource-lists");
+    assert(denied.isErr());
+    assertEquals(denied.error._tag, "Unauthorized");
+    const none = await new XCAPClient(server.xcapRoot, "sip:alice@127.0.0.1").get("resource-lists");
+    assert(none.isErr());
+    assertEquals(none.error._tag, "Unauthorized");
+    // Kamailio lets a user touch only its own documents.
+    const other = new XCAPClient(server.xcapRoot, "sip:bob@127.0.0.1", {
+      password: server.password,
+      username: "alice",
+    });
+    const forbidden = await other.get("resource-lists");
+    assert(forbidden.isErr());
+    assertEquals(forbidden.error._tag, "Forbidden");
+  },
+);

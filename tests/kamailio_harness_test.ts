@@ -167,8 +167,7 @@ kamailioTest("KamailioServer.stop() ends the server and removes its directory", 
   const before = await fetch(`${server.xcapRoot}/xcap-caps/global/index`);
   await before.body?.cancel();
   assertEquals(before.status, 200);
-  const log = await Deno.readTextFile(`${server.dir}/kamailio.log`);
-  assert(log.includes("xcap_server") || log.length > 0, "kamailio.log is empty");
+  assert((await Deno.stat(`${server.dir}/kamailio.log`)).isFile);
 
   await server.stop();
   await server.stop(); // a second call is harmless

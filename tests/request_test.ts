@@ -46,7 +46,7 @@ Deno.test("buildGetRequest() adds the xmlns() query for prefixed selectors", () 
     xcapRoot: ROOT,
     auid: "pres-rules",
     xui: "sip:alice@example.com",
-    node: "/cr:ruleset/cr:rule[@id=\"a\"]",
+    node: '/cr:ruleset/cr:rule[@id="a"]',
     namespaces: { cr: "urn:ietf:params:xml:ns:common-policy" },
   })._unsafeUnwrap();
   assertStringIncludes(request.url, "?xmlns(cr=urn:ietf:params:xml:ns:common-policy)");

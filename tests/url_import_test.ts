@@ -19,10 +19,13 @@ Deno.test("mod.ts loads over HTTP by URL and makes one request", async () => {
       return new Response(null, { status: 404 });
     }
   });
-  const xcap = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) =>
-    new Response(`<got path="${new URL(req.url).pathname}"/>`, {
-      headers: { etag: '"u1"', "content-type": "application/resource-lists+xml" },
-    }));
+  const xcap = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (req) =>
+      new Response(`<got path="${new URL(req.url).pathname}"/>`, {
+        headers: { etag: '"u1"', "content-type": "application/resource-lists+xml" },
+      }),
+  );
   const dir = await Deno.makeTempDir();
   try {
     const origin = `127.0.0.1:${files.addr.port}`;

@@ -16,7 +16,7 @@
  */
 import { hmac } from "npm:@noble/hashes@^2.0.0/hmac.js";
 import { sha256 } from "npm:@noble/hashes@^2.0.0/sha2.js";
-import { type HashName, hashHex, parseChallenges, quote } from "../_digest.ts";
+import { hashHex, type HashName, parseChallenges, quote } from "../_digest.ts";
 
 /** An authentication scheme the server can offer. */
 export type AuthenticationScheme = "digest-sha-256" | "digest-md5" | "basic";
@@ -27,7 +27,7 @@ export type PasswordLookup = (
 ) => string | undefined | Promise<string | undefined>;
 
 /** How the XCAP server authenticates requests. */
-export interface AuthenticationOptions {
+export interface ServerAuthenticationOptions {
   /** The protection space, sent in every challenge and part of every Digest hash. */
   readonly realm: string;
   /** Look a user's password up by user name. */
@@ -80,11 +80,12 @@ export interface Authenticator {
 
 const ENCODER = new TextEncoder();
 const DEFAULT_SCHEMES: readonly AuthenticationScheme[] = ["digest-sha-256", "digest-md5", "basic"];
-const DIGEST_ALGORITHMS: Readonly<Record<string, { scheme: AuthenticationScheme; hash: HashName }>> =
-  {
-    "SHA-256": { scheme: "digest-sha-256", hash: "SHA-256" },
-    "MD5": { scheme: "digest-md5", hash: "MD5" },
-  };
+const DIGEST_ALGORITHMS: Readonly<
+  Record<string, { scheme: AuthenticationScheme; hash: HashName }>
+> = {
+  "SHA-256": { scheme: "digest-sha-256", hash: "SHA-256" },
+  "MD5": { scheme: "digest-md5", hash: "MD5" },
+};
 /** Nonces signed up to this far in the future are accepted (clock skew between instances). */
 const CLOCK_SKEW_MS = 60_000;
 /** Nonces whose counts are remembered; the oldest are forgotten first. */
@@ -132,7 +133,7 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
  * A user owns an XUI when its user name is the whole XUI, the XUI's `user@host`, or only the
  * XUI's user part. The last form is Kamailio's convention (`$au` equals the user part of the
  * XUI); it does not tell `alice@a.example` from `alice@b.example`, so a server for several domains
- * passes its own `owns` to {@linkcode AuthenticationOptions}. User parts compare exactly, hosts
+ * passes its own `owns` to {@linkcode ServerAuthenticationOptions}. User parts compare exactly, hosts
  * ignoring case.
  *
  * @param username The authenticated user name.
@@ -238,7 +239,7 @@ function sameTarget(uriParam: string, requestUrl: URL): boolean {
  * assertEquals(await auth.authenticate(request), { ok: true, username: "alice" });
  * ```
  */
-export function createAuthenticator(options: AuthenticationOptions): Authenticator {
+export function createAuthenticator(options: ServerAuthenticationOptions): Authenticator {
   const realm = options.realm;
   const schemes = options.schemes ?? DEFAULT_SCHEMES;
   const lifetimeMs = Math.max(1, options.nonceLifetimeSeconds ?? 300) * 1000;
@@ -413,7 +414,10 @@ export function createAuthenticator(options: AuthenticationOptions): Authenticat
       case "basic":
         return await basic(url, credentials.token68);
       default:
-        return refuse(url, `Authentication scheme ${JSON.stringify(credentials.scheme)} is not accepted`);
+        return refuse(
+          url,
+          `Authentication scheme ${JSON.stringify(credentials.scheme)} is not accepted`,
+        );
     }
   }
 

@@ -29,7 +29,12 @@ import {
   type NodeOperationError,
   putNode,
 } from "../xml/edit.ts";
-import { type AuthenticationOptions, type Authenticator, createAuthenticator, ownsXui } from "./auth.ts";
+import {
+  type Authenticator,
+  createAuthenticator,
+  ownsXui,
+  type ServerAuthenticationOptions,
+} from "./auth.ts";
 import { buildXcapCaps } from "./caps.ts";
 import {
   type DocumentKey,
@@ -77,7 +82,7 @@ export interface XcapHandlerOptions {
    */
   readonly applications?: readonly ServerApplicationUsage[];
   /** How to authenticate requests; without it, every request is anonymous and allowed. */
-  readonly authentication?: AuthenticationOptions;
+  readonly authentication?: ServerAuthenticationOptions;
   /** Allow PUT and DELETE in `global` trees (403 otherwise). @default false */
   readonly globalWritable?: boolean;
   /** Size and shape limits. */
@@ -139,6 +144,33 @@ class DocumentCache {
   }
 }
 
+/**
+ * Runs the writes to one document one after the other within this handler, so they do not
+ * compete for the store's compare-and-set; writers on other instances still can, and lose
+ * cleanly.
+ */
+class WriteQueue {
+  readonly #tails = new Map<string, Promise<unknown>>();
+
+  run<T>(key: DocumentKey, write: () => Promise<T>): Promise<T> {
+    const id = formatDocumentKey(key);
+    const previous = this.#tails.get(id) ?? Promise.resolve();
+    const result = previous.then(write, write);
+    const tail = result.then(() => {}, () => {});
+    this.#tails.set(id, tail);
+    tail.then(() => {
+      if (this.#tails.get(id) === tail) this.#tails.delete(id);
+    });
+    return result;
+  }
+}
+
+/** Wait a little, more after each lost race, so competing instances spread out. */
+function backoff(attempt: number): Promise<void> {
+  const ceiling = Math.min(100, 2 ** attempt);
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
+}
+
 interface Context {
   readonly store: DocumentStore;
   readonly root: string;
@@ -150,6 +182,7 @@ interface Context {
   readonly maxRequestBytes: number;
   readonly parseLimits: ParseLimits;
   readonly cache: DocumentCache;
+  readonly writes: WriteQueue;
   readonly maxWriteAttempts: number;
   readonly caps: { readonly text: string; readonly etag: string; doc?: XmlDocument };
 }
@@ -370,7 +403,9 @@ function ancestorUri(ctx: Context, target: Target, ancestor: NodeSelector | unde
  */
 function directoryUri(ctx: Context, target: Target): string {
   const separator = target.rawSegments.indexOf("~~");
-  const documentSegments = separator < 0 ? target.rawSegments : target.rawSegments.slice(0, separator);
+  const documentSegments = separator < 0
+    ? target.rawSegments
+    : target.rawSegments.slice(0, separator);
   return `${target.url.origin}${ctx.root}/${documentSegments.slice(0, -1).join("/")}/`;
 }
 
@@ -438,7 +473,7 @@ async function handleGet(ctx: Context, target: Target): Promise<Response> {
 }
 
 async function handlePut(ctx: Context, target: Target): Promise<Response> {
-  const { request, key, usage, uri } = target;
+  const { request, usage, uri } = target;
   const terminal = uri.node?.terminal?.kind;
   if (terminal === "namespace") {
     return plain(405, "Method not allowed: namespace bindings (namespace::*) can only be read", {
@@ -454,7 +489,9 @@ async function handlePut(ctx: Context, target: Target): Promise<Response> {
     : XCAP_ELEMENT_MIME_TYPE;
   const given = mediaType(request.headers.get("content-type"));
   if (given !== expectedType.toLowerCase()) {
-    const what = uri.node === undefined ? "a document" : terminal === "attribute"
+    const what = uri.node === undefined
+      ? "a document"
+      : terminal === "attribute"
       ? "an attribute"
       : "an element";
     return plain(
@@ -470,9 +507,15 @@ async function handlePut(ctx: Context, target: Target): Promise<Response> {
   const decoded = decodeUtf8(bytes);
   if (decoded.isErr()) return conflict(decoded.error);
   const body = decoded.value;
-  return uri.node === undefined
-    ? await putDocument(ctx, target, body, bytes.length)
-    : await putNodeAt(ctx, target, uri.node, body);
+  const node = uri.node;
+  // The body is read before queueing: a slow client does not hold up other writers.
+  return await ctx.writes.run(
+    target.key,
+    () =>
+      node === undefined
+        ? putDocument(ctx, target, body, bytes.length)
+        : putNodeAt(ctx, target, node, body),
+  );
 }
 
 async function putDocument(
@@ -503,6 +546,7 @@ async function putDocument(
     }
     if (written.error._tag !== "EtagMismatch") return storeFailure(written.error);
     // Another writer won the compare-and-set: read again and re-evaluate everything.
+    await backoff(attempt);
   }
   return tooManyWriters();
 }
@@ -546,6 +590,7 @@ async function putNodeAt(
       return unchangedOrWritten(status, written.value.etag);
     }
     if (written.error._tag !== "EtagMismatch") return storeFailure(written.error);
+    await backoff(attempt);
   }
   return tooManyWriters();
 }
@@ -570,6 +615,7 @@ async function handleDelete(ctx: Context, target: Target): Promise<Response> {
       // No ETag: the document, and so its entity-tag, is gone.
       if (deleted.isOk()) return new Response(null, { status: 200 });
       if (deleted.error._tag !== "EtagMismatch") return storeFailure(deleted.error);
+      await backoff(attempt);
       continue;
     }
     const doc = parsedDocument(ctx, key, stored);
@@ -590,6 +636,7 @@ async function handleDelete(ctx: Context, target: Target): Promise<Response> {
       return unchangedOrWritten(200, written.value.etag);
     }
     if (written.error._tag !== "EtagMismatch") return storeFailure(written.error);
+    await backoff(attempt);
   }
   return tooManyWriters();
 }
@@ -669,7 +716,9 @@ async function handle(ctx: Context, request: Request): Promise<Response> {
     const tree = safeDecode(rawSegments[1]);
     const nameAt = tree === "users" ? 3 : 2;
     const name = rawSegments[nameAt];
-    if ((tree !== "users" && tree !== "global") || name === undefined || name === "" || name === "~~") {
+    if (
+      (tree !== "users" && tree !== "global") || name === undefined || name === "" || name === "~~"
+    ) {
       return plain(404, "Not found: the URI names no document");
     }
     return plain(400, `Bad request: ${parsed.error.message}`);
@@ -716,8 +765,8 @@ async function handle(ctx: Context, request: Request): Promise<Response> {
       return await handleGet(ctx, target);
     case "PUT":
       return await handlePut(ctx, target);
-    case "DELETE":
-      return await handleDelete(ctx, target);
+    default:
+      return await ctx.writes.run(target.key, () => handleDelete(ctx, target));
   }
 }
 
@@ -792,6 +841,7 @@ export function createXcapHandler(
     maxRequestBytes: limits.maxRequestBytes ?? maxDocumentBytes,
     parseLimits,
     cache: new DocumentCache(options.documentCache ?? {}),
+    writes: new WriteQueue(),
     maxWriteAttempts: Math.max(1, options.maxWriteAttempts ?? 16),
     caps: { text: capsText, etag: stableTag(capsText) },
   };

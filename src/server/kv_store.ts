@@ -62,7 +62,9 @@ const DECODER = new TextDecoder();
 
 function failure(message: string, cause: unknown): Result<never, DocumentStoreError> {
   const reason = cause instanceof Error ? cause.message : String(cause);
-  return err(Object.freeze({ _tag: "StoreFailure" as const, message: `${message}: ${reason}`, cause }));
+  return err(
+    Object.freeze({ _tag: "StoreFailure" as const, message: `${message}: ${reason}`, cause }),
+  );
 }
 
 /** `found`: the current entity-tag, `undefined` for no document, `null` for "a newer version". */
@@ -341,11 +343,16 @@ export interface OpenKvStoreOptions extends KvStoreOptions {
  * store.close();
  * ```
  */
-export function openKvStore(options: OpenKvStoreOptions = {}): ResultAsync<KvStore, DocumentStoreError> {
+export function openKvStore(
+  options: OpenKvStoreOptions = {},
+): ResultAsync<KvStore, DocumentStoreError> {
   const open = async (): Promise<Result<KvStore, DocumentStoreError>> => {
     try {
       if (typeof Deno === "undefined" || typeof Deno.openKv !== "function") {
-        return failure("Cannot open Deno KV", "Deno.openKv is not available (run with --unstable-kv)");
+        return failure(
+          "Cannot open Deno KV",
+          "Deno.openKv is not available (run with --unstable-kv)",
+        );
       }
       const kv = await Deno.openKv(options.path);
       return ok(new KvStore(kv, options.prefix === undefined ? {} : { prefix: options.prefix }));

@@ -193,7 +193,9 @@ export function uniquenessValidator(rules: readonly UniquenessRule[]): DocumentV
             altValues: rule.suggestAlternatives ? alternatives(value, taken) : [],
           });
           phrases.push(
-            `The ${rule.attribute} ${JSON.stringify(value)} of <${rule.element.localName}> is not unique`,
+            `The ${rule.attribute} ${
+              JSON.stringify(value)
+            } of <${rule.element.localName}> is not unique`,
           );
         }
       }
@@ -240,7 +242,9 @@ function structureValidator(
       for (const attribute of rule.required ?? []) {
         if (attributeValue(element, attribute) === undefined) {
           return schemaError(
-            `<${element.localName}> at ${elementPath(element)} lacks the required attribute "${attribute}"`,
+            `<${element.localName}> at ${
+              elementPath(element)
+            } lacks the required attribute "${attribute}"`,
           );
         }
       }

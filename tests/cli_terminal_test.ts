@@ -1,0 +1,176 @@
+/**
+ * `xcap` on a terminal: run under util-linux `script`, which gives the command a pseudo-terminal
+ * as stdin, stdout and stderr. Checks the indented, coloured output, NO_COLOR, and the password
+ * prompt (asked after a 401, typed without echo). Ignored where `script` is not installed.
+ */
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertNotMatch,
+  assertStringIncludes,
+} from "@std/assert";
+import { startXcapServer } from "../src/server/mod.ts";
+import { cliEnv, denoRunArgs, findDenoDir, withTempDir } from "./cli_subprocess_helpers_test.ts";
+
+const SCRIPT = "/usr/bin/script";
+const HAVE_SCRIPT = (() => {
+  try {
+    return Deno.statSync(SCRIPT).isFile;
+  } catch {
+    return false;
+  }
+})();
+const ALICE = "sip:alice@example.com";
+const LISTS =
+  '<?xml version="1.0" encoding="UTF-8"?>\n<resource-lists xmlns="urn:ietf:params:xml:ns:resource-lists">' +
+  '<list name="friends"><entry uri="sip:bob@example.com"><display-name>Bob</display-name></entry></list>' +
+  "</resource-lists>\n";
+const ANSI = /\x1b\[[0-9;]*m/g;
+
+function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, "'\\''")}'`;
+}
+
+interface TerminalRun {
+  /** Everything the terminal showed (stdout and stderr, CR LF line ends). */
+  readonly screen: string;
+  /** The exit code of xcap. */
+  readonly code: number;
+}
+
+/**
+ * Run `xcap ARGS` on a pseudo-terminal. `answer` is typed once `waitFor` has appeared on the
+ * screen (a prompt); the run is killed after 20 s.
+ */
+async function runOnTerminal(
+  args: readonly string[],
+  options: {
+    readonly dir: string;
+    readonly env: Record<string, string>;
+    readonly waitFor?: string;
+    readonly answer?: string;
+  },
+): Promise<TerminalRun> {
+  const denoDir = await findDenoDir();
+  const command = [Deno.execPath(), ...denoRunArgs(options.dir), ...args].map(shellQuote).join(" ");
+  const child = new Deno.Command(SCRIPT, {
+    args: ["-qec", command, "/dev/null"],
+    cwd: options.dir,
+    clearEnv: true,
+    env: { DENO_DIR: denoDir, SHELL: "/bin/sh", TERM: "xterm", ...options.env },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const killer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+  const writer = child.stdin.getWriter();
+  const reader = child.stdout.getReader();
+  const decoder = new TextDecoder();
+  let screen = "";
+  let answered = options.waitFor === undefined;
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      screen += decoder.decode(value, { stream: true });
+      if (!answered && screen.includes(options.waitFor!)) {
+        answered = true;
+        await writer.write(new TextEncoder().encode(options.answer ?? ""));
+      }
+    }
+    return { screen, code: (await child.status).code };
+  } finally {
+    clearTimeout(killer);
+    await writer.close().catch(() => {});
+  }
+}
+
+Deno.test({
+  name: "xcap get on a terminal indents and colours the document, and honours NO_COLOR",
+  ignore: !HAVE_SCRIPT,
+  fn: async () => {
+    const server = (await startXcapServer({}))._unsafeUnwrap();
+    try {
+      await withTempDir(async (dir) => {
+        const env = cliEnv(dir, { XCAP_ROOT: server.xcapRoot, XCAP_SIP_ADDRESS: ALICE });
+        await Deno.writeTextFile(`${dir}/lists.xml`, LISTS);
+        const put = await runOnTerminal(["put", "-i", `${dir}/lists.xml`], { dir, env });
+        assertEquals(put.code, 0, put.screen);
+
+        const coloured = await runOnTerminal(["get", "--app", "resource-lists"], { dir, env });
+        assertEquals(coloured.code, 0, coloured.screen);
+        assertMatch(coloured.screen, ANSI);
+        assertStringIncludes(
+          coloured.screen.replace(ANSI, ""),
+          '<resource-lists xmlns="urn:ietf:params:xml:ns:resource-lists">\r\n' +
+            '  <list name="friends">\r\n' +
+            '    <entry uri="sip:bob@example.com">\r\n' +
+            "      <display-name>Bob</display-name>\r\n" +
+            "    </entry>\r\n",
+        );
+        assertStringIncludes(coloured.screen.replace(ANSI, ""), "200 OK\r\netag: ");
+
+        const plain = await runOnTerminal(["get", "--app", "resource-lists"], {
+          dir,
+          env: { ...env, NO_COLOR: "1" },
+        });
+        assertEquals(plain.code, 0, plain.screen);
+        assertNotMatch(plain.screen, ANSI);
+        assertStringIncludes(plain.screen, '\r\n  <list name="friends">\r\n');
+      });
+    } finally {
+      await server.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "xcap asks for the password after a 401 on a terminal, without echoing it",
+  ignore: !HAVE_SCRIPT,
+  fn: async () => {
+    const server = (await startXcapServer({ users: { [ALICE]: "s3cret" } }))._unsafeUnwrap();
+    try {
+      await withTempDir(async (dir) => {
+        const env = cliEnv(dir, { XCAP_ROOT: server.xcapRoot, XCAP_SIP_ADDRESS: ALICE });
+        await Deno.writeTextFile(`${dir}/lists.xml`, LISTS);
+        const run = await runOnTerminal(["put", "-i", `${dir}/lists.xml`, "--no-color"], {
+          dir,
+          env,
+          waitFor: "Password for alice",
+          answer: "s3cret\r",
+        });
+        assertEquals(run.code, 0, run.screen);
+        assertStringIncludes(run.screen, 'Password for alice (realm "xcap"): \r\n');
+        assertMatch(run.screen, /201 Created\r\netag: "[^"]+"\r\n/);
+        assertEquals(run.screen.includes("s3cret"), false, "the password was echoed");
+      });
+    } finally {
+      await server.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "xcap gives up with exit code 3 when the password prompt is cancelled with Ctrl-C",
+  ignore: !HAVE_SCRIPT,
+  fn: async () => {
+    const server = (await startXcapServer({ users: { [ALICE]: "s3cret" } }))._unsafeUnwrap();
+    try {
+      await withTempDir(async (dir) => {
+        const env = cliEnv(dir, { XCAP_ROOT: server.xcapRoot, XCAP_SIP_ADDRESS: ALICE });
+        const run = await runOnTerminal(["get", "--app", "resource-lists", "--no-color"], {
+          dir,
+          env,
+          waitFor: "Password for alice",
+          answer: "wro\x03",
+        });
+        assertEquals(run.code, 3, run.screen);
+        assertStringIncludes(run.screen, "HTTP 401 Unauthorized");
+        assert(!run.screen.includes("wro"), "typed characters were echoed");
+      });
+    } finally {
+      await server.close();
+    }
+  },
+});
