@@ -152,6 +152,7 @@ Deno.test("parseCliArgs() checks the node selector and the option combinations",
   assertStringIncludes(usageMessage(["replace", "--if-none-match", "x"]), "replace sets its own");
   assertStringIncludes(usageMessage(["insert", "--etag", "x"]), "cannot also require an ETag");
   assertStringIncludes(usageMessage(["put", "-i", "a.xml", "-o", "a.xml"]), "same file");
+  assert(parseCliArgs(["put", "-i", "-", "-o", "-"]).isOk());
   // An insert of a node may pin a version: the node must be absent in that version.
   assert(parseCliArgs(["insert", "/resource-lists/list", "--etag", "x"]).isOk());
 });

@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-control-regex -- these tests look for ANSI escape sequences (ESC [)
 /**
  * Unit tests of the pure parts of `xcap` that write output: exit codes, pretty-printing,
  * colours, status lines, JSON, help, completion scripts, and the password prompt's key handling.
@@ -93,7 +94,7 @@ Deno.test("prettyPrintXml() keeps mixed content, CDATA and attribute quotes exac
     "<note>\n  <p>Hello <b>you</b> there</p>\n  <q a='1' b=\"&quot;2\"/>\n</note>\n",
   );
   assertEquals(prettyPrintXml("<a><![CDATA[<x>]]></a>"), "<a><![CDATA[<x>]]></a>\n");
-  assertEquals(prettyPrintXml('<a\n   x="1"\n   y="2"/>'), '<a x="1" y="2"/>\n');
+  assertEquals(prettyPrintXml('<a\n   x="1"\n   y = "2  \n 3"/>'), '<a x="1" y="2  \n 3"/>\n');
 });
 
 Deno.test("prettyPrintXml() leaves what it cannot reformat safely unchanged", () => {

@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-control-regex -- these tests look for ANSI escape sequences (ESC [)
 /**
  * `runCli()` in-process, with a fake {@linkcode CliIo} and a fake `fetch`: the paths a
  * subprocess cannot reach easily (a terminal on stdin and stdout, the password prompt, failing
@@ -75,7 +76,7 @@ function fake(options: FakeOptions) {
       prompts.push(message);
       return options.prompt === undefined ? undefined : await options.prompt(message);
     },
-    fetch: (async (input: string | URL | Request, init?: RequestInit) => {
+    fetch: ((input: string | URL | Request, init?: RequestInit) => {
       const request: Recorded = {
         method: init?.method ?? "GET",
         url: String(input),
@@ -83,7 +84,7 @@ function fake(options: FakeOptions) {
         ...(typeof init?.body === "string" ? { body: init.body } : {}),
       };
       requests.push(request);
-      return options.reply(request, requests.length - 1);
+      return Promise.resolve(options.reply(request, requests.length - 1));
     }) as typeof globalThis.fetch,
     homeDir: () => "/home/alice",
   };
@@ -197,7 +198,7 @@ Deno.test("runCli() does not prompt when a password was given, and names where i
     3,
   );
   assertEquals(run.prompts, []);
-  assertStringIncludes(run.stderr(), "The password (from environment) was refused.");
+  assertStringIncludes(run.stderr(), "The password (from XCAP_PASSWORD) was refused.");
 });
 
 Deno.test("runCli() gives up after a cancelled prompt with exit code 3", async () => {
@@ -423,4 +424,30 @@ Deno.test("runCli() maps the library's InvalidArgument to a usage error", async 
   assertEquals(json.exitCode, 2);
   assertEquals(json.error.tag, "Usage");
   assert(json.error.message.length > 0);
+});
+
+Deno.test("runCli() uses the application usage's own document name when --filename is absent", async () => {
+  const run = fake({ reply: () => ok("<xcap-directory/>") });
+  assertEquals(await runCli(["get", "--app", "org.openmobilealliance.xcap-directory"], run.io), 0);
+  assertEquals(
+    run.requests[0]?.url,
+    `${ROOT}/org.openmobilealliance.xcap-directory/users/sip:alice@example.com/directory.xml`,
+  );
+  const named = fake({ reply: () => ok() });
+  assertEquals(
+    await runCli(["get", "--app", "resource-lists", "--filename", "a/b.xml"], named.io),
+    0,
+  );
+  assertEquals(
+    named.requests[0]?.url,
+    `${ROOT}/resource-lists/users/sip:alice@example.com/a/b.xml`,
+  );
+});
+
+Deno.test("runCli() -o - writes to stdout, and --dump is python xcapclient's -v", async () => {
+  const run = fake({ reply: () => ok() });
+  assertEquals(await runCli(["get", "--app", "resource-lists", "-o", "-", "--dump"], run.io), 0);
+  assertEquals(run.stdout(), LISTS);
+  assertEquals(run.written.size, 0);
+  assertStringIncludes(run.stderr(), `> GET ${DOC}\n< 200 OK\n`);
 });

@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-control-regex -- these tests look for ANSI escape sequences (ESC [)
 /**
  * The `xcap` command run for real, as a subprocess (`deno run src/cli/main.ts`, with the test
  * task's import map and lock, network limited to 127.0.0.1, files limited to a temp dir, only
@@ -334,7 +335,7 @@ Deno.test("xcap authenticates with XCAP_PASSWORD or ~/.xcapclient.ini, and exits
     });
     assertEquals(refused.code, 3);
     assertStringIncludes(refused.stderr, "HTTP 401 Unauthorized");
-    assertStringIncludes(refused.stderr, "The password (from account file) was refused.");
+    assertStringIncludes(refused.stderr, "The password (from ~/.xcapclient.ini) was refused.");
     assertEquals(refused.stderr.includes("nope"), false);
 
     await Deno.writeTextFile(`${dir}/empty.ini`, "# no accounts\n");

@@ -418,7 +418,7 @@ Deno.test("createAuthenticator() understands username* (RFC 7616 §3.4.4)", asyn
     lookup: (u) => u === "jäger" ? "pw" : undefined,
   });
   const first = await auth.authenticate(new Request(docUrl()));
-  assert(!first.ok);
+  assert(first.kind === "refused");
   const parsed = parseChallenges(first.challenges[0]!);
   assert(parsed.ok);
   const c = readDigestChallenge(parsed.value[0]!);
@@ -426,7 +426,7 @@ Deno.test("createAuthenticator() understands username* (RFC 7616 §3.4.4)", asyn
   const authorization = answer(c.value, docUrl(), { username: "jäger", password: "pw" });
   assertStringIncludes(authorization, "username*=UTF-8''j%C3%A4ger");
   const result = await auth.authenticate(new Request(docUrl(), { headers: { authorization } }));
-  assertEquals(result, { ok: true, username: "jäger" });
+  assertEquals(result, { kind: "authenticated", username: "jäger" });
 });
 
 Deno.test("ownsXui() matches Kamailio's user-part convention and qualified names", () => {
@@ -441,4 +441,36 @@ Deno.test("ownsXui() matches Kamailio's user-part convention and qualified names
   assertEquals(ownsXui("alice", "tel:+15551234"), false);
   assertEquals(ownsXui("+15551234", "tel:+15551234"), false);
   assertEquals(ownsXui("tel:+15551234", "tel:+15551234"), true);
+});
+
+Deno.test("createXcapHandler() answers 500, not 401, when the password lookup fails", async () => {
+  const errors: unknown[] = [];
+  const handler = createXcapHandler({
+    authentication: {
+      realm: "xcap",
+      allowBasicOverHttp: true,
+      lookup: () => Promise.reject(new Error("directory unreachable")),
+    },
+    onError: (e) => errors.push(e),
+  });
+  const response = await handler(
+    new Request(docUrl(), {
+      headers: { authorization: computeBasicAuthorization("alice", "wonder land") },
+    }),
+  );
+  assertEquals(response.status, 500);
+  assertEquals(await response.text(), "Internal server error\n");
+  assertEquals(errors.length, 1);
+  const auth = createAuthenticator({
+    realm: "xcap",
+    lookup: () => {
+      throw new Error("boom");
+    },
+  });
+  const outcome = await auth.authenticate(
+    new Request(docUrl(), {
+      headers: { authorization: computeBasicAuthorization("alice", "x") },
+    }),
+  );
+  assertEquals(outcome.kind, "refused"); // Basic over http is refused before any lookup
 });

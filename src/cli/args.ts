@@ -305,7 +305,7 @@ export const OPTIONS: readonly OptionSpec[] = Object.freeze(
       value: "FILE",
       kind: "file",
       group: "output",
-      help: "write the response body to FILE (exact bytes) instead of stdout",
+      help: "write the response body to FILE (exact bytes; - is stdout)",
     },
     {
       name: "json",
@@ -321,6 +321,7 @@ export const OPTIONS: readonly OptionSpec[] = Object.freeze(
     {
       name: "verbose",
       short: "v",
+      aliases: ["dump"],
       group: "output",
       help: "print each HTTP request and response status on stderr",
     },
@@ -716,7 +717,7 @@ function checkCombination(
       action,
     );
   }
-  if (options.input !== undefined && options.input === options.output) {
+  if (options.input !== undefined && options.input !== "-" && options.input === options.output) {
     return usage(`-i and -o name the same file ${JSON.stringify(options.input)}`, action);
   }
   return ok(undefined);

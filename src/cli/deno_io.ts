@@ -44,7 +44,26 @@ export function denoCliIo(): CliIo {
     env: (name) => safely(() => Deno.env.get(name), undefined),
     readFile: (path) => Deno.readFile(path),
     writeFile: (path, data) => Deno.writeFile(path, data),
-    readStdin: async () => new Uint8Array(await new Response(Deno.stdin.readable).arrayBuffer()),
+    // Read with Deno.stdin.read rather than Deno.stdin.readable: the stream would lock stdin,
+    // and the password prompt may still need it after a body typed on the terminal.
+    readStdin: async () => {
+      const chunks: Uint8Array[] = [];
+      const buffer = new Uint8Array(65536);
+      let size = 0;
+      for (;;) {
+        const n = await Deno.stdin.read(buffer);
+        if (n === null) break;
+        chunks.push(buffer.slice(0, n));
+        size += n;
+      }
+      const out = new Uint8Array(size);
+      let offset = 0;
+      for (const chunk of chunks) {
+        out.set(chunk, offset);
+        offset += chunk.byteLength;
+      }
+      return out;
+    },
     writeStdout: async (data) => {
       if (stdoutClosed) return;
       try {

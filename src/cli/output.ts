@@ -31,18 +31,25 @@ import type { Action, UsageError } from "./args.ts";
  * assertEquals(EXIT_CODES.conflict, 4);
  * ```
  */
-export const EXIT_CODES = Object.freeze(
-  {
-    ok: 0,
-    localFailure: 1,
-    usage: 2,
-    httpError: 3,
-    conflict: 4,
-    preconditionFailed: 5,
-    notModified: 6,
-    network: 7,
-  } as const,
-);
+export const EXIT_CODES: {
+  readonly ok: 0;
+  readonly localFailure: 1;
+  readonly usage: 2;
+  readonly httpError: 3;
+  readonly conflict: 4;
+  readonly preconditionFailed: 5;
+  readonly notModified: 6;
+  readonly network: 7;
+} = Object.freeze({
+  ok: 0,
+  localFailure: 1,
+  usage: 2,
+  httpError: 3,
+  conflict: 4,
+  preconditionFailed: 5,
+  notModified: 6,
+  network: 7,
+});
 
 /**
  * `insert` found the node already there, or `replace` found nothing to replace: the action's
@@ -316,13 +323,13 @@ function buildTree(tokens: readonly XmlToken[]): XmlNode[] | undefined {
   return root;
 }
 
+/** The attributes of a start tag, one space apart; values exactly as written. */
 function renderAttributes(attrs: string, color: boolean): string {
-  if (!color) return attrs.replace(/\s+/g, " ").replace(/\s+$/, "");
   const pattern = /(\s*)([^\s=]+)(\s*=\s*)("[^"]*"|'[^']*')|(\s+)|([^\s]+)/g;
   let out = "";
   for (const m of attrs.matchAll(pattern)) {
     if (m[2] !== undefined) {
-      out += (m[1] ? " " : "") + paint(true, "yellow", m[2]) + "=" + paint(true, "green", m[4]!);
+      out += (m[1] ? " " : "") + paint(color, "yellow", m[2]) + "=" + paint(color, "green", m[4]!);
     } else if (m[5] !== undefined) {
       // collapse whitespace between attributes
     } else {
@@ -332,15 +339,10 @@ function renderAttributes(attrs: string, color: boolean): string {
   return out;
 }
 
-function renderTag(
-  token: Extract<XmlToken, { kind: "open" }>,
-  color: boolean,
-  close = false,
-): string {
+function renderTag(token: Extract<XmlToken, { kind: "open" }>, color: boolean): string {
   const attrs = renderAttributes(token.attrs, color);
   const end = token.selfClosing ? "/>" : ">";
-  return paint(color, "cyan", `<${token.name}`) + attrs + paint(color, "cyan", end) +
-    (close ? paint(color, "cyan", `</${token.name}>`) : "");
+  return paint(color, "cyan", `<${token.name}`) + attrs + paint(color, "cyan", end);
 }
 
 function renderNode(

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { KNOWN_APPLICATIONS } from "../application.ts";
 import { XCAPClient } from "../client.ts";
 import type { Resource } from "../response.ts";
 import {
@@ -336,6 +337,9 @@ async function runAction(
     if (typeof guess === "string") return await fail({ _tag: "Usage", message: guess, action });
     app = guess.auid;
   }
+  // The document name: --filename, else the application usage's own default (OMA usages name
+  // theirs: pres-rules, directory.xml), else the client's "index".
+  const filename = options.filename ?? KNOWN_APPLICATIONS.get(app)?.defaultDocumentName;
   // python-xcaplib: the global tree is the default for xcap-caps only.
   const global = action === "caps" || (options.global ?? app === "xcap-caps");
 
@@ -367,7 +371,7 @@ async function runAction(
     ...(options.ifNoneMatch === undefined ? {} : { ifNoneMatch: options.ifNoneMatch }),
     call: {
       global,
-      ...(options.filename === undefined ? {} : { filename: options.filename }),
+      ...(filename === undefined ? {} : { filename }),
       ...(options.namespaces === undefined ? {} : { namespaces: options.namespaces }),
       ...(options.headers === undefined
         ? {}
@@ -402,7 +406,7 @@ async function runAction(
     if (error._tag === "Unauthorized") {
       hint = connection.password === undefined
         ? "Give a password with --password, XCAP_PASSWORD or the account file (or run on a terminal to be asked)."
-        : `The password (from ${connection.passwordSource ?? "somewhere"}) was refused.`;
+        : `The password (${describePasswordSource(connection, account.path)}) was refused.`;
     } else if (error._tag === "Timeout") {
       hint = "Use --timeout SECONDS to wait longer.";
     } else if (error._tag === "InvalidArgument") {
@@ -411,6 +415,19 @@ async function runAction(
     return await fail(error, hint);
   }
   return await report(result.value, action, options, io, printer);
+}
+
+function describePasswordSource(connection: ConnectionSettings, iniPath: string): string {
+  switch (connection.passwordSource) {
+    case "option":
+      return "from --password";
+    case "environment":
+      return "from XCAP_PASSWORD";
+    case "account file":
+      return `from ${iniPath}`;
+    default:
+      return "typed at the prompt";
+  }
 }
 
 async function report(
@@ -423,7 +440,7 @@ async function report(
   const json = options.json ?? false;
   let saved: { path: string; bytes: number } | undefined;
   const bytes = encoder.encode(resource.body);
-  if (options.output !== undefined) {
+  if (options.output !== undefined && options.output !== "-") {
     try {
       await io.writeFile(options.output, bytes);
     } catch (e) {

@@ -58,13 +58,21 @@ export interface ServerAuthenticationOptions {
 
 /** What {@linkcode Authenticator.authenticate} decided. */
 export type AuthenticationOutcome =
-  | { readonly ok: true; readonly username: string }
+  | { readonly kind: "authenticated"; readonly username: string }
   | {
-    readonly ok: false;
+    readonly kind: "refused";
     /** Why, without any credential in it: goes into the 401 body. */
     readonly reason: string;
     /** The `WWW-Authenticate` values to send, one challenge each. */
     readonly challenges: readonly string[];
+  }
+  | {
+    /** The password lookup threw or rejected: neither a yes nor a no (the handler answers 500). */
+    readonly kind: "failed";
+    /** What failed. */
+    readonly reason: string;
+    /** What the lookup threw. */
+    readonly cause: unknown;
   };
 
 /** Checks the credentials of a request. */
@@ -73,7 +81,8 @@ export interface Authenticator {
    * Check the `Authorization` header of a request.
    *
    * @param request The request.
-   * @returns The user name, or why not and the challenges for the 401.
+   * @returns The user name; or why not and the challenges for the 401; or the lookup's failure.
+   * Never rejects.
    */
   authenticate(request: Request): Promise<AuthenticationOutcome>;
 }
@@ -232,11 +241,11 @@ function sameTarget(uriParam: string, requestUrl: URL): boolean {
  *   allowBasicOverHttp: true,
  * });
  * const anonymous = await auth.authenticate(new Request("http://127.0.0.1/xcap-root/"));
- * assertEquals(anonymous.ok, false);
+ * assertEquals(anonymous.kind, "refused");
  * const request = new Request("http://127.0.0.1/xcap-root/", {
  *   headers: { authorization: `Basic ${btoa("alice:secret")}` },
  * });
- * assertEquals(await auth.authenticate(request), { ok: true, username: "alice" });
+ * assertEquals(await auth.authenticate(request), { kind: "authenticated", username: "alice" });
  * ```
  */
 export function createAuthenticator(options: ServerAuthenticationOptions): Authenticator {
@@ -304,7 +313,7 @@ export function createAuthenticator(options: ServerAuthenticationOptions): Authe
   }
 
   function refuse(url: URL, reason: string, stale = false): AuthenticationOutcome {
-    return { ok: false, reason, challenges: challenges(url, stale) };
+    return { kind: "refused", reason, challenges: challenges(url, stale) };
   }
 
   async function lookup(username: string): Promise<string | undefined> {
@@ -336,7 +345,7 @@ export function createAuthenticator(options: ServerAuthenticationOptions): Authe
     if (password === undefined || !constantTimeEqual(password, decoded.slice(colon + 1))) {
       return refuse(url, "Unknown user name or wrong password");
     }
-    return { ok: true, username };
+    return { kind: "authenticated", username };
   }
 
   async function digest(
@@ -395,10 +404,18 @@ export function createAuthenticator(options: ServerAuthenticationOptions): Authe
     if (!counts.use(nonce, nc.toLowerCase())) {
       return refuse(url, "The nonce count was used before", true);
     }
-    return { ok: true, username };
+    return { kind: "authenticated", username };
   }
 
   async function authenticate(request: Request): Promise<AuthenticationOutcome> {
+    try {
+      return await check(request);
+    } catch (cause) {
+      return { kind: "failed", reason: "The password lookup failed", cause };
+    }
+  }
+
+  async function check(request: Request): Promise<AuthenticationOutcome> {
     const url = new URL(request.url);
     const header = request.headers.get("authorization");
     if (header === null || header.trim() === "") return refuse(url, "Authentication required");

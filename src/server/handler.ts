@@ -480,8 +480,9 @@ async function handlePut(ctx: Context, target: Target): Promise<Response> {
       allow: READ_METHODS,
     });
   }
-  // RFC 4825 §8.2.2 (documents), §8.2.3 with §7.4 and §7.5 (elements, attributes): a body of
-  // another MIME type is refused with 415.
+  // RFC 4825 §8.2.2: a body that is not of the usage's MIME type (a document),
+  // application/xcap-el+xml (an element) or application/xcap-att+xml (an attribute) is refused
+  // with 415; RFC 9110 §15.5.16 lets the 415 name the accepted type in Accept.
   const expectedType = uri.node === undefined
     ? usage.mimeType
     : terminal === "attribute"
@@ -701,7 +702,9 @@ async function handle(ctx: Context, request: Request): Promise<Response> {
   let username: string | undefined;
   if (ctx.authenticator !== undefined && !capsRead) {
     const outcome = await ctx.authenticator.authenticate(request);
-    if (!outcome.ok) {
+    // A failing password lookup is the server's problem: the catch-all answers 500.
+    if (outcome.kind === "failed") throw outcome.cause;
+    if (outcome.kind === "refused") {
       const headers = new Headers({ "content-type": "text/plain; charset=utf-8" });
       for (const challenge of outcome.challenges) headers.append("www-authenticate", challenge);
       return new Response(`Unauthorized: ${outcome.reason}\n`, { status: 401, headers });

@@ -16,7 +16,10 @@
  *   concurrent writer) reads the head again. A process that dies between writing chunks and
  *   committing the head leaves unreferenced chunks behind; they are never read.
  *
- * KV keys are limited to 2 KiB, which bounds the length of XUIs and document paths.
+ * A local SQLite file opened by several processes (or several times by one) reports "database
+ * is locked" while another connection writes; such calls are retried, since that is contention
+ * and not failure. KV keys are limited to 2 KiB, which bounds the length of XUIs and document
+ * paths.
  *
  * @module
  */
@@ -57,6 +60,9 @@ const READ_ATTEMPTS = 8;
 /** How often an unconditional write retries after losing a race. */
 const UNCONDITIONAL_WRITE_ATTEMPTS = 32;
 
+/** How often a call is retried while SQLite reports the database busy (several connections). */
+const BUSY_ATTEMPTS = 100;
+
 const ENCODER = new TextEncoder();
 const DECODER = new TextDecoder();
 
@@ -83,6 +89,32 @@ function mismatch(
     _tag: "EtagMismatch" as const,
     message: `Document ${formatDocumentKey(key)} changed: expected ${want}, found ${got}`,
   }));
+}
+
+/**
+ * Run a KV call, retrying while a local SQLite database is locked by another connection (another
+ * process, or another `Deno.openKv` of the same file): that is contention, not failure.
+ */
+async function whileBusy<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await call();
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      if (attempt >= BUSY_ATTEMPTS || !/database is (locked|busy)/i.test(message)) throw e;
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.random() * Math.min(50, attempt * 2))
+      );
+    }
+  }
+}
+
+async function collect(kv: Deno.Kv, prefix: Deno.KvKey): Promise<Deno.KvEntry<unknown>[]> {
+  return await whileBusy(async () => {
+    const entries: Deno.KvEntry<unknown>[] = [];
+    for await (const entry of kv.list({ prefix })) entries.push(entry);
+    return entries;
+  });
 }
 
 function isHead(value: unknown): value is Head {
@@ -168,7 +200,7 @@ export class KvStore implements DocumentStore {
   async #get(key: DocumentKey): Promise<Result<StoredDocument | undefined, DocumentStoreError>> {
     try {
       for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
-        const entry = await this.#kv.get(this.#headKey(key));
+        const entry = await whileBusy(() => this.#kv.get(this.#headKey(key)));
         if (entry.value === null) return ok(undefined);
         if (!isHead(entry.value)) {
           return failure(`Cannot read ${formatDocumentKey(key)}`, "the head entry is malformed");
@@ -178,7 +210,7 @@ export class KvStore implements DocumentStore {
           return ok(Object.freeze({ text: DECODER.decode(head.data), etag: head.etag }));
         }
         const parts: Uint8Array[] = [];
-        for await (const chunk of this.#kv.list({ prefix: this.#chunkPrefix(key, head.etag) })) {
+        for (const chunk of await collect(this.#kv, this.#chunkPrefix(key, head.etag))) {
           if (!(chunk.value instanceof Uint8Array)) break;
           parts.push(chunk.value);
         }
@@ -226,27 +258,31 @@ export class KvStore implements DocumentStore {
         const prefix = this.#chunkPrefix(key, etag);
         wroteChunks = true;
         for (let first = 0; first < count; first += CHUNKS_PER_COMMIT) {
-          const op = this.#kv.atomic();
-          for (let i = first; i < Math.min(count, first + CHUNKS_PER_COMMIT); i++) {
-            op.set([...prefix, i], bytes.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES));
-          }
-          const result = await op.commit();
+          const result = await whileBusy(() => {
+            const op = this.#kv.atomic();
+            for (let i = first; i < Math.min(count, first + CHUNKS_PER_COMMIT); i++) {
+              op.set([...prefix, i], bytes.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES));
+            }
+            return op.commit();
+          });
           if (!result.ok) throw new Error("a chunk commit failed");
         }
         head = { etag, chunks: count };
       }
       for (let attempt = 0; attempt < UNCONDITIONAL_WRITE_ATTEMPTS; attempt++) {
         const headKey = this.#headKey(key);
-        const current = await this.#kv.get(headKey);
+        const current = await whileBusy(() => this.#kv.get(headKey));
         const currentHead = isHead(current.value) ? current.value : undefined;
         if (expected !== undefined && expected !== (currentHead?.etag ?? null)) {
           if (wroteChunks) await this.#deleteChunks(key, etag);
           return mismatch(key, expected, currentHead?.etag);
         }
-        const result = await this.#kv.atomic()
-          .check({ key: headKey, versionstamp: current.versionstamp })
-          .set(headKey, head)
-          .commit();
+        const result = await whileBusy(() =>
+          this.#kv.atomic()
+            .check({ key: headKey, versionstamp: current.versionstamp })
+            .set(headKey, head)
+            .commit()
+        );
         if (result.ok) {
           if (currentHead?.chunks !== undefined) await this.#deleteChunks(key, currentHead.etag);
           return ok(Object.freeze({ text, etag }));
@@ -284,16 +320,18 @@ export class KvStore implements DocumentStore {
     try {
       for (let attempt = 0; attempt < UNCONDITIONAL_WRITE_ATTEMPTS; attempt++) {
         const headKey = this.#headKey(key);
-        const current = await this.#kv.get(headKey);
+        const current = await whileBusy(() => this.#kv.get(headKey));
         const currentHead = isHead(current.value) ? current.value : undefined;
         if (expected !== undefined && expected !== (currentHead?.etag ?? null)) {
           return mismatch(key, expected, currentHead?.etag);
         }
         if (current.versionstamp === null) return ok(false);
-        const result = await this.#kv.atomic()
-          .check({ key: headKey, versionstamp: current.versionstamp })
-          .delete(headKey)
-          .commit();
+        const result = await whileBusy(() =>
+          this.#kv.atomic()
+            .check({ key: headKey, versionstamp: current.versionstamp })
+            .delete(headKey)
+            .commit()
+        );
         if (result.ok) {
           if (currentHead?.chunks !== undefined) await this.#deleteChunks(key, currentHead.etag);
           return ok(true);
@@ -309,8 +347,8 @@ export class KvStore implements DocumentStore {
   /** Delete the chunks of one version of a document (best effort: errors are ignored). */
   async #deleteChunks(key: DocumentKey, etag: string): Promise<void> {
     try {
-      for await (const chunk of this.#kv.list({ prefix: this.#chunkPrefix(key, etag) })) {
-        await this.#kv.delete(chunk.key);
+      for (const chunk of await collect(this.#kv, this.#chunkPrefix(key, etag))) {
+        await whileBusy(() => this.#kv.delete(chunk.key));
       }
     } catch {
       // Unreferenced chunks are never read; leaving some behind is harmless.

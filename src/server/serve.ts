@@ -294,7 +294,7 @@ export function parseServeArgs(
           if (at < 0 || colon < 0 || colon === v.length - 1) {
             return err(invalidArgument(
               "--user",
-              "Option --user needs SIP-ADDRESS:PASSWORD, e.g. sip:alice@example.com:secret",
+              "Option --user needs SIP-ADDRESS:PASSWORD, e.g. sip:alice@example.com:PASSWORD",
             ));
           }
           users[v.slice(0, colon)] = v.slice(colon + 1);
