@@ -54,7 +54,7 @@ async function readBody(response: Response, limit: number): Promise<Uint8Array> 
   return out;
 }
 
-const UTF8 = new TextDecoder("utf-8", { fatal: true });
+const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 function decodeUtf8(bytes: Uint8Array): string {
   try {

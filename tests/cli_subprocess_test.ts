@@ -13,7 +13,7 @@ import {
   assertStringIncludes,
 } from "@std/assert";
 import { startXcapServer, type XcapServer } from "../src/server/mod.ts";
-import { cliEnv, type CliRun, runXcap, withTempDir } from "./cli_subprocess_helpers_test.ts";
+import { cliEnv, type CliRun, runXcap, withTempDir } from "./_cli.ts";
 
 const LISTS = `<?xml version="1.0" encoding="UTF-8"?>
 <resource-lists xmlns="urn:ietf:params:xml:ns:resource-lists">

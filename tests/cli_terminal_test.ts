@@ -13,7 +13,7 @@ import {
 } from "@std/assert";
 import { XCAPClient } from "../mod.ts";
 import { startXcapServer } from "../src/server/mod.ts";
-import { cliEnv, denoRunArgs, findDenoDir, withTempDir } from "./cli_subprocess_helpers_test.ts";
+import { cliEnv, denoRunArgs, findDenoDir, withTempDir } from "./_cli.ts";
 
 const SCRIPT = "/usr/bin/script";
 const HAVE_SCRIPT = (() => {

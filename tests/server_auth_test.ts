@@ -461,8 +461,12 @@ Deno.test("createXcapHandler() answers 500, not 401, when the password lookup fa
   assertEquals(response.status, 500);
   assertEquals(await response.text(), "Internal server error\n");
   assertEquals(errors.length, 1);
+});
+
+Deno.test("createAuthenticator() reports a throwing lookup as failed, never rejecting", async () => {
   const auth = createAuthenticator({
     realm: "xcap",
+    allowBasicOverHttp: true,
     lookup: () => {
       throw new Error("boom");
     },
@@ -472,5 +476,6 @@ Deno.test("createXcapHandler() answers 500, not 401, when the password lookup fa
       headers: { authorization: computeBasicAuthorization("alice", "x") },
     }),
   );
-  assertEquals(outcome.kind, "refused"); // Basic over http is refused before any lookup
+  assertEquals(outcome.kind, "failed");
+  assert(outcome.kind === "failed" && outcome.cause instanceof Error);
 });

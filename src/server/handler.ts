@@ -509,29 +509,22 @@ async function handlePut(ctx: Context, target: Target): Promise<Response> {
   if (decoded.isErr()) return conflict(decoded.error);
   const body = decoded.value;
   const node = uri.node;
-  // The body is read before queueing: a slow client does not hold up other writers.
-  return await ctx.writes.run(
-    target.key,
-    () =>
-      node === undefined
-        ? putDocument(ctx, target, body, bytes.length)
-        : putNodeAt(ctx, target, node, body),
-  );
-}
-
-async function putDocument(
-  ctx: Context,
-  target: Target,
-  text: string,
-  byteLength: number,
-): Promise<Response> {
-  const { request, key, usage } = target;
-  if (byteLength > ctx.maxDocumentBytes) return tooLarge("The document", ctx.maxDocumentBytes);
+  if (node !== undefined) {
+    // The body is read before queueing: a slow client does not hold up other writers.
+    return await ctx.writes.run(target.key, () => putNodeAt(ctx, target, node, body));
+  }
+  if (bytes.length > ctx.maxDocumentBytes) return tooLarge("The document", ctx.maxDocumentBytes);
   // RFC 4825 §8.2.2 and §8.2.5: well-formed, then valid for the application usage.
-  const parsed = parseXmlDocument(text, ctx.parseLimits);
+  const parsed = parseXmlDocument(body, ctx.parseLimits);
   if (parsed.isErr()) return conflict(parsed.error);
   const valid = validateDocument(usage, parsed.value);
   if (valid.isErr()) return conflict(valid.error);
+  return await ctx.writes.run(target.key, () => putDocument(ctx, target, parsed.value));
+}
+
+async function putDocument(ctx: Context, target: Target, parsed: XmlDocument): Promise<Response> {
+  const { request, key } = target;
+  const text = parsed.text;
   for (let attempt = 0; attempt < ctx.maxWriteAttempts; attempt++) {
     const current = await ctx.store.get(key);
     if (current.isErr()) return storeFailure(current.error);
@@ -542,7 +535,7 @@ async function putDocument(
     if (stored !== undefined && stored.text === text) return unchangedOrWritten(200, stored.etag);
     const written = await ctx.store.put(key, text, { expectedEtag: stored?.etag ?? null });
     if (written.isOk()) {
-      ctx.cache.set(key, written.value.etag, parsed.value);
+      ctx.cache.set(key, written.value.etag, parsed);
       return unchangedOrWritten(stored === undefined ? 201 : 200, written.value.etag);
     }
     if (written.error._tag !== "EtagMismatch") return storeFailure(written.error);
