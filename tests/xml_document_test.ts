@@ -313,14 +313,14 @@ Deno.test("parseXmlElement() rejects anything but exactly one element as not-xml
   }
 });
 
-Deno.test("parseXmlElement() reports broken markup and unbound prefixes as not-well-formed", () => {
-  assertEquals(parseXmlElement("<a><b></a>")._unsafeUnwrapErr().tag, "not-well-formed");
+Deno.test("parseXmlElement() reports broken markup and unbound prefixes as not-xml-frag (RFC 4825 §11)", () => {
+  assertEquals(parseXmlElement("<a><b></a>")._unsafeUnwrapErr().tag, "not-xml-frag");
   assertEquals(parseXmlElement("<entry")._unsafeUnwrapErr(), {
-    tag: "not-well-formed",
+    tag: "not-xml-frag",
     phrase: "Start tag <entry> is not closed at line 1, column 1",
   });
   assertEquals(parseXmlElement("<gm:group/>")._unsafeUnwrapErr(), {
-    tag: "not-well-formed",
+    tag: "not-xml-frag",
     phrase: 'Namespace prefix "gm" of element <gm:group> is not declared at line 1, column 2',
   });
 });

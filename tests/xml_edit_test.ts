@@ -345,7 +345,7 @@ Deno.test("putNode() resolves body prefixes in the scope of the insertion point"
   assertEquals(unbound, {
     kind: "conflict",
     condition: {
-      tag: "not-well-formed",
+      tag: "not-xml-frag",
       phrase: 'Namespace prefix "x" of element <x:list> is not declared at line 1, column 2',
     },
     message: 'Cannot use the PUT body: Namespace prefix "x" of element <x:list> is not declared ' +
@@ -510,11 +510,11 @@ Deno.test("putNode() rejects a body that is not one element", () => {
   );
   assertEquals(
     conditionTag(putError(LIST, "/resource-lists/list/entry[3]", "<entry>")),
-    "not-well-formed",
+    "not-xml-frag",
   );
   assertEquals(
     conditionTag(putError(LIST, "/resource-lists/list/entry[3]", "<entry a='1' a='2'/>")),
-    "not-well-formed",
+    "not-xml-frag",
   );
 });
 

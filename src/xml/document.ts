@@ -988,7 +988,9 @@ export function parseXmlDocument(
  * will stand.
  *
  * Whitespace around the element is allowed; anything else outside it (text, a second element,
- * a comment, an XML declaration) is `not-xml-frag`. Broken markup is `not-well-formed`.
+ * a comment, an XML declaration) is `not-xml-frag`, and so is broken markup: RFC 4825 §11
+ * defines `not-xml-frag` for a body that should be an XML fragment and is not, "most likely"
+ * because its XML is malformed or not balanced (`not-well-formed` is for whole documents).
  *
  * @param text The body.
  * @param options Namespace scope and limits.
@@ -1011,7 +1013,7 @@ export function parseXmlElement(
   options: ParseXmlElementOptions = {},
 ): Result<XmlDocument, XcapErrorCondition> {
   if (typeof text !== "string") {
-    return err({ tag: "not-well-formed", phrase: "The body is not a string" });
+    return err({ tag: "not-xml-frag", phrase: "The body is not a string" });
   }
   const given = options.namespaces;
   let scope: ReadonlyMap<string, string> = BASE_NAMESPACES;
@@ -1021,7 +1023,10 @@ export function parseXmlElement(
       : Object.entries(given as Readonly<Record<string, string>>);
     scope = new Map([...BASE_NAMESPACES, ...entries.filter(([, uri]) => uri !== "")]);
   }
-  return run(new Parser(text, "element", options.limits ?? {}, scope, options.parentDepth ?? 0));
+  return run(new Parser(text, "element", options.limits ?? {}, scope, options.parentDepth ?? 0))
+    .mapErr((condition) =>
+      condition.tag === "not-well-formed" ? { ...condition, tag: "not-xml-frag" } : condition
+    );
 }
 
 /**

@@ -355,9 +355,8 @@ function reparse(
  * A new element takes the whitespace that precedes its neighbour (so it lands on its own line
  * at the same indentation); in an empty parent it gets the parent's indentation plus one step
  * guessed from the document. Prefixes in the body that it does not declare resolve in the
- * namespace scope of the insertion point. The body must be one well-formed element
- * (`not-xml-frag` for several elements or text around it, `not-well-formed` for broken markup or
- * an undeclared prefix). Afterwards the selector must select exactly the new element, else
+ * namespace scope of the insertion point. The body must be one well-formed element, else
+ * `not-xml-frag` (several elements, text around it, broken markup, an undeclared prefix). Afterwards the selector must select exactly the new element, else
  * `cannot-insert` (§8.2.5, "Validation").
  *
  * **Attributes** (body: the value in `AttValue` form without quotes, `application/xcap-att+xml`,
