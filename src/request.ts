@@ -15,25 +15,13 @@ import { invalidArgument, type InvalidArgumentError } from "./errors.ts";
 import { formatEntityTag } from "./etag.ts";
 import { type NodeSelector, parseNodeSelector } from "./selector.ts";
 import type { XcapMethod, XcapRequest } from "./types.ts";
-import { buildXcapUri } from "./uri.ts";
+import { buildXcapUri, type BuildXcapUriOptions } from "./uri.ts";
 
-/** What a request acts on: a document, or one node in it (RFC 4825 §6). */
-export interface XcapTarget {
-  /** The XCAP root, e.g. `https://xcap.example.com/xcap-root`. */
-  readonly xcapRoot: string;
-  /** The application usage's AUID, e.g. `resource-lists`. */
-  readonly auid: string;
-  /** The XCAP User Identifier, e.g. `sip:alice@example.com`; required unless `global`. */
-  readonly xui?: string;
-  /** Address the `global` tree instead of `users/<xui>`. @default {false} */
-  readonly global?: boolean;
-  /** Document path below the tree, sub-folders allowed. @default {"index"} */
-  readonly filename?: string;
-  /** Node selector (text or parsed); absent for the whole document. */
-  readonly node?: string | NodeSelector;
-  /** Prefix to namespace URI bindings for prefixed selector steps (the `?xmlns()` query). */
-  readonly namespaces?: Readonly<Record<string, string>>;
-}
+/**
+ * What a request acts on: a document, or one node in it (RFC 4825 §6). The same fields
+ * {@linkcode buildXcapUri} takes.
+ */
+export type XcapTarget = BuildXcapUriOptions;
 
 /** Options every request builder takes. */
 export interface RequestOptions {

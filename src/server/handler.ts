@@ -460,16 +460,20 @@ async function handleGet(ctx: Context, target: Target): Promise<Response> {
   if (node.isErr()) return nodeError(ctx, target, node.error);
   const failed = checkPreconditions(request, stored.etag, true);
   if (failed !== undefined) return failed;
-  // RFC 4825 §8.3: the MIME type says what was selected.
-  const contentType = node.value.kind === "element"
+  return nodeResponse(node.value, stored.etag);
+}
+
+/** A 200 for a selected node; RFC 4825 §8.3: the MIME type says what was selected. */
+function nodeResponse(
+  node: { readonly kind: string; readonly body: string },
+  etag: string,
+): Response {
+  const contentType = node.kind === "element"
     ? XCAP_ELEMENT_MIME_TYPE
-    : node.value.kind === "attribute"
+    : node.kind === "attribute"
     ? XCAP_ATTRIBUTE_MIME_TYPE
     : XCAP_NAMESPACE_MIME_TYPE;
-  return new Response(node.value.body, {
-    status: 200,
-    headers: { "content-type": contentType, etag: stored.etag },
-  });
+  return new Response(node.body, { status: 200, headers: { "content-type": contentType, etag } });
 }
 
 async function handlePut(ctx: Context, target: Target): Promise<Response> {
@@ -667,15 +671,7 @@ function handleCaps(ctx: Context, request: Request, uri: ParsedXcapUri): Respons
   }
   const failed = checkPreconditions(request, caps.etag, true);
   if (failed !== undefined) return failed;
-  const contentType = node.value.kind === "element"
-    ? XCAP_ELEMENT_MIME_TYPE
-    : node.value.kind === "attribute"
-    ? XCAP_ATTRIBUTE_MIME_TYPE
-    : XCAP_NAMESPACE_MIME_TYPE;
-  return new Response(node.value.body, {
-    status: 200,
-    headers: { "content-type": contentType, etag: caps.etag },
-  });
+  return nodeResponse(node.value, caps.etag);
 }
 
 async function handle(ctx: Context, request: Request): Promise<Response> {
