@@ -92,8 +92,12 @@ export function formatTable(table: Table): string {
     Math.max(h.length, ...table.rows.map((r) => (r[i] ?? "").length))
   );
   const line = (cells: readonly string[]) =>
-    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ")} |`;
-  const rule = `|${widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : `${"-".repeat(w + 1)}:`)).join("|")}|`;
+    `| ${
+      cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ")
+    } |`;
+  const rule = `|${
+    widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : `${"-".repeat(w + 1)}:`)).join("|")
+  }|`;
   const out = [`### ${table.title}`, "", line(table.header), rule, ...table.rows.map(line)];
   if (table.notes !== undefined && table.notes.length > 0) out.push("", ...table.notes);
   return out.join("\n");
