@@ -18,3 +18,5 @@ export * from "./src/client.ts";
 export * from "./src/xml/document.ts";
 export * from "./src/xml/select.ts";
 export * from "./src/xml/edit.ts";
+export * from "./src/diff.ts";
+export * from "./src/caps.ts";

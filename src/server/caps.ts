@@ -9,8 +9,7 @@
 import type { ApplicationUsage } from "../application.ts";
 import type { ServerApplicationUsage } from "./usages.ts";
 
-/** The namespace of `xcap-caps` documents (RFC 4825 §12.1). */
-export const XCAP_CAPS_NAMESPACE = "urn:ietf:params:xml:ns:xcap-caps";
+import { XCAP_CAPS_NAMESPACE } from "../caps.ts";
 
 function escapeText(value: string): string {
   return value.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");

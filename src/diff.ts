@@ -1,0 +1,1241 @@
+/**
+ * XCAP diff documents (RFC 5874, `application/xcap-diff+xml`): parse them, build them, and apply
+ * one to cached copies of documents so a client keeps in sync from change notifications (RFC
+ * 5875) without fetching every document again.
+ *
+ * A `<document>` entry reports a new ETag for a document and, optionally, the change as RFC
+ * 5261 XML patch operations; `<element>` and `<attribute>` entries report the current content
+ * (or absence) of one node. {@linkcode applyXcapDiff} applies what it safely can and lists
+ * everything else as documents to fetch again: when the cached ETag is not the one a patch
+ * starts from, when no patch is given, or when a patch uses a selector this implementation
+ * does not support. It never leaves a cache entry whose text and ETag disagree.
+ *
+ * Pure: Web APIs only.
+ *
+ * @module
+ */
+import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
+import { type ApplicationUsage, KNOWN_APPLICATIONS } from "./application.ts";
+import {
+  invalidArgument,
+  type InvalidArgumentError,
+  type MalformedResponseError,
+} from "./errors.ts";
+import { formatNodeSelector, type NodeSelector, parseNodeSelector } from "./selector.ts";
+import { parseXcapUri } from "./uri.ts";
+import { parseXmlDocument, type XmlDocument, type XmlElement } from "./xml/document.ts";
+import { deleteNode, putNode } from "./xml/edit.ts";
+import { selectElements, selectNode } from "./xml/select.ts";
+import { applyPatchOperations, relocateElement } from "./_xml_patch.ts";
+
+/** The namespace of xcap-diff documents (RFC 5874 §4). */
+export const XCAP_DIFF_NAMESPACE = "urn:ietf:params:xml:ns:xcap-diff";
+
+/** The MIME type of xcap-diff documents (RFC 5874 §6). */
+export const XCAP_DIFF_MIME_TYPE = "application/xcap-diff+xml";
+
+/**
+ * Namespace bindings in scope at an operation or entry: prefix to namespace URI, `""` for the
+ * default namespace. Prefixes in selectors and in content resolve here.
+ */
+export type NamespaceBindings = Readonly<Record<string, string>>;
+
+/**
+ * One RFC 5261 patch operation. `sel` is the restricted XPath of RFC 5261 §4.1 relative to the
+ * document: the first step names the document element (`resource-lists/list[@name='x']`, or
+ * `*`), with an optional leading `/`. `content` is the operation's content exactly as written
+ * in the patch document (markup, entity references and whitespace included: RFC 5261 adds
+ * whitespace text nodes too); for an attribute, namespace or text target it is the escaped text.
+ * `namespaces` are the bindings in scope at the operation element: unprefixed element names in
+ * `sel`, and unprefixed elements in `content` without their own `xmlns`, are in its default
+ * namespace `""` (RFC 5261 §4.2.2); attribute names without a prefix are in no namespace.
+ */
+export type XmlPatchOperation =
+  | {
+    /** Add nodes (§4.3): children (appended, or `pos: "prepend"`), siblings (`before`, `after`),
+     * an attribute (`type: "@name"`) or a namespace declaration (`type: "namespace::p"`). */
+    readonly op: "add";
+    /** The selector of the node to add to or next to. */
+    readonly sel: string;
+    /** What to add, as written in the patch document. */
+    readonly content: string;
+    /** Where to add, relative to the selected node. @default append as the last child */
+    readonly pos?: "before" | "after" | "prepend";
+    /** `@name` to add an attribute, `namespace::prefix` to add a namespace declaration. */
+    readonly type?: string;
+    /** Bindings in scope at the operation element. @default {} */
+    readonly namespaces?: NamespaceBindings;
+  }
+  | {
+    /** Replace a node (§4.4): an element, attribute value, namespace URI, text, comment or PI. */
+    readonly op: "replace";
+    /** The selector of the node to replace. */
+    readonly sel: string;
+    /** The new node or value, as written in the patch document. */
+    readonly content: string;
+    /** Bindings in scope at the operation element. @default {} */
+    readonly namespaces?: NamespaceBindings;
+  }
+  | {
+    /** Remove a node (§4.5). */
+    readonly op: "remove";
+    /** The selector of the node to remove. */
+    readonly sel: string;
+    /** Also remove the whitespace-only text node before, after or on both sides. */
+    readonly ws?: "before" | "after" | "both";
+    /** Bindings in scope at the operation element. @default {} */
+    readonly namespaces?: NamespaceBindings;
+  };
+
+/**
+ * A `<document>` entry (RFC 5874 §3): a document changed, was created or was removed.
+ *
+ * | previous-etag | new-etag | content | meaning |
+ * |---|---|---|---|
+ * | yes | yes | patch | changed; the patch turns the previous version into the new one |
+ * | yes | yes | none | changed; fetch it |
+ * | yes | yes | `<body-not-changed/>` | only the ETag changed |
+ * | no | yes | none | created, or exists (initial state); fetch it unless the ETag is known |
+ * | yes | no | none | removed |
+ */
+export interface XcapDiffDocument {
+  /** Discriminant. */
+  readonly kind: "document";
+  /** The document selector relative to the XCAP root, e.g. `resource-lists/users/sip:joe@example.com/index`. */
+  readonly sel: string;
+  /** The ETag of the version the change starts from. */
+  readonly previousEtag?: string;
+  /** The ETag of the new version; absent when the document was removed. */
+  readonly newEtag?: string;
+  /** `<body-not-changed/>`: only the ETag changed. @default false */
+  readonly bodyNotChanged?: boolean;
+  /** The patch from the previous to the new version, in order; empty when none is given. */
+  readonly patch: readonly XmlPatchOperation[];
+  /**
+   * Names of child elements this implementation does not understand (set by
+   * {@linkcode parseXcapDiff}; ignored by {@linkcode buildXcapDiff}). Applying such an entry
+   * asks for the document to be fetched again rather than guessing.
+   */
+  readonly unsupported?: readonly string[];
+}
+
+/** An `<element>` entry (RFC 5874 §3): the current content of an element, or its absence. */
+export interface XcapDiffElement {
+  /** Discriminant. */
+  readonly kind: "element";
+  /**
+   * The element's XCAP URI relative to the XCAP root: document selector, `/~~`, and the node
+   * selector (percent-encoded as in a URI).
+   */
+  readonly sel: string;
+  /** Whether the element exists (`exists` attribute). @default true */
+  readonly exists: boolean;
+  /** The element as written (one element), when the server sent it. */
+  readonly content?: string;
+  /** Bindings in scope at the entry: node selector prefixes and content prefixes resolve here. */
+  readonly namespaces?: NamespaceBindings;
+}
+
+/** An `<attribute>` entry (RFC 5874 §3): the current value of an attribute, or its absence. */
+export interface XcapDiffAttribute {
+  /** Discriminant. */
+  readonly kind: "attribute";
+  /** The attribute's XCAP URI relative to the XCAP root, ending with `/@name`. */
+  readonly sel: string;
+  /** Whether the attribute exists. @default true */
+  readonly exists: boolean;
+  /** The attribute value (decoded), when it exists. */
+  readonly value?: string;
+  /** Bindings in scope at the entry: node selector prefixes resolve here. */
+  readonly namespaces?: NamespaceBindings;
+}
+
+/** Any entry of an xcap-diff document. */
+export type XcapDiffEntry = XcapDiffDocument | XcapDiffElement | XcapDiffAttribute;
+
+/** A parsed xcap-diff document. */
+export interface XcapDiff {
+  /** The `xcap-root` attribute; absent when the server left it out. */
+  readonly xcapRoot?: string;
+  /** The entries in document order. */
+  readonly entries: readonly XcapDiffEntry[];
+}
+
+/** Options of {@linkcode buildXcapDiff}. */
+export interface BuildXcapDiffOptions {
+  /**
+   * Write the xcap-diff elements with this prefix (`<d:xcap-diff xmlns:d=...>`) instead of in
+   * the default namespace. Needed when an operation binds the default namespace `""` to
+   * another namespace, since the operation element would otherwise leave the xcap-diff
+   * namespace. @default none: the xcap-diff namespace is the default namespace
+   */
+  readonly prefix?: string;
+}
+
+/**
+ * Why a patch failed: the error conditions of RFC 5261 §5.1 that apply to a client, plus
+ * `unsupported-selector` for XPath beyond the subset this module translates.
+ */
+export type XmlPatchCondition =
+  | "invalid-attribute-value"
+  | "invalid-namespace-prefix"
+  | "invalid-namespace-uri"
+  | "invalid-node-types"
+  | "invalid-patch-directive"
+  | "invalid-root-element-operation"
+  | "invalid-whitespace-directive"
+  | "unlocated-node"
+  | "unsupported-id-function"
+  | "unsupported-selector";
+
+/** A patch that could not be applied: which operation, and why. */
+export interface XmlPatchError {
+  /** Discriminant. */
+  readonly _tag: "XmlPatchError";
+  /** The RFC 5261 condition, or `unsupported-selector`. */
+  readonly condition: XmlPatchCondition;
+  /** What failed, and where. */
+  readonly message: string;
+  /** The 0-based index of the failing operation; -1 when the document itself is not XML. */
+  readonly index: number;
+  /** `true` when the patch may be valid but uses what this implementation does not support. */
+  readonly unsupported: boolean;
+}
+
+/** A cached document: its text and the ETag of that text. */
+export interface CachedDocument {
+  /** The document text. */
+  readonly text: string;
+  /**
+   * The ETag the server gave this text, as the server sent it (quoted or not). Absent when the
+   * text no longer matches any ETag the client knows (after an `<element>` entry changed it).
+   */
+  readonly etag?: string;
+}
+
+/** Cached documents by document selector (the path below the XCAP root). */
+export type XcapDocumentCache =
+  | ReadonlyMap<string, CachedDocument>
+  | Readonly<Record<string, CachedDocument>>;
+
+/** Why a document has to be fetched again. */
+export type XcapDiffRefetchReason =
+  /** The cached ETag is not the one the change starts from (or the cache has none). */
+  | "etag-mismatch"
+  /** The entry says the resource changed but carries no patch or content. */
+  | "no-content"
+  /** The document is not in the cache. */
+  | "not-cached"
+  /** The entry uses what this implementation does not support (selector syntax, extensions). */
+  | "unsupported"
+  /** The patch or node content does not apply to the cached text. */
+  | "patch-failed"
+  /** The entry itself is malformed (selector, attributes). */
+  | "invalid-entry";
+
+/** A document the client must fetch again. */
+export interface XcapDiffRefetch {
+  /** The cache key when the document is cached, else the document selector from the diff. */
+  readonly document: string;
+  /** For an `<element>` or `<attribute>` entry, its `sel`: the node that could not be updated. */
+  readonly node?: string;
+  /** Why. */
+  readonly reason: XcapDiffRefetchReason;
+  /** A readable explanation. */
+  readonly message: string;
+  /** The patch error, for `unsupported` and `patch-failed` patches. */
+  readonly error?: XmlPatchError;
+}
+
+/** What happened to one document. */
+export type XcapDiffDocumentStatus =
+  /** Its text changed (patch, element or attribute entries). */
+  | "patched"
+  /** Only its ETag changed (`<body-not-changed/>`). */
+  | "etag-updated"
+  /** The cache already had this version, or nothing had to change. */
+  | "up-to-date"
+  /** The document was removed; it is no longer in the cache. */
+  | "removed"
+  /** It must be fetched again; see `refetch`. */
+  | "refetch";
+
+/** What {@linkcode applyXcapDiff} returns. */
+export interface XcapDiffResult {
+  /** The new cache (the input is not modified): patched entries updated, removed ones gone. */
+  readonly cache: ReadonlyMap<string, CachedDocument>;
+  /** Every document the diff mentions, by cache key (or diff selector), with its final status. */
+  readonly documents: ReadonlyMap<string, XcapDiffDocumentStatus>;
+  /** The documents to fetch again, one entry each, in order of first mention. */
+  readonly refetch: readonly XcapDiffRefetch[];
+}
+
+/** Options of {@linkcode applyXcapDiff}. */
+export interface ApplyXcapDiffOptions {
+  /**
+   * Application usages by AUID: their default namespaces resolve unprefixed steps of
+   * `<element>` and `<attribute>` node selectors (RFC 4825 §6.3). @default KNOWN_APPLICATIONS
+   */
+  readonly applications?: ReadonlyMap<string, ApplicationUsage>;
+}
+
+// -------------------------------------------------------------------------------------------
+// Parsing
+// -------------------------------------------------------------------------------------------
+
+class DiffSyntaxError {
+  constructor(readonly reason: string) {}
+}
+
+function malformed(message: string): MalformedResponseError {
+  return Object.freeze({ _tag: "MalformedResponse", message });
+}
+
+function bindingsOf(element: XmlElement): NamespaceBindings {
+  const out: Record<string, string> = {};
+  for (const [prefix, uri] of element.namespaces) if (prefix !== "xml") out[prefix] = uri;
+  return Object.freeze(out);
+}
+
+function attributeValue(element: XmlElement, name: string): string | undefined {
+  return element.attributes.find((a) => a.namespace === undefined && a.localName === name)
+    ?.value;
+}
+
+/** Whether an element is the xcap-diff element `local` (any one when `local` is absent). */
+function isDiffElement(element: XmlElement, local?: string): boolean {
+  return element.namespace === XCAP_DIFF_NAMESPACE &&
+    (local === undefined || element.localName === local);
+}
+
+function requiredSel(element: XmlElement, index: number): string {
+  const sel = attributeValue(element, "sel");
+  if (sel === undefined || sel === "") {
+    throw new DiffSyntaxError(`entry ${index + 1} <${element.localName}> has no sel attribute`);
+  }
+  return sel;
+}
+
+function parseExists(element: XmlElement, index: number): boolean {
+  const raw = attributeValue(element, "exists");
+  if (raw === undefined) return true;
+  switch (raw.trim()) {
+    case "1":
+    case "true":
+      return true;
+    case "0":
+    case "false":
+      return false;
+  }
+  throw new DiffSyntaxError(
+    `entry ${index + 1} <${element.localName}> has exists=${JSON.stringify(raw)}; ` +
+      `an XML Schema boolean (0, 1, false, true) is expected`,
+  );
+}
+
+function parseDocumentEntry(doc: XmlDocument, element: XmlElement, index: number) {
+  const sel = requiredSel(element, index);
+  const patch: XmlPatchOperation[] = [];
+  const unsupported: string[] = [];
+  let bodyNotChanged = false;
+  for (const child of element.children) {
+    if (child.kind === "text" && child.value.trim() === "") continue;
+    if (child.kind === "comment" || child.kind === "processing-instruction") continue;
+    if (child.kind !== "element") {
+      unsupported.push(`text ${JSON.stringify(child.value.trim().slice(0, 20))}`);
+      continue;
+    }
+    if (!isDiffElement(child)) {
+      unsupported.push(`{${child.namespace ?? ""}}${child.localName}`);
+      continue;
+    }
+    if (child.localName === "body-not-changed") {
+      bodyNotChanged = true;
+      continue;
+    }
+    const opName = child.localName;
+    if (opName !== "add" && opName !== "replace" && opName !== "remove") {
+      unsupported.push(child.localName);
+      continue;
+    }
+    const opSel = attributeValue(child, "sel");
+    if (opSel === undefined) {
+      throw new DiffSyntaxError(`entry ${index + 1}: <${child.name}> has no sel attribute`);
+    }
+    const namespaces = bindingsOf(child);
+    const content = doc.text.slice(child.contentStart, child.contentEnd);
+    if (opName === "remove") {
+      const ws = attributeValue(child, "ws");
+      if (ws !== undefined && ws !== "before" && ws !== "after" && ws !== "both") {
+        throw new DiffSyntaxError(
+          `entry ${index + 1}: <${child.name}> has ws=${JSON.stringify(ws)}`,
+        );
+      }
+      patch.push(Object.freeze({
+        op: "remove",
+        sel: opSel,
+        ...(ws === undefined ? {} : { ws }),
+        namespaces,
+      }));
+    } else if (opName === "replace") {
+      patch.push(Object.freeze({ op: "replace", sel: opSel, content, namespaces }));
+    } else {
+      const pos = attributeValue(child, "pos");
+      if (pos !== undefined && pos !== "before" && pos !== "after" && pos !== "prepend") {
+        throw new DiffSyntaxError(
+          `entry ${index + 1}: <${child.name}> has pos=${JSON.stringify(pos)}`,
+        );
+      }
+      const type = attributeValue(child, "type");
+      patch.push(Object.freeze({
+        op: "add",
+        sel: opSel,
+        content,
+        ...(pos === undefined ? {} : { pos }),
+        ...(type === undefined ? {} : { type }),
+        namespaces,
+      }));
+    }
+  }
+  const previousEtag = attributeValue(element, "previous-etag");
+  const newEtag = attributeValue(element, "new-etag");
+  const entry: XcapDiffDocument = {
+    kind: "document",
+    sel,
+    ...(previousEtag === undefined ? {} : { previousEtag }),
+    ...(newEtag === undefined ? {} : { newEtag }),
+    ...(bodyNotChanged ? { bodyNotChanged } : {}),
+    patch: Object.freeze(patch),
+    ...(unsupported.length === 0 ? {} : { unsupported: Object.freeze(unsupported) }),
+  };
+  return Object.freeze(entry);
+}
+
+function parseElementEntry(doc: XmlDocument, element: XmlElement, index: number) {
+  const sel = requiredSel(element, index);
+  const exists = parseExists(element, index);
+  const elements = element.children.filter((c) => c.kind === "element");
+  const text = element.children.some((c) =>
+    (c.kind === "text" && c.value.trim() !== "") || c.kind === "cdata"
+  );
+  if (elements.length > 1 || text) {
+    throw new DiffSyntaxError(
+      `entry ${index + 1} <${element.name}> must contain one element or nothing`,
+    );
+  }
+  const content = elements[0];
+  return Object.freeze<XcapDiffElement>({
+    kind: "element",
+    sel,
+    exists,
+    ...(content === undefined ? {} : { content: doc.text.slice(content.start, content.end) }),
+    namespaces: bindingsOf(element),
+  });
+}
+
+function parseAttributeEntry(element: XmlElement, index: number) {
+  const sel = requiredSel(element, index);
+  const exists = parseExists(element, index);
+  let value = "";
+  for (const child of element.children) {
+    if (child.kind === "text" || child.kind === "cdata") value += child.value;
+    else if (child.kind === "element") {
+      throw new DiffSyntaxError(`entry ${index + 1} <${element.name}> must contain text only`);
+    }
+  }
+  return Object.freeze<XcapDiffAttribute>({
+    kind: "attribute",
+    sel,
+    exists,
+    ...(exists ? { value } : {}),
+    namespaces: bindingsOf(element),
+  });
+}
+
+/**
+ * Parse an `application/xcap-diff+xml` document (RFC 5874).
+ *
+ * Entries are `<document>`, `<element>` and `<attribute>` in the xcap-diff namespace, in any
+ * order; elements of other namespaces (the schema's extension point) are skipped. Patch
+ * operations keep their content exactly as written and the namespace bindings in scope at
+ * them. A `<document>` child this parser does not understand is listed in `unsupported`, so
+ * {@linkcode applyXcapDiff} asks for a fetch instead of applying half a change.
+ *
+ * @param text The document.
+ * @returns The parsed diff, or `MalformedResponse` saying what is wrong and where.
+ *
+ * @example RFC 5874's chained patches
+ * ```ts
+ * import { parseXcapDiff } from "@xcap/xcap";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const diff = parseXcapDiff(
+ *   '<d:xcap-diff xmlns:d="urn:ietf:params:xml:ns:xcap-diff" xcap-root="http://xcap.example.com/">' +
+ *     '<d:document sel="tests/users/sip:joe@example.com/index" previous-etag="7ahggs" new-etag="fgherhryt3">' +
+ *     '<d:add sel="*"><foo>a new element</foo></d:add></d:document></d:xcap-diff>',
+ * )._unsafeUnwrap();
+ * const entry = diff.entries[0];
+ * assertEquals(entry?.kind === "document" && entry.newEtag, "fgherhryt3");
+ * assertEquals(entry?.kind === "document" && entry.patch[0]?.op, "add");
+ * assertEquals(entry?.kind === "document" && entry.patch[0]?.sel, "*");
+ * ```
+ */
+export function parseXcapDiff(text: string): Result<XcapDiff, MalformedResponseError> {
+  const parsed = parseXmlDocument(text);
+  if (parsed.isErr()) {
+    return err(malformed(
+      `Cannot parse the xcap-diff document: ${parsed.error.phrase ?? parsed.error.tag}`,
+    ));
+  }
+  const doc = parsed.value;
+  const root = doc.root;
+  if (!isDiffElement(root, "xcap-diff")) {
+    return err(malformed(
+      `Cannot parse the xcap-diff document: the document element is {${
+        root.namespace ?? ""
+      }}${root.localName}, not {${XCAP_DIFF_NAMESPACE}}xcap-diff`,
+    ));
+  }
+  try {
+    const entries: XcapDiffEntry[] = [];
+    for (const child of root.children) {
+      if (child.kind !== "element" || !isDiffElement(child)) continue;
+      const index = entries.length;
+      if (child.localName === "document") entries.push(parseDocumentEntry(doc, child, index));
+      else if (child.localName === "element") entries.push(parseElementEntry(doc, child, index));
+      else if (child.localName === "attribute") entries.push(parseAttributeEntry(child, index));
+    }
+    const xcapRoot = attributeValue(root, "xcap-root");
+    return ok(Object.freeze({
+      ...(xcapRoot === undefined ? {} : { xcapRoot }),
+      entries: Object.freeze(entries),
+    }));
+  } catch (e) {
+    const reason = e instanceof DiffSyntaxError ? e.reason : `internal error: ${String(e)}`;
+    return err(malformed(`Cannot parse the xcap-diff document: ${reason}`));
+  }
+}
+
+// -------------------------------------------------------------------------------------------
+// Building
+// -------------------------------------------------------------------------------------------
+
+function escapeAttribute(value: string): string {
+  return value.replace(
+    /[&<"\t\n\r]/g,
+    (ch) =>
+      ch === "&" ? "&amp;" : ch === "<" ? "&lt;" : ch === '"' ? "&quot;" : `&#${ch.charCodeAt(0)};`,
+  );
+}
+
+function escapeText(value: string): string {
+  return value.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(
+    /\r/g,
+    "&#13;",
+  );
+}
+
+class BuildError {
+  constructor(readonly argument: string, readonly reason: string) {}
+}
+
+/**
+ * Build an `application/xcap-diff+xml` document (RFC 5874).
+ *
+ * Operation and element content is written exactly as given. Each operation and entry
+ * declares the namespace bindings of its `namespaces` on its own element. Without
+ * `options.prefix` the xcap-diff elements are in the default namespace, which is then also the
+ * default namespace in scope at every operation (as {@linkcode parseXcapDiff} reports it); an
+ * operation that binds `""` to another namespace needs `options.prefix`.
+ *
+ * @param diff The document to write; `xcapRoot` is required.
+ * @param options Prefix for the xcap-diff elements.
+ * @returns The document text (ending with a newline), or `InvalidArgument` naming the problem.
+ *
+ * @example A document entry with a patch
+ * ```ts
+ * import { buildXcapDiff } from "@xcap/xcap";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const text = buildXcapDiff({
+ *   xcapRoot: "http://xcap.example.com/",
+ *   entries: [{
+ *     kind: "document",
+ *     sel: "resource-lists/users/sip:joe@example.com/index",
+ *     previousEtag: "7ahggs",
+ *     newEtag: "fgherhryt3",
+ *     patch: [{
+ *       op: "remove",
+ *       sel: "rl:resource-lists/rl:list[@name='old']",
+ *       namespaces: { rl: "urn:ietf:params:xml:ns:resource-lists" },
+ *     }],
+ *   }],
+ * })._unsafeUnwrap();
+ * assertEquals(
+ *   text,
+ *   '<?xml version="1.0" encoding="UTF-8"?>\n' +
+ *     '<xcap-diff xmlns="urn:ietf:params:xml:ns:xcap-diff" xcap-root="http://xcap.example.com/">\n' +
+ *     '  <document sel="resource-lists/users/sip:joe@example.com/index" previous-etag="7ahggs" new-etag="fgherhryt3">\n' +
+ *     "    <remove sel=\"rl:resource-lists/rl:list[@name='old']\" xmlns:rl=\"urn:ietf:params:xml:ns:resource-lists\"/>\n" +
+ *     "  </document>\n" +
+ *     "</xcap-diff>\n",
+ * );
+ * ```
+ */
+export function buildXcapDiff(
+  diff: XcapDiff,
+  options: BuildXcapDiffOptions = {},
+): Result<string, InvalidArgumentError> {
+  const prefix = options?.prefix;
+  try {
+    if (prefix !== undefined && !/^[A-Za-z_][A-Za-z0-9._-]*$/.test(prefix)) {
+      throw new BuildError("options.prefix", `prefix ${JSON.stringify(prefix)} is not an NCName`);
+    }
+    if (typeof diff?.xcapRoot !== "string" || diff.xcapRoot === "") {
+      throw new BuildError("diff.xcapRoot", "xcapRoot is required (RFC 5874 §3)");
+    }
+    const q = (local: string) => (prefix === undefined ? local : `${prefix}:${local}`);
+    const declarations = (bindings: NamespaceBindings | undefined, where: string): string => {
+      let out = "";
+      for (const [p, uri] of Object.entries(bindings ?? {})) {
+        if (p === "xml") continue;
+        if (typeof uri !== "string") throw new BuildError(where, `binding "${p}" is not a string`);
+        if (p === "") {
+          if (prefix === undefined) {
+            if (uri !== XCAP_DIFF_NAMESPACE) {
+              throw new BuildError(
+                "options.prefix",
+                `${where} binds the default namespace to ${uri}; the xcap-diff elements then ` +
+                  "need a prefix (options.prefix)",
+              );
+            }
+            continue;
+          }
+          out += ` xmlns="${escapeAttribute(uri)}"`;
+          continue;
+        }
+        if (p === prefix) {
+          if (uri !== XCAP_DIFF_NAMESPACE) {
+            throw new BuildError(
+              "options.prefix",
+              `${where} binds the prefix "${p}", which the xcap-diff elements use, to ${uri}`,
+            );
+          }
+          continue;
+        }
+        if (!/^[A-Za-z_][A-Za-z0-9._-]*$/.test(p) || uri === "") {
+          throw new BuildError(where, `invalid namespace binding ${JSON.stringify(p)}="${uri}"`);
+        }
+        out += ` xmlns:${p}="${escapeAttribute(uri)}"`;
+      }
+      return out;
+    };
+    const sel = (value: unknown, where: string): string => {
+      if (typeof value !== "string" || value === "") {
+        throw new BuildError(where, "sel must be a non-empty string");
+      }
+      return escapeAttribute(value);
+    };
+    const lines = [
+      '<?xml version="1.0" encoding="UTF-8"?>',
+      `<${q("xcap-diff")} ${
+        prefix === undefined ? "xmlns" : `xmlns:${prefix}`
+      }="${XCAP_DIFF_NAMESPACE}" xcap-root="${escapeAttribute(diff.xcapRoot)}">`,
+    ];
+    for (const [i, entry] of (diff.entries ?? []).entries()) {
+      const where = `diff.entries[${i}]`;
+      switch (entry?.kind) {
+        case "document": {
+          let open = `  <${q("document")} sel="${sel(entry.sel, where)}"`;
+          for (
+            const [attr, value] of [
+              ["previous-etag", entry.previousEtag],
+              ["new-etag", entry.newEtag],
+            ] as const
+          ) {
+            if (value === undefined) continue;
+            if (typeof value !== "string" || [...value].some((ch) => ch < " ")) {
+              throw new BuildError(where, `${attr} must be a string without control characters`);
+            }
+            open += ` ${attr}="${escapeAttribute(value)}"`;
+          }
+          const patch = entry.patch ?? [];
+          if (entry.bodyNotChanged && patch.length > 0) {
+            throw new BuildError(where, "bodyNotChanged and a patch exclude each other");
+          }
+          if (!entry.bodyNotChanged && patch.length === 0) {
+            lines.push(open + "/>");
+            break;
+          }
+          lines.push(open + ">");
+          if (entry.bodyNotChanged) lines.push(`    <${q("body-not-changed")}/>`);
+          for (const [k, op] of patch.entries()) {
+            const opWhere = `${where}.patch[${k}]`;
+            let tag = `<${q(op.op)} sel="${sel(op.sel, opWhere)}"`;
+            if (op.op === "add") {
+              if (op.pos !== undefined) tag += ` pos="${escapeAttribute(op.pos)}"`;
+              if (op.type !== undefined) tag += ` type="${escapeAttribute(op.type)}"`;
+            }
+            if (op.op === "remove" && op.ws !== undefined) {
+              tag += ` ws="${escapeAttribute(op.ws)}"`;
+            }
+            tag += declarations(op.namespaces, opWhere);
+            if (op.op === "remove") {
+              lines.push(`    ${tag}/>`);
+            } else if (op.op === "add" || op.op === "replace") {
+              if (typeof op.content !== "string") {
+                throw new BuildError(opWhere, "content must be a string");
+              }
+              lines.push(`    ${tag}>${op.content}</${q(op.op)}>`);
+            } else {
+              throw new BuildError(opWhere, `unknown operation ${JSON.stringify(String(op))}`);
+            }
+          }
+          lines.push(`  </${q("document")}>`);
+          break;
+        }
+        case "element":
+        case "attribute": {
+          let open = `  <${q(entry.kind)} sel="${sel(entry.sel, where)}"`;
+          if (entry.exists === false) open += ' exists="0"';
+          open += declarations(entry.namespaces, where);
+          const body = entry.kind === "element"
+            ? (entry.exists === false ? undefined : entry.content)
+            : (entry.exists === false ? undefined : entry.value);
+          if (body === undefined || body === "") {
+            lines.push(open + "/>");
+          } else if (typeof body !== "string") {
+            throw new BuildError(where, "content must be a string");
+          } else {
+            const text = entry.kind === "element" ? body : escapeText(body);
+            lines.push(`${open}>${text}</${q(entry.kind)}>`);
+          }
+          break;
+        }
+        default:
+          throw new BuildError(where, "an entry must have kind document, element or attribute");
+      }
+    }
+    lines.push(`</${q("xcap-diff")}>`, "");
+    const text = lines.join("\n");
+    const check = parseXmlDocument(text);
+    if (check.isErr()) {
+      throw new BuildError(
+        "diff",
+        `the result is not well-formed XML (check the content strings): ${
+          check.error.phrase ?? check.error.tag
+        }`,
+      );
+    }
+    return ok(text);
+  } catch (e) {
+    if (e instanceof BuildError) {
+      return err(invalidArgument(e.argument, `Cannot build the xcap-diff document: ${e.reason}`));
+    }
+    return err(invalidArgument("diff", `Cannot build the xcap-diff document: ${String(e)}`));
+  }
+}
+
+// -------------------------------------------------------------------------------------------
+// Applying RFC 5261 patches
+// -------------------------------------------------------------------------------------------
+
+/**
+ * Apply RFC 5261 patch operations to a document's text, in order, by splicing: every byte the
+ * operations do not touch stays as it was.
+ *
+ * Supported selectors (RFC 5261 §4.1, translated into node selector steps): element steps
+ * `name`, `prefix:name` or `*`, each with an optional position `[n]` and then an optional
+ * attribute predicate `[@a='v']`, with an optional leading `/`; the last step may instead be
+ * `@attr`, `namespace::prefix`, `text()`, `comment()` or `processing-instruction('t')`, each
+ * with an optional `[n]`. `id()`, child value predicates (`[name='v']`), a position after an
+ * attribute predicate, `//` and other axes are refused with `unsupported: true`. Unprefixed
+ * element names are in the default namespace of the operation (RFC 5261 §4.2.2). Added content
+ * keeps its namespaces: a declaration is added where the new place binds a prefix differently.
+ *
+ * All or nothing: on the first failure the error says which operation failed and why.
+ *
+ * @param text The document.
+ * @param operations The operations, in order.
+ * @returns The patched text, or an {@linkcode XmlPatchError}.
+ *
+ * @example Adding, replacing and removing
+ * ```ts
+ * import { applyXmlPatch } from "@xcap/xcap";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const ns = { rl: "urn:ietf:params:xml:ns:resource-lists" };
+ * const doc = '<resource-lists xmlns="urn:ietf:params:xml:ns:resource-lists">' +
+ *   '<list name="friends"><entry uri="sip:bob@example.com"/></list></resource-lists>';
+ * const patched = applyXmlPatch(doc, [
+ *   { op: "add", sel: "rl:resource-lists/rl:list", content: '<rl:entry uri="sip:carol@example.com"/>', namespaces: ns },
+ *   { op: "replace", sel: "rl:resource-lists/rl:list/@name", content: "buddies", namespaces: ns },
+ *   { op: "remove", sel: "rl:resource-lists/rl:list/rl:entry[1]", namespaces: ns },
+ * ]);
+ * assertEquals(
+ *   patched._unsafeUnwrap(),
+ *   '<resource-lists xmlns="urn:ietf:params:xml:ns:resource-lists">' +
+ *     '<list name="buddies"><rl:entry xmlns:rl="urn:ietf:params:xml:ns:resource-lists" uri="sip:carol@example.com"/></list></resource-lists>',
+ * );
+ * ```
+ */
+export function applyXmlPatch(
+  text: string,
+  operations: readonly XmlPatchOperation[],
+): Result<string, XmlPatchError> {
+  if (typeof text !== "string" || !Array.isArray(operations)) {
+    return err(Object.freeze({
+      _tag: "XmlPatchError",
+      condition: "invalid-patch-directive",
+      message: "applyXmlPatch() needs a document text and an array of operations",
+      index: -1,
+      unsupported: false,
+    }));
+  }
+  return applyPatchOperations(text, operations).mapErr((e) =>
+    Object.freeze({
+      _tag: "XmlPatchError" as const,
+      condition: e.condition,
+      message: e.message,
+      index: e.index,
+      unsupported: e.condition === "unsupported-selector" ||
+        e.condition === "unsupported-id-function",
+    })
+  );
+}
+
+// -------------------------------------------------------------------------------------------
+// Applying an xcap-diff document to a cache
+// -------------------------------------------------------------------------------------------
+
+/** The opaque part of an entity-tag: quotes and a weakness marker do not make tags differ. */
+function opaqueTag(tag: string): string {
+  let t = tag.trim();
+  if (t.startsWith("W/")) t = t.slice(2);
+  if (t.length >= 2 && t.startsWith('"') && t.endsWith('"')) t = t.slice(1, -1);
+  return t;
+}
+
+function sameEtag(a: string | undefined, b: string | undefined): boolean {
+  return a !== undefined && b !== undefined && opaqueTag(a) === opaqueTag(b);
+}
+
+/** The new ETag written the way the cache wrote the old one (quoted or not). */
+function styledEtag(newEtag: string, old: string | undefined): string {
+  const quotedOld = old !== undefined && /^(W\/)?"/.test(old.trim());
+  const quotedNew = /^(W\/)?"/.test(newEtag.trim());
+  return quotedOld && !quotedNew ? `"${newEtag}"` : newEtag;
+}
+
+/** Strip the XCAP root or leading slashes from an entry's `sel`. */
+function relativeSel(sel: string, xcapRoot: string | undefined): string {
+  let s = sel;
+  if (xcapRoot !== undefined && xcapRoot !== "" && s.startsWith(xcapRoot)) {
+    s = s.slice(xcapRoot.length);
+  }
+  return s.replace(/^\/+/, "");
+}
+
+/** A document selector as a comparable key: decoded parts, so encodings do not matter. */
+function canonicalDocument(docSel: string): string | undefined {
+  const parsed = parseXcapUri("/" + docSel.replace(/^\/+/, ""), "");
+  if (parsed.isErr() || parsed.value.node !== undefined) return undefined;
+  const v = parsed.value;
+  return JSON.stringify([v.auid, v.tree, v.xui ?? "", v.documentPath]);
+}
+
+interface NodeSel {
+  readonly document: string;
+  readonly auid: string;
+  readonly node: NodeSelector;
+  readonly queryBindings: Readonly<Record<string, string>>;
+}
+
+/** Split `<doc>/~~/<node>[?xmlns(...)]` and parse the node selector (RFC 4825 §6). */
+function splitNodeSel(sel: string): Result<NodeSel, string> {
+  const q = sel.indexOf("?");
+  const path = q < 0 ? sel : sel.slice(0, q);
+  const query = q < 0 ? "" : sel.slice(q + 1);
+  const sep = path.indexOf("/~~/");
+  if (sep < 0) return err(`sel ${JSON.stringify(sel)} has no node selector ("/~~/")`);
+  const document = path.slice(0, sep);
+  let nodeText: string;
+  let decodedQuery: string;
+  try {
+    nodeText = decodeURIComponent(path.slice(sep + 3));
+    decodedQuery = decodeURIComponent(query);
+  } catch {
+    return err(`sel ${JSON.stringify(sel)} has a malformed percent-encoding`);
+  }
+  const node = parseNodeSelector(nodeText);
+  if (node.isErr()) return err(node.error.message);
+  const queryBindings: Record<string, string> = {};
+  for (const m of decodedQuery.matchAll(/xmlns\(\s*([^=()\s]+)\s*=\s*([^)]*?)\s*\)/g)) {
+    queryBindings[m[1]!] = m[2]!;
+  }
+  const auid = document.split("/")[0] ?? "";
+  return ok({ document, auid, node: node.value, queryBindings });
+}
+
+class DiffApplier {
+  readonly cache: Map<string, CachedDocument>;
+  readonly documents = new Map<string, XcapDiffDocumentStatus>();
+  readonly refetch: XcapDiffRefetch[] = [];
+  readonly #index = new Map<string, string>();
+  readonly #applications: ReadonlyMap<string, ApplicationUsage>;
+
+  constructor(
+    cache: XcapDocumentCache,
+    readonly xcapRoot: string | undefined,
+    options: ApplyXcapDiffOptions,
+  ) {
+    const entries: [string, CachedDocument][] = cache instanceof Map
+      ? [...(cache as ReadonlyMap<string, CachedDocument>)]
+      : Object.entries(cache ?? {});
+    this.cache = new Map(entries);
+    for (const key of this.cache.keys()) {
+      const canonical = canonicalDocument(key);
+      if (canonical !== undefined && !this.#index.has(canonical)) this.#index.set(canonical, key);
+    }
+    this.#applications = options.applications ?? KNOWN_APPLICATIONS;
+  }
+
+  /** The cache key for a document selector from the diff (itself when not cached). */
+  key(docSel: string): string {
+    const rel = relativeSel(docSel, this.xcapRoot);
+    if (this.cache.has(rel)) return rel;
+    const canonical = canonicalDocument(rel);
+    return (canonical === undefined ? undefined : this.#index.get(canonical)) ?? rel;
+  }
+
+  needsRefetch(key: string): boolean {
+    return this.documents.get(key) === "refetch";
+  }
+
+  setStatus(key: string, status: XcapDiffDocumentStatus): void {
+    const previous = this.documents.get(key);
+    // "patched" sticks over "up-to-date": a later no-op entry does not hide an earlier change.
+    if (previous === "patched" && status === "up-to-date") return;
+    if (previous === "removed" && status === "up-to-date") return;
+    this.documents.set(key, status);
+  }
+
+  fail(
+    key: string,
+    reason: XcapDiffRefetchReason,
+    message: string,
+    extra: { node?: string; error?: XmlPatchError } = {},
+  ): void {
+    if (this.needsRefetch(key)) return;
+    this.documents.set(key, "refetch");
+    this.refetch.push(Object.freeze({ document: key, ...extra, reason, message }));
+  }
+
+  document(entry: XcapDiffDocument): void {
+    if (typeof entry.sel !== "string" || entry.sel === "") {
+      this.fail(String(entry.sel), "invalid-entry", "A <document> entry has no sel");
+      return;
+    }
+    const key = this.key(entry.sel);
+    if (this.needsRefetch(key)) return;
+    const cached = this.cache.get(key);
+    const { previousEtag, newEtag } = entry;
+    const patch = entry.patch ?? [];
+    const name = JSON.stringify(key);
+    if (newEtag === undefined && previousEtag !== undefined) {
+      // RFC 5874 §3: a previous-etag without a new-etag means the document was removed.
+      this.cache.delete(key);
+      this.setStatus(key, "removed");
+      return;
+    }
+    if (newEtag === undefined) {
+      this.fail(key, "no-content", `The entry for ${name} gives neither ETag`);
+      return;
+    }
+    if (cached === undefined) {
+      this.fail(key, "not-cached", `Document ${name} changed (ETag ${newEtag}) and is not cached`);
+      return;
+    }
+    if (sameEtag(cached.etag, newEtag)) {
+      // Already this version (e.g. the initial notification of a subscription).
+      this.setStatus(key, "up-to-date");
+      return;
+    }
+    if (entry.bodyNotChanged && patch.length > 0) {
+      this.fail(
+        key,
+        "invalid-entry",
+        `The entry for ${name} has both <body-not-changed/> and a patch`,
+      );
+      return;
+    }
+    if (previousEtag === undefined) {
+      this.fail(
+        key,
+        patch.length > 0 ? "invalid-entry" : "no-content",
+        `Document ${name} now has ETag ${newEtag}, and the diff says nothing about the cached ` +
+          `version${cached.etag === undefined ? "" : ` (ETag ${cached.etag})`}`,
+      );
+      return;
+    }
+    if (!sameEtag(cached.etag, previousEtag)) {
+      this.fail(
+        key,
+        "etag-mismatch",
+        `The change to ${name} starts from ETag ${previousEtag}, but the cached copy has ` +
+          (cached.etag === undefined ? "no known ETag" : `ETag ${cached.etag}`),
+      );
+      return;
+    }
+    if (entry.unsupported !== undefined && entry.unsupported.length > 0) {
+      this.fail(
+        key,
+        "unsupported",
+        `The entry for ${name} contains what this client does not understand: ${
+          entry.unsupported.join(", ")
+        }`,
+      );
+      return;
+    }
+    if (entry.bodyNotChanged) {
+      this.cache.set(
+        key,
+        Object.freeze({ text: cached.text, etag: styledEtag(newEtag, cached.etag) }),
+      );
+      this.setStatus(key, "etag-updated");
+      return;
+    }
+    if (patch.length === 0) {
+      this.fail(
+        key,
+        "no-content",
+        `Document ${name} changed from ETag ${previousEtag} to ${newEtag}; the diff carries no patch`,
+      );
+      return;
+    }
+    const patched = applyXmlPatch(cached.text, patch);
+    if (patched.isErr()) {
+      this.fail(
+        key,
+        patched.error.unsupported ? "unsupported" : "patch-failed",
+        `Cannot patch ${name}: operation ${patched.error.index + 1}: ${patched.error.message}`,
+        { error: patched.error },
+      );
+      return;
+    }
+    this.cache.set(
+      key,
+      Object.freeze({ text: patched.value, etag: styledEtag(newEtag, cached.etag) }),
+    );
+    this.setStatus(key, "patched");
+  }
+
+  node(entry: XcapDiffElement | XcapDiffAttribute): void {
+    if (typeof entry.sel !== "string" || entry.sel === "") {
+      this.fail(String(entry.sel), "invalid-entry", `An <${entry.kind}> entry has no sel`);
+      return;
+    }
+    const rel = relativeSel(entry.sel, this.xcapRoot);
+    const split = splitNodeSel(rel);
+    if (split.isErr()) {
+      const sep = rel.indexOf("/~~/");
+      this.fail(this.key(sep < 0 ? rel : rel.slice(0, sep)), "invalid-entry", split.error, {
+        node: entry.sel,
+      });
+      return;
+    }
+    const { document, auid, node, queryBindings } = split.value;
+    const key = this.key(document);
+    if (this.needsRefetch(key)) return;
+    const name = JSON.stringify(key);
+    const cached = this.cache.get(key);
+    const what = `${entry.kind === "element" ? "Element" : "Attribute"} ${
+      formatNodeSelector(node).unwrapOr(entry.sel)
+    } of ${name}`;
+    if (cached === undefined) {
+      this.fail(key, "not-cached", `${what} changed, and the document is not cached`, {
+        node: entry.sel,
+      });
+      return;
+    }
+    const isAttribute = node.terminal?.kind === "attribute";
+    if (node.terminal?.kind === "namespace" || isAttribute !== (entry.kind === "attribute")) {
+      this.fail(
+        key,
+        "invalid-entry",
+        `The <${entry.kind}> entry's sel ${JSON.stringify(entry.sel)} does not select ${
+          entry.kind === "attribute" ? "an attribute" : "an element"
+        }`,
+        { node: entry.sel },
+      );
+      return;
+    }
+    const usage = this.#applications.get(auid);
+    if (usage === undefined) {
+      this.fail(
+        key,
+        "unsupported",
+        `${what}: the application usage "${auid}" is unknown, so the default namespace of ` +
+          "its node selector is unknown (pass it in options.applications)",
+        { node: entry.sel },
+      );
+      return;
+    }
+    // RFC 4825 §6.3: unprefixed steps are in the application usage's default namespace; RFC
+    // 5874 §3: prefixes resolve with the namespace declarations in scope at the entry.
+    const ns: Record<string, string> = {};
+    for (const [p, uri] of Object.entries(entry.namespaces ?? {})) if (p !== "") ns[p] = uri;
+    Object.assign(ns, queryBindings, { "": usage.defaultNamespace });
+    const parsed = parseXmlDocument(cached.text);
+    if (parsed.isErr()) {
+      this.fail(key, "patch-failed", `The cached copy of ${name} is not well-formed XML`, {
+        node: entry.sel,
+      });
+      return;
+    }
+    const doc = parsed.value;
+    let newText: string | undefined;
+    if (!entry.exists) {
+      if (selectNode(doc, node, ns).isErr()) {
+        newText = doc.text; // already absent
+      } else {
+        const deleted = deleteNode(doc, node, ns);
+        if (deleted.isErr()) {
+          this.fail(key, "patch-failed", `${what}: ${deleted.error.message}`, {
+            node: entry.sel,
+          });
+          return;
+        }
+        newText = deleted.value.text;
+      }
+    } else if (entry.kind === "attribute") {
+      if (entry.value === undefined) {
+        this.fail(key, "no-content", `${what} changed; the diff does not give its value`, {
+          node: entry.sel,
+        });
+        return;
+      }
+      const put = putNode(doc, node, ns, escapeAttribute(entry.value));
+      if (put.isErr()) {
+        this.fail(key, "patch-failed", `${what}: ${put.error.message}`, { node: entry.sel });
+        return;
+      }
+      newText = put.value.text;
+    } else {
+      if (entry.content === undefined) {
+        this.fail(key, "no-content", `${what} changed; the diff does not give its content`, {
+          node: entry.sel,
+        });
+        return;
+      }
+      let scope: ReadonlyMap<string, string> = new Map();
+      if (node.steps.length > 1) {
+        const parents = selectElements(doc, { steps: node.steps.slice(0, -1) }, ns);
+        if (parents.isErr() || parents.value.length !== 1) {
+          this.fail(
+            key,
+            "patch-failed",
+            `${what}: its parent ${
+              parents.isErr()
+                ? `cannot be selected (${parents.error.message})`
+                : "is not in the cached copy"
+            }`,
+            { node: entry.sel },
+          );
+          return;
+        }
+        scope = parents.value[0]!.namespaces;
+      }
+      const body = relocateElement(entry.content, entry.namespaces ?? {}, scope);
+      if (body.isErr()) {
+        this.fail(key, "patch-failed", `${what}: ${body.error.message}`, { node: entry.sel });
+        return;
+      }
+      const put = putNode(doc, node, ns, body.value);
+      if (put.isErr()) {
+        this.fail(key, "patch-failed", `${what}: ${put.error.message}`, { node: entry.sel });
+        return;
+      }
+      newText = put.value.text;
+    }
+    if (newText === cached.text) {
+      this.setStatus(key, "up-to-date");
+      return;
+    }
+    // An element or attribute entry carries no ETag: the new text matches no known version, so
+    // the ETag is dropped and a later document entry cannot be applied on top of a guess.
+    this.cache.set(key, Object.freeze({ text: newText }));
+    this.setStatus(key, "patched");
+  }
+}
+
+/**
+ * Apply an xcap-diff document to cached copies of documents (RFC 5874 §3 semantics).
+ *
+ * For each `<document>` entry, in order: a document whose cached ETag already is `new-etag` is
+ * up to date; one without `new-etag` was removed and leaves the cache; one whose cached ETag is
+ * `previous-etag` gets its patch applied (all operations or none) or, with
+ * `<body-not-changed/>`, just the new ETag. Everything else is listed in `refetch` with the
+ * reason, and its cache entry is left exactly as it was (text and ETag still agree): an ETag
+ * that does not match, no patch, a document not in the cache, a patch that does not apply or
+ * uses a selector this implementation does not support.
+ *
+ * `<element>` and `<attribute>` entries replace (or, with `exists="0"`, remove) that node in the
+ * cached text, by the XCAP rules of RFC 4825 §8.2 and §8.4. They carry no ETag, so a changed
+ * document keeps no ETag (`etag` absent) until it is fetched again.
+ *
+ * Cache keys are document selectors relative to the XCAP root
+ * (`resource-lists/users/sip:alice@example.com/index`); the diff's selectors match them in any
+ * percent-encoding. ETags compare by their opaque part (quoted or not); a new ETag is stored
+ * quoted when the old one was.
+ *
+ * @param cache The cached documents (not modified).
+ * @param diff The xcap-diff document, as text or parsed.
+ * @param options Application usages for node selector namespaces.
+ * @returns The new cache, each document's status and what to fetch again; `MalformedResponse`
+ * only when `diff` is text that does not parse.
+ *
+ * @example A patch that applies, and one that starts from another version
+ * ```ts
+ * import { applyXcapDiff } from "@xcap/xcap";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const sel = "resource-lists/users/sip:alice@example.com/index";
+ * const cache = new Map([[sel, { text: "<doc><a/></doc>", etag: '"e1"' }]]);
+ * const diff = '<d:xcap-diff xmlns:d="urn:ietf:params:xml:ns:xcap-diff" xcap-root="http://x/">' +
+ *   `<d:document sel="${sel}" previous-etag="e1" new-etag="e2">` +
+ *   '<d:add sel="*"><b/></d:add></d:document></d:xcap-diff>';
+ * const result = applyXcapDiff(cache, diff)._unsafeUnwrap();
+ * assertEquals(result.cache.get(sel), { text: "<doc><a/><b/></doc>", etag: '"e2"' });
+ * assertEquals(result.documents.get(sel), "patched");
+ *
+ * const again = applyXcapDiff(result.cache, diff)._unsafeUnwrap();
+ * assertEquals(again.documents.get(sel), "up-to-date");
+ * const other = applyXcapDiff(cache, diff.replace('previous-etag="e1"', 'previous-etag="e0"'));
+ * assertEquals(other._unsafeUnwrap().refetch.map((r) => [r.document, r.reason]), [[sel, "etag-mismatch"]]);
+ * ```
+ */
+export function applyXcapDiff(
+  cache: XcapDocumentCache,
+  diff: XcapDiff | string,
+  options: ApplyXcapDiffOptions = {},
+): Result<XcapDiffResult, MalformedResponseError> {
+  let parsed: XcapDiff;
+  if (typeof diff === "string") {
+    const result = parseXcapDiff(diff);
+    if (result.isErr()) return err(result.error);
+    parsed = result.value;
+  } else {
+    parsed = diff;
+  }
+  const applier = new DiffApplier(cache, parsed?.xcapRoot, options ?? {});
+  for (const entry of parsed?.entries ?? []) {
+    if (entry?.kind === "document") applier.document(entry);
+    else if (entry?.kind === "element" || entry?.kind === "attribute") applier.node(entry);
+  }
+  return ok(Object.freeze({
+    cache: applier.cache,
+    documents: applier.documents,
+    refetch: Object.freeze(applier.refetch),
+  }));
+}
