@@ -105,6 +105,9 @@ function malformed(message: string): MalformedResponseError {
  * ```
  */
 export function parseWwwAuthenticate(header: string): Result<Challenge[], MalformedResponseError> {
+  if (typeof header !== "string") {
+    return err(malformed("Cannot parse WWW-Authenticate header: it is not a string"));
+  }
   const parsed = parseChallenges(header);
   if (parsed.ok) return ok(parsed.value);
   const shown = header.length > 120 ? `${header.slice(0, 120)}...` : header;

@@ -38,7 +38,8 @@ export function formatEntityTag(
   tag: string,
   options: { readonly argument?: string; readonly allowStar?: boolean } = {},
 ): Result<string, InvalidArgumentError> {
-  const argument = options.argument ?? "etag";
+  const argument = options?.argument ?? "etag";
+  if (typeof tag !== "string") return err(invalidArgument(argument, "Entity-tag is not a string"));
   const trimmed = tag.trim();
   if (trimmed === "*") {
     return options.allowStar

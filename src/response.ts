@@ -106,6 +106,15 @@ export interface Resource {
  * ```
  */
 export function interpretResponse(response: XcapResponse): Result<Resource, XcapError> {
+  if (
+    response === null || typeof response !== "object" || typeof response.status !== "number" ||
+    !(response.headers instanceof Headers)
+  ) {
+    return err(Object.freeze({
+      _tag: "MalformedResponse",
+      message: "Cannot interpret the response: it is not a { status, headers, body, url } value",
+    }));
+  }
   const status = response.status;
   const headers = response.headers;
   const body = typeof response.body === "string" ? response.body : "";
@@ -325,6 +334,8 @@ const UNQUOTED_ENTITY_TAG = /^[\x21\x23-\x7e\x80-\xff]+$/;
 function readEntityTag(value: string | null): string | undefined {
   if (value === null) return undefined;
   const trimmed = value.trim();
+  // `*` and a bare `W/` look like unquoted tags but can never be sent back in If-Match.
+  if (trimmed === "*" || trimmed === "W/") return undefined;
   return ENTITY_TAG.test(trimmed) || UNQUOTED_ENTITY_TAG.test(trimmed) ? trimmed : undefined;
 }
 

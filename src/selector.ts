@@ -72,6 +72,15 @@ const NCNAME = new RegExp(`^[${NAME_START}][${NAME_REST}]*$`, "u");
 const NAME_START_CHAR = new RegExp(`^[${NAME_START}]$`, "u");
 const NAME_CHAR = new RegExp(`^[${NAME_REST}]$`, "u");
 
+/** `String(value)` for a message, even for values whose conversion throws (null prototype). */
+function printable(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return `(a ${typeof value} without a string form)`;
+  }
+}
+
 function isNCName(text: string): boolean {
   return NCNAME.test(text);
 }
@@ -435,7 +444,7 @@ function stepProblem(step: unknown, where: string): string | undefined {
     if (problem !== undefined) return `${where} ${problem}`;
   }
   if (position !== undefined && (!Number.isSafeInteger(position) || position < 1)) {
-    return `${where} has position ${String(position)}; positions are integers from 1`;
+    return `${where} has position ${printable(position)}; positions are integers from 1`;
   }
   if (attribute !== undefined) {
     if (typeof attribute !== "object" || attribute === null) {
@@ -469,7 +478,7 @@ function selectorProblem(selector: NodeSelector): string | undefined {
       if (problem !== undefined) return `its terminal attribute selector ${problem}`;
     } else if (terminal.kind !== "namespace") {
       return `its terminal selector has unknown kind ${
-        JSON.stringify(String((terminal as { kind: unknown }).kind))
+        JSON.stringify(printable((terminal as { kind: unknown }).kind))
       }`;
     }
   }
@@ -645,7 +654,7 @@ export function step(name: string, options: StepOptions = {}): Result<Step, Inva
     if (!Number.isSafeInteger(position) || position < 1) {
       return err(invalidArgument(
         "options.position",
-        `Invalid step position ${String(position)}: positions are integers from 1`,
+        `Invalid step position ${printable(position)}: positions are integers from 1`,
       ));
     }
     result.position = position;

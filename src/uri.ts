@@ -191,16 +191,34 @@ function buildError(argument: string, message: string): Result<never, InvalidArg
   return err(invalidArgument(argument, `Cannot build XCAP URI: ${message}`));
 }
 
+/** A URL for a message: user name and password are never repeated. */
+function withoutCredentials(url: URL): string {
+  if (url.username === "" && url.password === "") return url.href;
+  const copy = new URL(url.href);
+  copy.username = "";
+  copy.password = "";
+  return copy.href.replace("//", "//…@");
+}
+
+/** A string or URL for a message, as given but without credentials. */
+function messageUrl(url: string | URL): string {
+  if (url instanceof URL) return withoutCredentials(url);
+  // Keep the text as sent (dot segments included), only the userinfo is cut out.
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, "$1…@");
+}
+
 /** The XCAP root as `origin + path`, without a trailing slash. */
 function normalizeRoot(xcapRoot: string): Result<string, InvalidArgumentError> {
-  const show = JSON.stringify(xcapRoot);
   if (typeof xcapRoot !== "string") return buildError("xcapRoot", "xcapRoot is not a string");
   let url: URL;
   try {
     url = new URL(xcapRoot);
   } catch {
-    return buildError("xcapRoot", `xcapRoot ${show} is not an absolute URL`);
+    // Not a URL, but `user:pw@host` may still carry a password: that is never repeated.
+    const shown = xcapRoot.includes("@") ? "" : `${JSON.stringify(xcapRoot)} `;
+    return buildError("xcapRoot", `xcapRoot ${shown}is not an absolute URL`);
   }
+  const show = JSON.stringify(withoutCredentials(url));
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     return buildError("xcapRoot", `xcapRoot ${show} must be an http: or https: URL`);
   }
@@ -563,7 +581,10 @@ export function parseXcapUri(
   url: string | URL,
   xcapRootPath: string,
 ): Result<ParsedXcapUri, InvalidArgumentError> {
-  const show = JSON.stringify(url instanceof URL ? url.href : String(url));
+  if (!(url instanceof URL) && typeof url !== "string") {
+    return err(invalidArgument("url", "Cannot parse XCAP URI: it is neither a string nor a URL"));
+  }
+  const show = JSON.stringify(messageUrl(url));
   const root = normalizeRootPath(xcapRootPath);
   if (root === undefined) {
     return err(invalidArgument(

@@ -216,6 +216,10 @@ export function parseXcapError(body: string): Result<XcapErrorCondition, Malform
  * ```
  */
 export function buildXcapError(condition: XcapErrorCondition): string {
+  if (condition === null || typeof condition !== "object") {
+    // Only reachable from untyped callers: still answer with a valid (empty) extension report.
+    return buildXcapError({ tag: "extension", content: "" });
+  }
   const tag = condition.tag;
   const phrase = condition.phrase === undefined
     ? ""

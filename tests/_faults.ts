@@ -1,7 +1,7 @@
 /**
  * Test helpers for the robustness suite (`robust_*_test.ts`): seeds for fast-check, a seeded
- * pseudo-random generator, a fault-injecting {@linkcode Executor}, and the tally that
- * `tests/ROBUSTNESS.md` reports.
+ * pseudo-random generator, a fault-injecting {@linkcode Executor}, and serialization of values
+ * the way logs show them (to search them for credentials).
  *
  * Seeds: `FC_SEED=<integer>` fixes the seed of every property and fault run (to reproduce a
  * failure, take the seed the failing test printed). Without it, CI (`CI=true`) uses a fixed seed
@@ -44,13 +44,9 @@ export function fcParams(
   runs: number,
 ): { seed: number; numRuns: number; endOnFailure: boolean } {
   const numRuns = Math.max(1, Math.round(runs * RUN_FACTOR));
-  tally.cases += numRuns;
   console.log(`property ${JSON.stringify(name)}: ${numRuns} cases, FC_SEED=${BASE_SEED}`);
   return { seed: BASE_SEED, numRuns, endOnFailure: true };
 }
-
-/** Totals over the whole run, printed by the tests that add to them. */
-export const tally = { cases: 0, faults: 0, writesLanded: 0, writesLost: 0 };
 
 /**
  * A small seeded PRNG (mulberry32): the same seed gives the same fault schedule.
@@ -143,7 +139,6 @@ export function withFaults(
     const fault = random() < options.rate ? kinds[Math.floor(random() * kinds.length)] : undefined;
     if (fault !== undefined) {
       stats.injected[fault]++;
-      tally.faults++;
     }
     const network = (message: string): TransportError => ({
       _tag: "NetworkError",

@@ -4,7 +4,6 @@ import {
   parseXcapCaps,
   supportsApplication,
   supportsNamespace,
-  XCAP_CAPS_NAMESPACE,
   type XcapCapabilities,
 } from "../src/caps.ts";
 import { XCAPClient } from "../src/client.ts";

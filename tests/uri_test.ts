@@ -220,7 +220,7 @@ Deno.test("buildXcapUri() rejects a bad XCAP root", () => {
   );
   assertEquals(
     buildError({ ...JOE, xcapRoot: "http://u:p@h/" }).message,
-    'Cannot build XCAP URI: xcapRoot "http://u:p@h/" must not contain credentials',
+    'Cannot build XCAP URI: xcapRoot "http://…@h/" must not contain credentials',
   );
 });
 

@@ -685,9 +685,12 @@ async function handle(ctx: Context, request: Request): Promise<Response> {
     return plain(404, `Not found: this server serves XCAP under ${prefix}`);
   }
   const rawSegments = url.pathname.slice(prefix.length).split("/");
+  const parsed = parseXcapUri(request.url, ctx.root);
   // The capabilities are readable without credentials, as OpenXCAP does: a client learns what
-  // the server offers before it signs in.
-  const capsRead = rawSegments[0] === "xcap-caps" && (method === "GET" || method === "HEAD");
+  // the server offers before it signs in. Decided from the URI the handler will serve (never
+  // from the URL parser's normalised path, where `\..\` tricks could name another document).
+  const capsRead = parsed.isOk() && parsed.value.auid === "xcap-caps" &&
+    (method === "GET" || method === "HEAD");
   let username: string | undefined;
   if (ctx.authenticator !== undefined && !capsRead) {
     const outcome = await ctx.authenticator.authenticate(request);
@@ -701,7 +704,6 @@ async function handle(ctx: Context, request: Request): Promise<Response> {
     username = outcome.username;
   }
 
-  const parsed = parseXcapUri(request.url, ctx.root);
   if (parsed.isErr()) {
     // What names no document at all (a directory, an unknown tree) is 404; what is broken
     // (escapes, node selector syntax, unbound prefixes) is 400.

@@ -1049,6 +1049,9 @@ export function parseXmlElement(
  * ```
  */
 export function decodeUtf8(bytes: Uint8Array): Result<string, XcapErrorCondition> {
+  if (!(bytes instanceof Uint8Array)) {
+    return err({ tag: "not-utf-8", phrase: "The body is not a byte array" });
+  }
   try {
     return ok(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch {

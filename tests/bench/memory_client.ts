@@ -1,14 +1,18 @@
 /**
  * Memory probe (issue 6): fetch the document at the XCAP root's `resource-lists/users/
- * sip:bench@example.com/index`, process it as `--mode` says, and print the process's peak
- * resident set size (`VmHWM` of `/proc/self/status`, Linux) as `peak-rss <bytes>`.
+ * sip:bench@example.com/index`, process it as the mode says, keep the result alive, and print
+ * `done`. `load.ts` runs it under `/usr/bin/time -f %M` for the process's peak resident set size
+ * (Deno 2.9 refuses to read `/proc/self/status` without `--allow-all`).
  *
- * Modes: `runtime` (no request: Deno itself), `fetch` (bare `fetch()` and `text()`), `xcap`
- * (`XCAPClient.get()` and `parseXmlDocument()`), `fxp` (bare `fetch()` and fast-xml-parser's
- * `parse()`). Each mode imports only what it uses.
+ * Modes: `runtime` (no request: Deno itself), `fetch` (bare `fetch()` and `text()`), `client`
+ * (`XCAPClient.get()` alone), `xcap` (`XCAPClient.get()` and `parseXmlDocument()`), `fxp` (bare
+ * `fetch()` and fast-xml-parser's `parse()`). Each mode imports only what it uses. Run with
+ * `--v8-flags=--expose-gc` and it also prints `heap <bytes>`: the V8 heap in use after a full
+ * collection, with the result still alive.
  *
  * ```sh
- * deno run --allow-net=127.0.0.1 --allow-read=/proc tests/bench/memory_client.ts xcap URL
+ * /usr/bin/time -f %M deno run --allow-net=127.0.0.1 --v8-flags=--expose-gc \
+ *   tests/bench/memory_client.ts xcap URL
  * ```
  *
  * @module
@@ -22,6 +26,13 @@ switch (mode) {
   case "fetch":
     keep = await (await fetch(url)).text();
     break;
+  case "client": {
+    const { XCAPClient } = await import("../../mod.ts");
+    const got = await new XCAPClient(root!, "sip:bench@example.com").get("resource-lists");
+    if (got.isErr()) throw new Error(got.error.message);
+    keep = got.value;
+    break;
+  }
   case "xcap": {
     const { parseXmlDocument, XCAPClient } = await import("../../mod.ts");
     const got = await new XCAPClient(root!, "sip:bench@example.com").get("resource-lists");
@@ -44,9 +55,12 @@ switch (mode) {
     break;
   }
   default:
-    console.error(`Unknown mode ${JSON.stringify(mode)}: runtime, fetch, xcap or fxp`);
+    console.error(`Unknown mode ${JSON.stringify(mode)}: runtime, fetch, client, xcap or fxp`);
     Deno.exit(2);
 }
-const status = await Deno.readTextFile("/proc/self/status");
-const kib = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1]);
-console.log(`peak-rss ${kib * 1024} ${keep === undefined ? 0 : 1}`);
+const collect = (globalThis as { gc?: () => void }).gc;
+if (collect !== undefined) {
+  collect();
+  console.log(`heap ${Deno.memoryUsage().heapUsed}`);
+}
+console.log(`done ${keep === undefined ? 0 : 1}`);
