@@ -18,6 +18,8 @@ import {
 import { interpretResponse, type Resource } from "./response.ts";
 import type { NodeSelector } from "./selector.ts";
 import type { Executor, XcapRequest } from "./types.ts";
+import { type Change, updateDocument, type UpdateOptions, type UpdateResult } from "./update.ts";
+import type { TypedApplicationUsage } from "./usages/registry.ts";
 
 /** Options of the {@linkcode XCAPClient} constructor. */
 export interface XCAPClientOptions {
@@ -280,5 +282,40 @@ export class XCAPClient {
       this.#requestOptions(options),
     );
     return this.#run(request, options);
+  }
+
+  /**
+   * Read-modify-write a document safely: GET it with its ETag, apply `change` to the typed
+   * value, PUT it with `If-Match` (or `If-None-Match: *` when it does not exist yet), and on 412
+   * read again and re-apply, with bounded attempts and back-off. See
+   * {@linkcode updateDocument}.
+   *
+   * @param usage The typed application usage, e.g. `RESOURCE_LISTS`.
+   * @param change A pure change of the typed value.
+   * @param options Document, attempts, back-off, write strategy.
+   * @returns What was written and how many attempts it took, or an error value.
+   *
+   * @example Add a buddy, whoever else is writing
+   * ```ts
+   * import { RESOURCE_LISTS, withEntry, XCAPClient } from "@xcap/xcap";
+   * import { startXcapServer } from "@xcap/xcap/server";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const server = (await startXcapServer())._unsafeUnwrap();
+   * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
+   * const added = await client.update(
+   *   RESOURCE_LISTS,
+   *   (lists) => withEntry(lists, "friends", { kind: "entry", uri: "sip:bob@example.com" }),
+   * );
+   * assertEquals(added._unsafeUnwrap().attempts, 1);
+   * await server.close();
+   * ```
+   */
+  update<T>(
+    usage: TypedApplicationUsage<T>,
+    change: Change<T>,
+    options: UpdateOptions = {},
+  ): ResultAsync<UpdateResult<T>, XcapError> {
+    return updateDocument(this, usage, change, options);
   }
 }
