@@ -28,3 +28,4 @@ export * from "./src/usages/pidf.ts";
 export * from "./src/usages/xcap_directory.ts";
 export * from "./src/usages/openxcap.ts";
 export * from "./src/update.ts";
+export * from "./src/uniqueness.ts";

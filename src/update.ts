@@ -32,7 +32,8 @@ import { formatNodeSelector, type NodeSelector } from "./selector.ts";
 import { parseXmlDocument, type XmlDocument } from "./xml/document.ts";
 import { describePath } from "./usages/_model.ts";
 import { type NodeOperation, type NodeSupport, planNodeOperations } from "./usages/_plan.ts";
-import { findUniquenessViolations, type TypedApplicationUsage } from "./usages/registry.ts";
+import { findUniquenessViolations } from "./uniqueness.ts";
+import type { TypedApplicationUsage } from "./usages/registry.ts";
 import {
   type ListPath,
   RESOURCE_LISTS,

@@ -18,6 +18,11 @@ import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
 import { type ApplicationUsage, KNOWN_APPLICATIONS } from "../application.ts";
 import type { UniquenessExists, XcapErrorCondition } from "../errors.ts";
 import type { XmlDocument, XmlElement } from "../xml/document.ts";
+import { findUniquenessViolations, type UniquenessConstraint } from "../uniqueness.ts";
+import { PIDF_MANIPULATION } from "../usages/pidf.ts";
+import { PRES_RULES } from "../usages/pres_rules.ts";
+import { RESOURCE_LISTS } from "../usages/resource_lists.ts";
+import { RLS_SERVICES } from "../usages/rls_services.ts";
 
 /** An element name with its namespace. */
 export interface ElementName {
@@ -42,24 +47,6 @@ export interface ServerApplicationUsage extends ApplicationUsage {
   readonly rootElements?: readonly ElementName[];
   /** Further checks after the document element passed (structure, uniqueness). */
   readonly validate?: DocumentValidator;
-}
-
-/** One uniqueness constraint, for {@linkcode uniquenessValidator}. */
-export interface UniquenessRule {
-  /** The element whose attribute must be unique. */
-  readonly element: ElementName;
-  /** The attribute (unprefixed, in no namespace) that must be unique. */
-  readonly attribute: string;
-  /**
-   * `"siblings"`: unique among the elements of that name with the same parent;
-   * `"document"`: unique among all such elements of the document.
-   */
-  readonly scope: "siblings" | "document";
-  /**
-   * Suggest free values in `<alt-value>` (`friends-2`, …). Sensible for names and ids, not for
-   * addresses such as an entry's `uri`. @default false
-   */
-  readonly suggestAlternatives?: boolean;
 }
 
 const RL = "urn:ietf:params:xml:ns:resource-lists";
@@ -133,11 +120,13 @@ function alternatives(value: string, taken: ReadonlySet<string>): string[] {
 }
 
 /**
- * Build a validator that enforces uniqueness rules and reports every violation in one
- * `uniqueness-failure` condition (RFC 4825 §11.2): one `<exists>` per duplicate, its `field` the
- * path to the second occurrence, with suggested free values where the rule asks for them.
+ * Build a validator that enforces uniqueness constraints (the same
+ * {@linkcode UniquenessConstraint}s the client checks before it writes) and reports every
+ * violation in one `uniqueness-failure` condition (RFC 4825 §11.2): one `<exists>` per duplicate,
+ * its `field` the path to the second occurrence, with suggested free values where the constraint
+ * asks for them.
  *
- * @param rules The constraints.
+ * @param constraints The constraints, e.g. `RESOURCE_LISTS.uniqueness`.
  * @returns The validator.
  *
  * @example Entry URIs unique within their list
@@ -148,7 +137,7 @@ function alternatives(value: string, taken: ReadonlySet<string>): string[] {
  *
  * const rl = "urn:ietf:params:xml:ns:resource-lists";
  * const validate = uniquenessValidator([
- *   { element: { namespace: rl, localName: "entry" }, attribute: "uri", scope: "siblings" },
+ *   { namespace: rl, localName: "entry", attribute: "uri", scope: "siblings" },
  * ]);
  * const doc = parseXmlDocument(
  *   `<resource-lists xmlns="${rl}"><list><entry uri="sip:a@x"/><entry uri="sip:a@x"/></list>` +
@@ -161,47 +150,22 @@ function alternatives(value: string, taken: ReadonlySet<string>): string[] {
  * });
  * ```
  */
-export function uniquenessValidator(rules: readonly UniquenessRule[]): DocumentValidator {
+export function uniquenessValidator(
+  constraints: readonly UniquenessConstraint[],
+): DocumentValidator {
   return (document) => {
-    const exists: UniquenessExists[] = [];
-    const phrases: string[] = [];
-    for (const rule of rules) {
-      const groups = new Map<XmlElement | undefined, XmlElement[]>();
-      for (const element of descendants(document.root)) {
-        if (!hasName(element, rule.element)) continue;
-        const group = rule.scope === "siblings" ? element.parent : undefined;
-        const list = groups.get(group) ?? [];
-        list.push(element);
-        groups.set(group, list);
-      }
-      for (const members of groups.values()) {
-        const taken = new Set<string>();
-        for (const member of members) {
-          const value = attributeValue(member, rule.attribute);
-          if (value !== undefined) taken.add(value);
-        }
-        const seen = new Set<string>();
-        for (const member of members) {
-          const value = attributeValue(member, rule.attribute);
-          if (value === undefined) continue;
-          if (!seen.has(value)) {
-            seen.add(value);
-            continue;
-          }
-          exists.push({
-            field: `${elementPath(member)}/@${rule.attribute}`,
-            altValues: rule.suggestAlternatives ? alternatives(value, taken) : [],
-          });
-          phrases.push(
-            `The ${rule.attribute} ${
-              JSON.stringify(value)
-            } of <${rule.element.localName}> is not unique`,
-          );
-        }
-      }
-    }
-    if (exists.length === 0) return undefined;
-    return { tag: "uniqueness-failure", phrase: phrases.join("; "), exists };
+    const violations = findUniquenessViolations({ uniqueness: constraints }, document);
+    if (violations.length === 0) return undefined;
+    const exists: UniquenessExists[] = violations.map(({ constraint, value, element, taken }) => ({
+      field: `${elementPath(element)}/@${constraint.attribute}`,
+      altValues: constraint.suggestAlternatives ? alternatives(value, taken) : [],
+    }));
+    const phrase = violations.map(({ constraint, value }) =>
+      `The ${constraint.attribute} ${
+        JSON.stringify(value)
+      } of <${constraint.localName}> is not unique`
+    ).join("; ");
+    return { tag: "uniqueness-failure", phrase, exists };
   };
 }
 
@@ -277,17 +241,7 @@ const resourceListsValidator = allOf(
     "external": { children: ["display-name"], foreignChildren: true },
     "display-name": { children: [] },
   }),
-  uniquenessValidator([
-    {
-      element: { namespace: RL, localName: "list" },
-      attribute: "name",
-      scope: "siblings",
-      suggestAlternatives: true,
-    },
-    { element: { namespace: RL, localName: "entry" }, attribute: "uri", scope: "siblings" },
-    { element: { namespace: RL, localName: "entry-ref" }, attribute: "ref", scope: "siblings" },
-    { element: { namespace: RL, localName: "external" }, attribute: "anchor", scope: "siblings" },
-  ]),
+  uniquenessValidator(RESOURCE_LISTS.uniqueness),
 );
 
 // RFC 4826 §4.2 (schema) and §4.4.5: a service URI is unique (the RFC asks for uniqueness across
@@ -304,9 +258,7 @@ const rlsServicesValidator = allOf(
     "packages": { children: ["package"], foreignChildren: true },
     "package": { children: [] },
   }),
-  uniquenessValidator([
-    { element: { namespace: RLS, localName: "service" }, attribute: "uri", scope: "document" },
-  ]),
+  uniquenessValidator(RLS_SERVICES.uniqueness),
 );
 
 // RFC 4745 §7 (schema): a ruleset holds rules, and a rule's `id` is an xs:ID, unique in the
@@ -316,14 +268,7 @@ const commonPolicyValidator = allOf(
     "ruleset": { children: ["rule"], foreignChildren: false },
     "rule": { required: ["id"] },
   }),
-  uniquenessValidator([
-    {
-      element: { namespace: CP, localName: "rule" },
-      attribute: "id",
-      scope: "document",
-      suggestAlternatives: true,
-    },
-  ]),
+  uniquenessValidator(PRES_RULES.uniqueness),
 );
 
 // RFC 3863 §4.1: a tuple's `id` is an xs:ID, unique in the document; `entity` is required.
@@ -332,14 +277,7 @@ const pidfValidator = allOf(
     "presence": { required: ["entity"] },
     "tuple": { required: ["id"] },
   }),
-  uniquenessValidator([
-    {
-      element: { namespace: PIDF, localName: "tuple" },
-      attribute: "id",
-      scope: "document",
-      suggestAlternatives: true,
-    },
-  ]),
+  uniquenessValidator(PIDF_MANIPULATION.uniqueness),
 );
 
 const RULES: Readonly<Record<string, Omit<ServerApplicationUsage, keyof ApplicationUsage>>> = {

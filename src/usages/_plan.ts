@@ -12,7 +12,7 @@ import type { NodeSelector, QualifiedName, Step } from "../selector.ts";
 import type { XmlDocument, XmlElement } from "../xml/document.ts";
 import { deleteNode, putNode } from "../xml/edit.ts";
 import { attributeValue, childElements, sameTree } from "./_model.ts";
-import type { UniquenessConstraint } from "./registry.ts";
+import type { UniquenessConstraint } from "../uniqueness.ts";
 
 /** What a server does with node operations; see {@linkcode RFC_NODE_SUPPORT}. */
 export interface NodeSupport {

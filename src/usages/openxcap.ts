@@ -56,6 +56,7 @@ export const OPENXCAP_DIALOG_RULES: TypedApplicationUsage<Ruleset> = Object.free
     localName: "rule",
     attribute: "id",
     scope: "document" as const,
+    suggestAlternatives: true,
   }],
   prefixes: { cr: COMMON_POLICY_NAMESPACE, dr: DIALOG_RULES_NAMESPACE },
 });

@@ -896,6 +896,7 @@ const RULE_ID_UNIQUE = {
   localName: "rule",
   attribute: "id",
   scope: "document" as const,
+  suggestAlternatives: true,
 };
 
 /**

@@ -13,8 +13,8 @@
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
 import { type ApplicationUsage, KNOWN_APPLICATIONS } from "../application.ts";
 import { invalidArgument, type InvalidArgumentError } from "../errors.ts";
-import { parseXmlDocument, type XmlDocument, type XmlElement } from "../xml/document.ts";
-import { childElements } from "./_model.ts";
+import { parseXmlDocument, type XmlDocument } from "../xml/document.ts";
+import type { UniquenessConstraint } from "../uniqueness.ts";
 import { RESOURCE_LISTS } from "./resource_lists.ts";
 import { RLS_SERVICES } from "./rls_services.ts";
 import { OMA_PRES_RULES, PRES_RULES } from "./pres_rules.ts";
@@ -43,18 +43,6 @@ export interface DocumentCodec<T> {
   build(value: T): Result<string, InvalidArgumentError>;
   /** The value of a document that does not exist yet. */
   empty(context: EmptyDocumentContext): T;
-}
-
-/** A uniqueness constraint (RFC 4825 §5.5): an attribute that must not repeat. */
-export interface UniquenessConstraint {
-  /** Namespace URI of the constrained element. */
-  readonly namespace: string;
-  /** Local name of the constrained element. */
-  readonly localName: string;
-  /** The unprefixed attribute whose values must be unique. */
-  readonly attribute: string;
-  /** Unique among siblings of the same name, or in the whole document. */
-  readonly scope: "siblings" | "document";
 }
 
 /** An application usage with its codec and constraints. */
@@ -351,61 +339,4 @@ export function getApplicationUsage(
   options: { readonly registry?: ApplicationRegistry } = {},
 ): TypedApplicationUsage<unknown> | undefined {
   return (options.registry ?? APPLICATION_REGISTRY).get(auid);
-}
-
-/** One violation found by {@linkcode findUniquenessViolations}. */
-export interface UniquenessViolation {
-  /** The constraint that is violated. */
-  readonly constraint: UniquenessConstraint;
-  /** The repeated value. */
-  readonly value: string;
-  /** The second element that has it. */
-  readonly element: XmlElement;
-}
-
-/**
- * Check a document against a usage's uniqueness constraints (RFC 4825 §8.2.5 asks the server to;
- * a client that checks first spares a round trip and a 409).
- *
- * @param usage The usage.
- * @param document The parsed document.
- * @returns Every repeated value, in document order (empty when there is none).
- *
- * @example A repeated entry URI
- * ```ts
- * import { findUniquenessViolations, parseXmlDocument, RESOURCE_LISTS } from "@xcap/xcap";
- * import { assertEquals } from "@std/assert";
- *
- * const doc = parseXmlDocument(
- *   '<resource-lists xmlns="urn:ietf:params:xml:ns:resource-lists"><list name="f">' +
- *     '<entry uri="sip:a@x"/><entry uri="sip:a@x"/></list></resource-lists>',
- * )._unsafeUnwrap();
- * assertEquals(findUniquenessViolations(RESOURCE_LISTS, doc).map((v) => v.value), ["sip:a@x"]);
- * ```
- */
-export function findUniquenessViolations(
-  usage: Pick<TypedApplicationUsage<unknown>, "uniqueness">,
-  document: XmlDocument,
-): readonly UniquenessViolation[] {
-  const out: UniquenessViolation[] = [];
-  for (const constraint of usage.uniqueness) {
-    const seen = new Map<XmlElement | undefined, Set<string>>();
-    const stack: XmlElement[] = [document.root];
-    while (stack.length > 0) {
-      const e = stack.pop()!;
-      const children = childElements(e);
-      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
-      if (e.namespace !== constraint.namespace || e.localName !== constraint.localName) continue;
-      const value = e.attributes.find((a) =>
-        a.namespace === undefined && a.localName === constraint.attribute
-      )?.value;
-      if (value === undefined) continue;
-      const group = constraint.scope === "siblings" ? e.parent : undefined;
-      const values = seen.get(group) ?? new Set<string>();
-      seen.set(group, values);
-      if (values.has(value)) out.push({ constraint, value, element: e });
-      else values.add(value);
-    }
-  }
-  return out;
 }

@@ -570,7 +570,13 @@ export const RESOURCE_LISTS: TypedApplicationUsage<ResourceLists> = Object.freez
   ...KNOWN_APPLICATIONS.get("resource-lists")!,
   codec: RESOURCE_LISTS_CODEC,
   uniqueness: [
-    { namespace: RL, localName: "list", attribute: "name", scope: "siblings" as const },
+    {
+      namespace: RL,
+      localName: "list",
+      attribute: "name",
+      scope: "siblings" as const,
+      suggestAlternatives: true,
+    },
     { namespace: RL, localName: "entry", attribute: "uri", scope: "siblings" as const },
     { namespace: RL, localName: "entry-ref", attribute: "ref", scope: "siblings" as const },
     { namespace: RL, localName: "external", attribute: "anchor", scope: "siblings" as const },
