@@ -25,12 +25,21 @@ class BodyTooLarge extends Error {}
 class NotUtf8 extends Error {}
 
 async function readBody(response: Response, limit: number): Promise<Uint8Array> {
-  const declared = Number(response.headers.get("content-length"));
+  const header = response.headers.get("content-length");
+  const declared = header === null ? NaN : Number(header);
   if (Number.isFinite(declared) && declared > limit) {
     await response.body?.cancel();
     throw new BodyTooLarge(`declared ${declared} bytes`);
   }
   if (response.body === null) return new Uint8Array(0);
+  // With a Content-Length, the HTTP stack reads exactly that many bytes: take the body in one
+  // call, which keeps up with a bare fetch() (a reader loop halves the throughput under load;
+  // tests/bench/RESULTS.md). The size is checked again in case a custom fetch lied.
+  if (Number.isFinite(declared)) {
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    if (bytes.byteLength > limit) throw new BodyTooLarge(`more than ${limit} bytes`);
+    return bytes;
+  }
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;

@@ -117,31 +117,33 @@ function percentEncode(text: string, keep: (ch: string) => boolean): string {
   return out;
 }
 
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
 /** Decode `%XX` escapes exactly once, as UTF-8; raw characters are kept. Never throws. */
 function percentDecode(raw: string): { value: string } | { problem: string } {
   if (!raw.includes("%")) return { value: raw };
   const bytes: number[] = [];
   for (let i = 0; i < raw.length;) {
-    if (raw[i] === "%") {
+    const c = raw.charCodeAt(i);
+    if (c === 0x25 /* % */) {
       const pair = raw.slice(i + 1, i + 3);
       if (!/^[0-9A-Fa-f]{2}$/.test(pair)) {
         return { problem: `malformed percent-escape ${JSON.stringify(raw.slice(i, i + 3))}` };
       }
       bytes.push(parseInt(pair, 16));
       i += 3;
+    } else if (c < 0x80) {
+      bytes.push(c);
+      i++;
     } else {
       const cp = raw.codePointAt(i)!;
       const ch = String.fromCodePoint(cp);
-      bytes.push(...UTF8.encode(ch));
+      for (const b of UTF8.encode(ch)) bytes.push(b);
       i += ch.length;
     }
   }
   try {
-    return {
-      value: new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(
-        new Uint8Array(bytes),
-      ),
-    };
+    return { value: STRICT_UTF8.decode(new Uint8Array(bytes)) };
   } catch {
     return { problem: `percent-escapes in ${JSON.stringify(raw)} are not valid UTF-8` };
   }

@@ -103,9 +103,12 @@ const READ_METHODS = "GET, HEAD";
 const DEFAULT_MAX_DOCUMENT_BYTES = 1_048_576;
 const UTF8 = new TextEncoder();
 
-/** A bounded LRU of parsed documents, keyed by document and entity-tag. */
+/**
+ * A bounded LRU of parsed documents: one entry per document, holding the version with the
+ * entity-tag last seen (older versions are never asked for again, so they are dropped at once).
+ */
 class DocumentCache {
-  readonly #entries = new Map<string, XmlDocument>();
+  readonly #entries = new Map<string, { readonly etag: string; readonly doc: XmlDocument }>();
   readonly #maxEntries: number;
   readonly #maxCharacters: number;
   #characters = 0;
@@ -116,30 +119,29 @@ class DocumentCache {
   }
 
   get(key: DocumentKey, etag: string): XmlDocument | undefined {
-    const id = `${formatDocumentKey(key)}\n${etag}`;
-    const doc = this.#entries.get(id);
-    if (doc !== undefined) {
-      this.#entries.delete(id);
-      this.#entries.set(id, doc);
-    }
-    return doc;
+    const id = formatDocumentKey(key);
+    const entry = this.#entries.get(id);
+    if (entry === undefined || entry.etag !== etag) return undefined;
+    this.#entries.delete(id);
+    this.#entries.set(id, entry);
+    return entry.doc;
   }
 
   set(key: DocumentKey, etag: string, doc: XmlDocument): void {
-    if (this.#maxEntries === 0 || doc.text.length > this.#maxCharacters) return;
-    const id = `${formatDocumentKey(key)}\n${etag}`;
+    const id = formatDocumentKey(key);
     const old = this.#entries.get(id);
     if (old !== undefined) {
       this.#entries.delete(id);
-      this.#characters -= old.text.length;
+      this.#characters -= old.doc.text.length;
     }
-    this.#entries.set(id, doc);
+    if (this.#maxEntries === 0 || doc.text.length > this.#maxCharacters) return;
+    this.#entries.set(id, { etag, doc });
     this.#characters += doc.text.length;
     while (this.#entries.size > this.#maxEntries || this.#characters > this.#maxCharacters) {
       const oldest = this.#entries.entries().next().value;
       if (oldest === undefined) break;
       this.#entries.delete(oldest[0]);
-      this.#characters -= oldest[1].text.length;
+      this.#characters -= oldest[1].doc.text.length;
     }
   }
 }

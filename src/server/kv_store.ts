@@ -55,6 +55,8 @@ const INLINE_MAX_BYTES = 60_000;
 const CHUNK_BYTES = 60_000;
 /** Chunks per atomic commit: 12 × 60,000 bytes stays under the 819,200-byte commit limit. */
 const CHUNKS_PER_COMMIT = 12;
+/** Most characters of decoded document text a store keeps (see `KvStore.#texts`). */
+const TEXT_CACHE_CHARACTERS = 8_388_608;
 /** How often a reader re-reads the head when a concurrent writer deleted the chunks it wanted. */
 const READ_ATTEMPTS = 8;
 /** How often an unconditional write retries after losing a race. */
@@ -158,6 +160,14 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
 export class KvStore implements DocumentStore {
   readonly #kv: Deno.Kv;
   readonly #prefix: readonly Deno.KvKeyPart[];
+  /**
+   * Decoded texts by document, each valid for the entity-tag it was read or written with. A
+   * version's bytes never change (a write makes a new entity-tag, and chunk keys include it),
+   * so when the head read still names that entity-tag the copy is current: the chunk reads and
+   * the decoding are skipped. Bounded by {@linkcode TEXT_CACHE_CHARACTERS}.
+   */
+  readonly #texts = new Map<string, StoredDocument>();
+  #textCharacters = 0;
 
   /**
    * Wrap an open Deno KV database.
@@ -187,6 +197,26 @@ export class KvStore implements DocumentStore {
     return [...this.#prefix, "chunk", key.auid, key.tree, key.xui ?? "", key.documentPath, etag];
   }
 
+  #remember(key: DocumentKey, text: string, etag: string): StoredDocument {
+    const stored: StoredDocument = Object.freeze({ text, etag });
+    const id = formatDocumentKey(key);
+    const old = this.#texts.get(id);
+    if (old !== undefined) {
+      this.#texts.delete(id);
+      this.#textCharacters -= old.text.length;
+    }
+    if (text.length > TEXT_CACHE_CHARACTERS) return stored;
+    this.#texts.set(id, stored);
+    this.#textCharacters += text.length;
+    while (this.#textCharacters > TEXT_CACHE_CHARACTERS) {
+      const oldest = this.#texts.entries().next().value;
+      if (oldest === undefined) break;
+      this.#texts.delete(oldest[0]);
+      this.#textCharacters -= oldest[1].text.length;
+    }
+    return stored;
+  }
+
   /**
    * Read a document.
    *
@@ -206,8 +236,10 @@ export class KvStore implements DocumentStore {
           return failure(`Cannot read ${formatDocumentKey(key)}`, "the head entry is malformed");
         }
         const head = entry.value;
+        const known = this.#texts.get(formatDocumentKey(key));
+        if (known !== undefined && known.etag === head.etag) return ok(known);
         if (head.data !== undefined) {
-          return ok(Object.freeze({ text: DECODER.decode(head.data), etag: head.etag }));
+          return ok(this.#remember(key, DECODER.decode(head.data), head.etag));
         }
         const parts: Uint8Array[] = [];
         for (const chunk of await collect(this.#kv, this.#chunkPrefix(key, head.etag))) {
@@ -215,7 +247,7 @@ export class KvStore implements DocumentStore {
           parts.push(chunk.value);
         }
         if (parts.length === head.chunks) {
-          return ok(Object.freeze({ text: DECODER.decode(concat(parts)), etag: head.etag }));
+          return ok(this.#remember(key, DECODER.decode(concat(parts)), head.etag));
         }
         // A concurrent writer replaced the document and deleted these chunks: read again.
       }
@@ -250,22 +282,28 @@ export class KvStore implements DocumentStore {
     const bytes = ENCODER.encode(text);
     let head: Head;
     let wroteChunks = false;
+    const count = bytes.length <= INLINE_MAX_BYTES ? 0 : Math.ceil(bytes.length / CHUNK_BYTES);
+    const chunkKey = (i: number): Deno.KvKey => [...this.#chunkPrefix(key, etag), i];
+    const chunk = (i: number) => bytes.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES);
+    // Up to CHUNKS_PER_COMMIT chunks go into the same commit as the head (one transaction);
+    // larger documents write their chunks first.
+    const together = count <= CHUNKS_PER_COMMIT;
     try {
-      if (bytes.length <= INLINE_MAX_BYTES) {
+      if (count === 0) {
         head = { etag, data: bytes };
       } else {
-        const count = Math.ceil(bytes.length / CHUNK_BYTES);
-        const prefix = this.#chunkPrefix(key, etag);
-        wroteChunks = true;
-        for (let first = 0; first < count; first += CHUNKS_PER_COMMIT) {
-          const result = await whileBusy(() => {
-            const op = this.#kv.atomic();
-            for (let i = first; i < Math.min(count, first + CHUNKS_PER_COMMIT); i++) {
-              op.set([...prefix, i], bytes.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES));
-            }
-            return op.commit();
-          });
-          if (!result.ok) throw new Error("a chunk commit failed");
+        if (!together) {
+          wroteChunks = true;
+          for (let first = 0; first < count; first += CHUNKS_PER_COMMIT) {
+            const result = await whileBusy(() => {
+              const op = this.#kv.atomic();
+              for (let i = first; i < Math.min(count, first + CHUNKS_PER_COMMIT); i++) {
+                op.set(chunkKey(i), chunk(i));
+              }
+              return op.commit();
+            });
+            if (!result.ok) throw new Error("a chunk commit failed");
+          }
         }
         head = { etag, chunks: count };
       }
@@ -277,15 +315,23 @@ export class KvStore implements DocumentStore {
           if (wroteChunks) await this.#deleteChunks(key, etag);
           return mismatch(key, expected, currentHead?.etag);
         }
-        const result = await whileBusy(() =>
-          this.#kv.atomic()
+        const old = currentHead?.chunks ?? 0;
+        // The old version's chunks go in the same commit when they fit in it.
+        const dropOld = old > 0 && old <= CHUNKS_PER_COMMIT;
+        const result = await whileBusy(() => {
+          const op = this.#kv.atomic()
             .check({ key: headKey, versionstamp: current.versionstamp })
-            .set(headKey, head)
-            .commit()
-        );
+            .set(headKey, head);
+          for (let i = 0; together && i < count; i++) op.set(chunkKey(i), chunk(i));
+          if (dropOld) {
+            const oldPrefix = this.#chunkPrefix(key, currentHead!.etag);
+            for (let i = 0; i < old; i++) op.delete([...oldPrefix, i]);
+          }
+          return op.commit();
+        });
         if (result.ok) {
-          if (currentHead?.chunks !== undefined) await this.#deleteChunks(key, currentHead.etag);
-          return ok(Object.freeze({ text, etag }));
+          if (old > 0 && !dropOld) await this.#deleteChunks(key, currentHead!.etag);
+          return ok(this.#remember(key, text, etag));
         }
         // Another writer committed between our read and our commit. A conditional write has
         // lost; an unconditional one reads again and retries.

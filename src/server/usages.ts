@@ -105,9 +105,20 @@ function schemaError(phrase: string): XcapErrorCondition {
   return { tag: "schema-validation-error", phrase };
 }
 
-function* descendants(element: XmlElement): Generator<XmlElement> {
-  yield element;
-  for (const child of childElements(element)) yield* descendants(child);
+/** The element and every element below it, in document order (no recursion, no generators). */
+function descendants(element: XmlElement): XmlElement[] {
+  const out: XmlElement[] = [];
+  const stack: XmlElement[] = [element];
+  while (stack.length > 0) {
+    const next = stack.pop()!;
+    out.push(next);
+    const children = next.children;
+    for (let i = children.length - 1; i >= 0; i--) {
+      const child = children[i]!;
+      if (child.kind === "element") stack.push(child);
+    }
+  }
+  return out;
 }
 
 function alternatives(value: string, taken: ReadonlySet<string>): string[] {

@@ -4,7 +4,8 @@
  *
  * ```sh
  * deno task bench                      # deno bench suites, then this script
- * deno run -A --unstable-kv --frozen --import-map=.ci/import_map.json --lock=.ci/deno.lock \
+ * deno run --allow-net=127.0.0.1 --allow-read --allow-write --allow-run --allow-env \
+ *   --unstable-kv --frozen --import-map=.ci/import_map.json --lock=.ci/deno.lock \
  *   tests/bench/load.ts --out /tmp/bench.md
  * ```
  *
@@ -191,12 +192,13 @@ async function commandOutput(cmd: string, args: string[]): Promise<string> {
 }
 
 async function loadAverage(): Promise<string> {
-  const text = await Deno.readTextFile("/proc/loadavg").catch(() => "");
+  // Deno 2.9 asks for --allow-all to read /proc directly.
+  const text = await commandOutput("cat", ["/proc/loadavg"]);
   return text.split(" ").slice(0, 3).join(" ") || "unknown";
 }
 
 async function machine(): Promise<void> {
-  const cpuinfo = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
+  const cpuinfo = await commandOutput("cat", ["/proc/cpuinfo"]);
   const model = /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? "unknown";
   const nproc = await commandOutput("nproc", []);
   const free = await commandOutput("free", ["-h"]);
@@ -1202,7 +1204,8 @@ async function main(): Promise<void> {
   emit("# XCAP performance (issue 6)\n");
   const args = Deno.args.length > 0 ? ` ${Deno.args.join(" ")}` : "";
   emit(
-    "Command: `deno run -A --unstable-kv --frozen --import-map=.ci/import_map.json " +
+    "Command: `deno run --allow-net=127.0.0.1 --allow-read --allow-write --allow-run " +
+      "--allow-env --unstable-kv --frozen --import-map=.ci/import_map.json " +
       `--lock=.ci/deno.lock tests/bench/load.ts${args}\`\n`,
   );
   await machine();
