@@ -23,6 +23,7 @@ import type { XmlDocument, XmlElement, XmlNamespaceDeclaration, XmlNode } from "
 import { parseXmlDocument } from "./xml/document.ts";
 import { selectElements, selectNode } from "./xml/select.ts";
 import { deleteNode, type NodeOperationError, putNode } from "./xml/edit.ts";
+import { escapeAttributeValue as escapeAttribute } from "./xml/_names.ts";
 import type { XmlPatchCondition } from "./diff.ts";
 
 /** RFC 5261 §5.1 error conditions, plus `unsupported-selector`; declared in `diff.ts`. */
@@ -460,14 +461,6 @@ interface ParsedContent {
   /** The wrapper document; `root` is the wrapper, its children the content nodes. */
   readonly doc: XmlDocument;
   readonly nodes: readonly XmlNode[];
-}
-
-function escapeAttribute(value: string): string {
-  return value.replace(
-    /[&<"\t\n\r]/g,
-    (ch) =>
-      ch === "&" ? "&amp;" : ch === "<" ? "&lt;" : ch === '"' ? "&quot;" : `&#${ch.charCodeAt(0)};`,
-  );
 }
 
 /**

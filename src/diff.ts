@@ -27,6 +27,7 @@ import { parseXmlDocument, type XmlDocument, type XmlElement } from "./xml/docum
 import { deleteNode, putNode } from "./xml/edit.ts";
 import { selectElements, selectNode } from "./xml/select.ts";
 import { applyPatchOperations, relocateElement } from "./_xml_patch.ts";
+import { escapeAttributeValue as escapeAttribute, escapeText } from "./xml/_names.ts";
 
 /** The namespace of xcap-diff documents (RFC 5874 §4). */
 export const XCAP_DIFF_NAMESPACE = "urn:ietf:params:xml:ns:xcap-diff";
@@ -519,21 +520,6 @@ export function parseXcapDiff(text: string): Result<XcapDiff, MalformedResponseE
 // -------------------------------------------------------------------------------------------
 // Building
 // -------------------------------------------------------------------------------------------
-
-function escapeAttribute(value: string): string {
-  return value.replace(
-    /[&<"\t\n\r]/g,
-    (ch) =>
-      ch === "&" ? "&amp;" : ch === "<" ? "&lt;" : ch === '"' ? "&quot;" : `&#${ch.charCodeAt(0)};`,
-  );
-}
-
-function escapeText(value: string): string {
-  return value.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(
-    /\r/g,
-    "&#13;",
-  );
-}
 
 class BuildError {
   constructor(readonly argument: string, readonly reason: string) {}

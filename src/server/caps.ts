@@ -10,10 +10,7 @@ import type { ApplicationUsage } from "../application.ts";
 import type { ServerApplicationUsage } from "./usages.ts";
 
 import { XCAP_CAPS_NAMESPACE } from "../caps.ts";
-
-function escapeText(value: string): string {
-  return value.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-}
+import { escapeText } from "../xml/_names.ts";
 
 /**
  * Build the global `xcap-caps` document (RFC 4825 §12.2): the AUIDs served (`xcap-caps` itself

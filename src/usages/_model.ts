@@ -15,6 +15,7 @@
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
 import { invalidArgument, type InvalidArgumentError } from "../errors.ts";
 import type { XmlAttribute, XmlDocument, XmlElement, XmlNode } from "../xml/document.ts";
+import { escapeAttributeValue as escapeAttribute, escapeText } from "../xml/_names.ts";
 
 /** The namespace bound to the `xml` prefix (Namespaces in XML 1.0 §3). */
 export const XML_NAMESPACE = "http://www.w3.org/XML/1998/namespace";
@@ -147,31 +148,6 @@ export function requiredAttribute(
 
 /** Matches characters XML 1.0 does not allow (lone surrogates included). */
 const NOT_XML_CHAR = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
-
-/** Escape character data. */
-export function escapeText(value: string): string {
-  return value.replace(/[&<>]/g, (c) => c === "&" ? "&amp;" : c === "<" ? "&lt;" : "&gt;");
-}
-
-/** Escape an attribute value for double quotes. */
-export function escapeAttribute(value: string): string {
-  return value.replace(/[&<"\t\n\r]/g, (c) => {
-    switch (c) {
-      case "&":
-        return "&amp;";
-      case "<":
-        return "&lt;";
-      case '"':
-        return "&quot;";
-      case "\t":
-        return "&#9;";
-      case "\n":
-        return "&#10;";
-      default:
-        return "&#13;";
-    }
-  });
-}
 
 /** Raised inside a build when a value cannot be written; turned into an error value. */
 export class BuildFailure {

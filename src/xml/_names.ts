@@ -80,6 +80,14 @@ export const PREDEFINED_ENTITIES: Readonly<Record<string, string>> = {
   quot: '"',
 };
 
+/** Escape character data (`&`, `<`, `>`, and CR so that it survives parsing). */
+export function escapeText(value: string): string {
+  return value.replace(
+    /[&<>\r]/g,
+    (ch) => ch === "&" ? "&amp;" : ch === "<" ? "&lt;" : ch === ">" ? "&gt;" : "&#13;",
+  );
+}
+
 /** Escape text for an attribute value in double quotes. */
 export function escapeAttributeValue(value: string): string {
   return value.replace(/[&<"\t\n\r]/g, (ch) => {
