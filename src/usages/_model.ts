@@ -14,7 +14,13 @@
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
 import { invalidArgument, type InvalidArgumentError } from "../errors.ts";
-import type { XmlAttribute, XmlDocument, XmlElement, XmlNode } from "../xml/document.ts";
+import {
+  parseXmlDocument,
+  type XmlAttribute,
+  type XmlDocument,
+  type XmlElement,
+  type XmlNode,
+} from "../xml/document.ts";
 import { escapeAttributeValue as escapeAttribute, escapeText } from "../xml/_names.ts";
 
 /** The namespace bound to the `xml` prefix (Namespaces in XML 1.0 §3). */
@@ -93,6 +99,16 @@ export function textContent(element: XmlElement): string {
 /** A parse failure of a typed model: which document, and what was wrong where. */
 export function modelError(what: string, problem: string): InvalidArgumentError {
   return invalidArgument("document", `Cannot read the ${what} document: ${problem}`);
+}
+
+/** The parsed document a model reads: parsed here when given as text. */
+export function readModelDocument(
+  input: string | XmlDocument,
+  what: string,
+): Result<XmlDocument, InvalidArgumentError> {
+  return typeof input === "string"
+    ? parseXmlDocument(input).mapErr((c) => modelError(what, c.phrase ?? c.tag))
+    : ok(input);
 }
 
 /** Check the document element; the error names what was expected. */

@@ -9,7 +9,7 @@
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
 import { KNOWN_APPLICATIONS } from "../application.ts";
 import type { InvalidArgumentError } from "../errors.ts";
-import { parseXmlDocument, type XmlDocument, type XmlElement } from "../xml/document.ts";
+import type { XmlDocument, XmlElement } from "../xml/document.ts";
 import {
   checkRoot,
   childElements,
@@ -18,6 +18,7 @@ import {
   firstChild,
   modelError,
   originOf,
+  readModelDocument,
   renderDocument,
   textContent,
   type XmlOrigin,
@@ -107,9 +108,7 @@ function text(e: XmlElement, local: string): string | undefined {
  * ```
  */
 export function parseWatchers(input: string | XmlDocument): Result<Watchers, InvalidArgumentError> {
-  const doc = typeof input === "string"
-    ? parseXmlDocument(input).mapErr((c) => modelError(WHAT, c.phrase ?? c.tag))
-    : ok(input);
+  const doc = readModelDocument(input, WHAT);
   return doc.andThen((d) =>
     checkRoot(d, W, "watchers", WHAT).andThen((root) => {
       const watchers: Watcher[] = [];

@@ -11,7 +11,7 @@
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
 import { KNOWN_APPLICATIONS } from "../application.ts";
 import { invalidArgument, type InvalidArgumentError } from "../errors.ts";
-import { parseXmlDocument, type XmlDocument, type XmlElement } from "../xml/document.ts";
+import type { XmlDocument, XmlElement } from "../xml/document.ts";
 import {
   attributeValue,
   checkRoot,
@@ -22,6 +22,7 @@ import {
   firstChild,
   modelError,
   originOf,
+  readModelDocument,
   renderDocument,
   requiredAttribute,
   textContent,
@@ -157,9 +158,7 @@ function parseTuple(e: XmlElement, text: string): Result<Tuple, InvalidArgumentE
  * ```
  */
 export function parsePresence(input: string | XmlDocument): Result<Presence, InvalidArgumentError> {
-  const doc = typeof input === "string"
-    ? parseXmlDocument(input).mapErr((c) => modelError(WHAT, c.phrase ?? c.tag))
-    : ok(input);
+  const doc = readModelDocument(input, WHAT);
   return doc.andThen((d) =>
     checkRoot(d, PIDF, "presence", WHAT).andThen((root) =>
       requiredAttribute(root, "entity", WHAT).andThen((entity) => {

@@ -13,7 +13,7 @@
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
 import { KNOWN_APPLICATIONS } from "../application.ts";
 import { invalidArgument, type InvalidArgumentError } from "../errors.ts";
-import { parseXmlDocument, type XmlDocument, type XmlElement } from "../xml/document.ts";
+import type { XmlDocument, XmlElement } from "../xml/document.ts";
 import {
   attributeValue,
   checkRoot,
@@ -24,6 +24,7 @@ import {
   firstChild,
   modelError,
   originOf,
+  readModelDocument,
   renderDocument,
   requiredAttribute,
   textContent,
@@ -389,9 +390,7 @@ export function parseRuleset(
   options: RulesetOptions = {},
 ): Result<Ruleset, InvalidArgumentError> {
   const ext = options.extensionNamespace ?? PRES_RULES_NAMESPACE;
-  const doc = typeof input === "string"
-    ? parseXmlDocument(input).mapErr((c) => modelError(WHAT, c.phrase ?? c.tag))
-    : ok(input);
+  const doc = readModelDocument(input, WHAT);
   return doc.andThen((d) =>
     checkRoot(d, CP, "ruleset", WHAT).andThen((root) => {
       const rules: Rule[] = [];

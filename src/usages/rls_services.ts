@@ -9,15 +9,15 @@
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
 import { KNOWN_APPLICATIONS } from "../application.ts";
 import type { InvalidArgumentError } from "../errors.ts";
-import { parseXmlDocument, type XmlDocument, type XmlElement } from "../xml/document.ts";
+import type { XmlDocument, XmlElement } from "../xml/document.ts";
 import {
   checkRoot,
   childElements,
   childOf,
   type ChildPlan,
   firstChild,
-  modelError,
   originOf,
+  readModelDocument,
   renderDocument,
   requiredAttribute,
   textContent,
@@ -104,9 +104,7 @@ function parseService(element: XmlElement, text: string): Result<Service, Invali
 export function parseRlsServices(
   input: string | XmlDocument,
 ): Result<RlsServices, InvalidArgumentError> {
-  const doc = typeof input === "string"
-    ? parseXmlDocument(input).mapErr((c) => modelError(WHAT, c.phrase ?? c.tag))
-    : ok(input);
+  const doc = readModelDocument(input, WHAT);
   return doc.andThen((d) =>
     checkRoot(d, RLS, "rls-services", WHAT).andThen((root) => {
       const services: Service[] = [];

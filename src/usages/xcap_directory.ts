@@ -9,15 +9,15 @@
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
 import { KNOWN_APPLICATIONS } from "../application.ts";
 import type { InvalidArgumentError } from "../errors.ts";
-import { parseXmlDocument, type XmlDocument, type XmlElement } from "../xml/document.ts";
+import type { XmlDocument, XmlElement } from "../xml/document.ts";
 import {
   attributeValue,
   checkRoot,
   childElements,
   childOf,
   firstChild,
-  modelError,
   originOf,
+  readModelDocument,
   renderDocument,
   requiredAttribute,
   textContent,
@@ -114,9 +114,7 @@ function parseFolder(e: XmlElement, text: string): Result<Folder, InvalidArgumen
 export function parseXcapDirectory(
   input: string | XmlDocument,
 ): Result<XcapDirectory, InvalidArgumentError> {
-  const doc = typeof input === "string"
-    ? parseXmlDocument(input).mapErr((c) => modelError(WHAT, c.phrase ?? c.tag))
-    : ok(input);
+  const doc = readModelDocument(input, WHAT);
   return doc.andThen((d) =>
     checkRoot(d, XD, "xcap-directory", WHAT).andThen((root) => {
       const folders: Folder[] = [];
