@@ -25,12 +25,7 @@ import {
   XCAPClient,
   type XcapError,
 } from "../mod.ts";
-import { startXcapServer, type XcapServer } from "../src/server/mod.ts";
-
-function flag(name: string): string | undefined {
-  const i = Deno.args.indexOf(name);
-  return i === -1 ? undefined : Deno.args[i + 1];
-}
+import { openExampleTarget } from "./_target.ts";
 
 let failed = false;
 
@@ -68,22 +63,7 @@ function show(lists: ResourceLists | undefined): void {
   }
 }
 
-const target = Deno.args.find((a) => /^https?:\/\//.test(a));
-let server: XcapServer | undefined;
-if (target === undefined) {
-  const started = await startXcapServer({ hostname: "127.0.0.1", port: 0 });
-  if (started.isErr()) {
-    console.error(started.error.message);
-    Deno.exit(1);
-  }
-  server = started.value;
-}
-const xcapRoot = target ?? server!.xcapRoot;
-const xui = flag("--xui") ?? "sip:alice@example.com";
-const password = flag("--password");
-console.log(`XCAP root ${xcapRoot}${server ? " (embedded server, in-process)" : ""}, XUI ${xui}`);
-const options = password === undefined ? {} : { password };
-const client = new XCAPClient(xcapRoot, xui, options);
+const { client, close, options, xcapRoot, xui } = await openExampleTarget();
 
 try {
   // Start from nothing, so that the example can run again against the same server.
@@ -138,7 +118,7 @@ try {
     console.log(`expected 10 colleagues, found ${colleagues}`);
   }
 } finally {
-  await server?.close();
+  await close();
 }
 if (failed) {
   console.error("\nThe buddy list example did not complete as expected");

@@ -22,16 +22,10 @@ import {
   setWatcherHandling,
   type UpdateResult,
   watcherHandling,
-  XCAPClient,
   type XcapError,
 } from "../mod.ts";
 import type { Result } from "npm:neverthrow@^8.2.0";
-import { startXcapServer, type XcapServer } from "../src/server/mod.ts";
-
-function flag(name: string): string | undefined {
-  const i = Deno.args.indexOf(name);
-  return i === -1 ? undefined : Deno.args[i + 1];
-}
+import { openExampleTarget } from "./_target.ts";
 
 let failed = false;
 
@@ -50,26 +44,8 @@ function report<T>(title: string, result: Result<UpdateResult<T>, XcapError>): T
   return r.value;
 }
 
-const target = Deno.args.find((a) => /^https?:\/\//.test(a));
-let server: XcapServer | undefined;
-if (target === undefined) {
-  const started = await startXcapServer({ hostname: "127.0.0.1", port: 0 });
-  if (started.isErr()) {
-    console.error(started.error.message);
-    Deno.exit(1);
-  }
-  server = started.value;
-}
-const xcapRoot = target ?? server!.xcapRoot;
-const xui = flag("--xui") ?? "sip:alice@example.com";
-const password = flag("--password");
 const usage = Deno.args.includes("--oma") ? OMA_PRES_RULES : PRES_RULES;
-console.log(
-  `XCAP root ${xcapRoot}${
-    server ? " (embedded server, in-process)" : ""
-  }, XUI ${xui}, ${usage.auid}`,
-);
-const client = new XCAPClient(xcapRoot, xui, password === undefined ? {} : { password });
+const { client, close } = await openExampleTarget(`, ${usage.auid}`);
 const options = { usage };
 
 try {
@@ -118,7 +94,7 @@ try {
   report("change it", await setPresenceNote(client, { note: "In a meeting until 3" }));
   if (note === undefined) failed = true;
 } finally {
-  await server?.close();
+  await close();
 }
 if (failed) {
   console.error("\nThe presence rules example did not complete as expected");

@@ -11,13 +11,8 @@
  * @module
  */
 import type { Result } from "npm:neverthrow@^8.2.0";
-import { type Resource, XCAPClient, type XcapError } from "../mod.ts";
-import { startXcapServer, type XcapServer } from "../src/server/mod.ts";
-
-function flag(name: string): string | undefined {
-  const i = Deno.args.indexOf(name);
-  return i === -1 ? undefined : Deno.args[i + 1];
-}
+import type { Resource, XcapError } from "../mod.ts";
+import { openExampleTarget } from "./_target.ts";
 
 function show(step: string, result: Result<Resource, XcapError>): void {
   console.log(`\n== ${step}`);
@@ -32,22 +27,7 @@ function show(step: string, result: Result<Resource, XcapError>): void {
   }
 }
 
-const target = Deno.args.find((a) => /^https?:\/\//.test(a));
-let server: XcapServer | undefined;
-if (target === undefined) {
-  const started = await startXcapServer({ hostname: "127.0.0.1", port: 0 });
-  if (started.isErr()) {
-    console.error(started.error.message);
-    Deno.exit(1);
-  }
-  server = started.value;
-}
-const xcapRoot = target ?? server!.xcapRoot;
-const xui = flag("--xui") ?? "sip:alice@example.com";
-const password = flag("--password");
-console.log(`XCAP root ${xcapRoot}${server ? " (embedded server, in-process)" : ""}, XUI ${xui}`);
-
-const client = new XCAPClient(xcapRoot, xui, password === undefined ? {} : { password });
+const { client, close } = await openExampleTarget();
 let failed = false;
 try {
   const document = await Deno.readTextFile(new URL("./resource-lists.xml", import.meta.url));
@@ -101,7 +81,7 @@ try {
   failed = [put, got, element, attribute, replaced, deleted].some((r) => r.isErr()) ||
     !(stale.isErr() && stale.error._tag === "PreconditionFailed");
 } finally {
-  await server?.close();
+  await close();
 }
 if (failed) {
   console.error("\nThe usage flow did not complete as expected");
