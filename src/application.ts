@@ -114,7 +114,17 @@ export const KNOWN_APPLICATIONS: ReadonlyMap<string, ApplicationUsage> = new Map
   USAGES.map((u) => [u.auid, Object.freeze(u)]),
 );
 
-/** The MIME type used for an AUID nobody registered: any XML document. */
+/**
+ * The MIME type used for an AUID nobody registered: any XML document.
+ *
+ * @example Usage
+ * ```ts
+ * import { GENERIC_XML_MIME_TYPE } from "@xcap/xcap";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(GENERIC_XML_MIME_TYPE, "application/xml");
+ * ```
+ */
 export const GENERIC_XML_MIME_TYPE = "application/xml";
 
 /**
@@ -144,11 +154,51 @@ export function documentMimeType(
   return registry.get(auid)?.mimeType ?? GENERIC_XML_MIME_TYPE;
 }
 
-/** MIME type of an element body (RFC 4825 §15.2.1). */
+/**
+ * MIME type of an element body (RFC 4825 §15.2.1).
+ *
+ * @example Usage
+ * ```ts
+ * import { XCAP_ELEMENT_MIME_TYPE } from "@xcap/xcap";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(XCAP_ELEMENT_MIME_TYPE, "application/xcap-el+xml");
+ * ```
+ */
 export const XCAP_ELEMENT_MIME_TYPE = "application/xcap-el+xml";
-/** MIME type of an attribute body (RFC 4825 §15.2.2). */
+/**
+ * MIME type of an attribute body (RFC 4825 §15.2.2).
+ *
+ * @example Usage
+ * ```ts
+ * import { XCAP_ATTRIBUTE_MIME_TYPE } from "@xcap/xcap";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(XCAP_ATTRIBUTE_MIME_TYPE, "application/xcap-att+xml");
+ * ```
+ */
 export const XCAP_ATTRIBUTE_MIME_TYPE = "application/xcap-att+xml";
-/** MIME type of namespace bindings (RFC 4825 §15.2.3). */
+/**
+ * MIME type of namespace bindings (RFC 4825 §15.2.3).
+ *
+ * @example Usage
+ * ```ts
+ * import { XCAP_NAMESPACE_MIME_TYPE } from "@xcap/xcap";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(XCAP_NAMESPACE_MIME_TYPE, "application/xcap-ns+xml");
+ * ```
+ */
 export const XCAP_NAMESPACE_MIME_TYPE = "application/xcap-ns+xml";
-/** MIME type of an error document (RFC 4825 §15.2.4). */
+/**
+ * MIME type of an error document (RFC 4825 §15.2.4).
+ *
+ * @example Usage
+ * ```ts
+ * import { XCAP_ERROR_MIME_TYPE } from "@xcap/xcap";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(XCAP_ERROR_MIME_TYPE, "application/xcap-error+xml");
+ * ```
+ */
 export const XCAP_ERROR_MIME_TYPE = "application/xcap-error+xml";

@@ -15,7 +15,17 @@ import type { XCAPClient } from "./client.ts";
 import type { MalformedResponseError, XcapError } from "./errors.ts";
 import { parseXmlDocument, type XmlElement } from "./xml/document.ts";
 
-/** The namespace of `xcap-caps` documents (RFC 4825 §12.1). */
+/**
+ * The namespace of `xcap-caps` documents (RFC 4825 §12.1).
+ *
+ * @example Usage
+ * ```ts
+ * import { XCAP_CAPS_NAMESPACE } from "@xcap/xcap";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(XCAP_CAPS_NAMESPACE, "urn:ietf:params:xml:ns:xcap-caps");
+ * ```
+ */
 export const XCAP_CAPS_NAMESPACE = "urn:ietf:params:xml:ns:xcap-caps";
 
 /** What a server says it supports. */

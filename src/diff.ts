@@ -29,10 +29,30 @@ import { selectElements, selectNode } from "./xml/select.ts";
 import { applyPatchOperations, relocateElement } from "./_xml_patch.ts";
 import { escapeAttributeValue as escapeAttribute, escapeText } from "./xml/_names.ts";
 
-/** The namespace of xcap-diff documents (RFC 5874 §4). */
+/**
+ * The namespace of xcap-diff documents (RFC 5874 §4).
+ *
+ * @example Usage
+ * ```ts
+ * import { XCAP_DIFF_NAMESPACE } from "@xcap/xcap";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(XCAP_DIFF_NAMESPACE, "urn:ietf:params:xml:ns:xcap-diff");
+ * ```
+ */
 export const XCAP_DIFF_NAMESPACE = "urn:ietf:params:xml:ns:xcap-diff";
 
-/** The MIME type of xcap-diff documents (RFC 5874 §6). */
+/**
+ * The MIME type of xcap-diff documents (RFC 5874 §6).
+ *
+ * @example Usage
+ * ```ts
+ * import { XCAP_DIFF_MIME_TYPE } from "@xcap/xcap";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(XCAP_DIFF_MIME_TYPE, "application/xcap-diff+xml");
+ * ```
+ */
 export const XCAP_DIFF_MIME_TYPE = "application/xcap-diff+xml";
 
 /**

@@ -49,7 +49,17 @@ export interface ActionRequest {
   readonly ifNoneMatch?: string;
 }
 
-/** How often `insert` and `replace` start over when the document changes under them. */
+/**
+ * How often `insert` and `replace` start over when the document changes under them.
+ *
+ * @example Usage
+ * ```ts
+ * import { CHECK_AND_WRITE_ATTEMPTS } from "@xcap/xcap/cli";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(CHECK_AND_WRITE_ATTEMPTS, 3);
+ * ```
+ */
 export const CHECK_AND_WRITE_ATTEMPTS = 3;
 
 function notMet(

@@ -9,7 +9,17 @@ import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
 /** The actions `xcap` performs on an XCAP resource. */
 export type Action = "get" | "put" | "insert" | "replace" | "delete" | "caps";
 
-/** Every action, in the order help lists them. */
+/**
+ * Every action, in the order help lists them.
+ *
+ * @example Usage
+ * ```ts
+ * import { ACTIONS } from "@xcap/xcap/cli";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(ACTIONS, ["get", "put", "insert", "replace", "delete", "caps"]);
+ * ```
+ */
 export const ACTIONS: readonly Action[] = Object.freeze([
   "get",
   "put",
@@ -19,13 +29,33 @@ export const ACTIONS: readonly Action[] = Object.freeze([
   "caps",
 ]);
 
-/** The actions that send a body (read from `-i FILE` or stdin). */
+/**
+ * The actions that send a body (read from `-i FILE` or stdin).
+ *
+ * @example Usage
+ * ```ts
+ * import { UPDATE_ACTIONS } from "@xcap/xcap/cli";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(UPDATE_ACTIONS, ["put", "insert", "replace"]);
+ * ```
+ */
 export const UPDATE_ACTIONS: readonly Action[] = Object.freeze(["put", "insert", "replace"]);
 
 /** Shells `xcap completions` writes a script for. */
 export type Shell = "bash" | "zsh" | "fish";
 
-/** The shells `xcap completions` supports. */
+/**
+ * The shells `xcap completions` supports.
+ *
+ * @example Usage
+ * ```ts
+ * import { SHELLS } from "@xcap/xcap/cli";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(SHELLS, ["bash", "zsh", "fish"]);
+ * ```
+ */
 export const SHELLS: readonly Shell[] = Object.freeze(["bash", "zsh", "fish"]);
 
 /** When to colour terminal output. */
@@ -155,6 +185,16 @@ export interface OptionSpec {
  * The options `xcap` understands. Names follow python-xcaplib's `xcapclient` where it has one
  * (`--xcap-root`, `--sip-address`, `-p`/`--password`, `--app`, `--filename`, `-c`/`--context`,
  * `--etag`, `-i`, `-o`, `-a`/`--account-name`, `--add-header`).
+ *
+ * @example Usage
+ * ```ts
+ * import { OPTIONS } from "@xcap/xcap/cli";
+ * import { assert, assertEquals } from "@std/assert";
+ *
+ * const root = OPTIONS.find((o) => o.name === "xcap-root");
+ * assert(root !== undefined);
+ * assertEquals(root.group, "account");
+ * ```
  */
 export const OPTIONS: readonly OptionSpec[] = Object.freeze(
   [

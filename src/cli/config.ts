@@ -28,7 +28,17 @@ export interface Account {
   readonly auth?: string;
 }
 
-/** The default location of the account file, below the home directory. */
+/**
+ * The default location of the account file, below the home directory.
+ *
+ * @example Usage
+ * ```ts
+ * import { ACCOUNT_FILE_NAME } from "@xcap/xcap/cli";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(ACCOUNT_FILE_NAME, ".xcapclient.ini");
+ * ```
+ */
 export const ACCOUNT_FILE_NAME = ".xcapclient.ini";
 
 /**

@@ -9,6 +9,15 @@
  * Root element local names and the AUID whose documents have them. `ruleset` is a common-policy
  * document (RFC 4745) that several usages share; it means `pres-rules` (RFC 5025), as in
  * python-xcaplib.
+ *
+ * @example Usage
+ * ```ts
+ * import { APPLICATION_BY_ROOT_ELEMENT } from "@xcap/xcap/cli";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(APPLICATION_BY_ROOT_ELEMENT.get("ruleset"), "pres-rules");
+ * assertEquals(APPLICATION_BY_ROOT_ELEMENT.get("resource-lists"), "resource-lists");
+ * ```
  */
 export const APPLICATION_BY_ROOT_ELEMENT: ReadonlyMap<string, string> = new Map([
   ["resource-lists", "resource-lists"],

@@ -7,7 +7,17 @@
 import { type Action, OPTIONS, type OptionSpec } from "./args.ts";
 import { EXIT_CODES } from "./output.ts";
 
-/** The version `xcap --version` prints. */
+/**
+ * The version `xcap --version` prints.
+ *
+ * @example Usage
+ * ```ts
+ * import { VERSION } from "@xcap/xcap/cli";
+ * import { assertMatch } from "@std/assert";
+ *
+ * assertMatch(VERSION, /^\d+\.\d+\.\d+$/);
+ * ```
+ */
 export const VERSION = "0.1.0";
 
 const SUMMARY: Readonly<Record<Action, string>> = {

@@ -16,7 +16,17 @@ export interface SecretInput {
   readonly cancelled: boolean;
 }
 
-/** The state before any key is typed. */
+/**
+ * The state before any key is typed.
+ *
+ * @example Usage
+ * ```ts
+ * import { EMPTY_SECRET_INPUT } from "@xcap/xcap/cli";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(EMPTY_SECRET_INPUT, { text: "", done: false, cancelled: false });
+ * ```
+ */
 export const EMPTY_SECRET_INPUT: SecretInput = Object.freeze({
   text: "",
   done: false,

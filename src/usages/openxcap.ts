@@ -26,9 +26,29 @@ import {
 import { COMMON_POLICY_NAMESPACE, type Ruleset, rulesetCodec } from "./pres_rules.ts";
 import type { DocumentCodec, TypedApplicationUsage } from "./registry.ts";
 
-/** OpenXCAP's dialog-rules namespace. */
+/**
+ * OpenXCAP's dialog-rules namespace.
+ *
+ * @example Usage
+ * ```ts
+ * import { DIALOG_RULES_NAMESPACE } from "@xcap/xcap";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(DIALOG_RULES_NAMESPACE, "http://openxcap.org/ns/dialog-rules");
+ * ```
+ */
 export const DIALOG_RULES_NAMESPACE = "http://openxcap.org/ns/dialog-rules";
-/** OpenXCAP's watchers namespace. */
+/**
+ * OpenXCAP's watchers namespace.
+ *
+ * @example Usage
+ * ```ts
+ * import { WATCHERS_NAMESPACE } from "@xcap/xcap";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(WATCHERS_NAMESPACE, "http://openxcap.org/ns/watchers");
+ * ```
+ */
 export const WATCHERS_NAMESPACE = "http://openxcap.org/ns/watchers";
 
 const W = WATCHERS_NAMESPACE;

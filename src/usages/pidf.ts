@@ -32,7 +32,17 @@ import {
 } from "./_model.ts";
 import type { DocumentCodec, TypedApplicationUsage } from "./registry.ts";
 
-/** The PIDF namespace (RFC 3863 §4.4). */
+/**
+ * The PIDF namespace (RFC 3863 §4.4).
+ *
+ * @example Usage
+ * ```ts
+ * import { PIDF_NAMESPACE } from "@xcap/xcap";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(PIDF_NAMESPACE, "urn:ietf:params:xml:ns:pidf");
+ * ```
+ */
 export const PIDF_NAMESPACE = "urn:ietf:params:xml:ns:pidf";
 
 const PIDF = PIDF_NAMESPACE;

@@ -32,11 +32,41 @@ import {
 } from "./_model.ts";
 import type { DocumentCodec, TypedApplicationUsage } from "./registry.ts";
 
-/** The common-policy namespace (RFC 4745 §13.2). */
+/**
+ * The common-policy namespace (RFC 4745 §13.2).
+ *
+ * @example Usage
+ * ```ts
+ * import { COMMON_POLICY_NAMESPACE } from "@xcap/xcap";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(COMMON_POLICY_NAMESPACE, "urn:ietf:params:xml:ns:common-policy");
+ * ```
+ */
 export const COMMON_POLICY_NAMESPACE = "urn:ietf:params:xml:ns:common-policy";
-/** The pres-rules namespace (RFC 5025 §10.2). */
+/**
+ * The pres-rules namespace (RFC 5025 §10.2).
+ *
+ * @example Usage
+ * ```ts
+ * import { PRES_RULES_NAMESPACE } from "@xcap/xcap";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(PRES_RULES_NAMESPACE, "urn:ietf:params:xml:ns:pres-rules");
+ * ```
+ */
 export const PRES_RULES_NAMESPACE = "urn:ietf:params:xml:ns:pres-rules";
-/** OMA's common-policy extensions (external lists, other-identity, anonymous-request). */
+/**
+ * OMA's common-policy extensions (external lists, other-identity, anonymous-request).
+ *
+ * @example Usage
+ * ```ts
+ * import { OMA_COMMON_POLICY_NAMESPACE } from "@xcap/xcap";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(OMA_COMMON_POLICY_NAMESPACE, "urn:oma:xml:xdm:common-policy");
+ * ```
+ */
 export const OMA_COMMON_POLICY_NAMESPACE = "urn:oma:xml:xdm:common-policy";
 
 const CP = COMMON_POLICY_NAMESPACE;

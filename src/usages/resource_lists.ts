@@ -27,7 +27,17 @@ import {
 import type { DocumentCodec, TypedApplicationUsage } from "./registry.ts";
 import { listPlan, parseList } from "./_lists.ts";
 
-/** The resource-lists namespace (RFC 4826 §3.2). */
+/**
+ * The resource-lists namespace (RFC 4826 §3.2).
+ *
+ * @example Usage
+ * ```ts
+ * import { RESOURCE_LISTS_NAMESPACE } from "@xcap/xcap";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(RESOURCE_LISTS_NAMESPACE, "urn:ietf:params:xml:ns:resource-lists");
+ * ```
+ */
 export const RESOURCE_LISTS_NAMESPACE = "urn:ietf:params:xml:ns:resource-lists";
 
 const RL = RESOURCE_LISTS_NAMESPACE;

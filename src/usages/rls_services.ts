@@ -27,7 +27,17 @@ import type { DocumentCodec, TypedApplicationUsage } from "./registry.ts";
 import { type List, RESOURCE_LISTS_NAMESPACE } from "./resource_lists.ts";
 import { listPlan, parseList } from "./_lists.ts";
 
-/** The rls-services namespace (RFC 4826 §4.2). */
+/**
+ * The rls-services namespace (RFC 4826 §4.2).
+ *
+ * @example Usage
+ * ```ts
+ * import { RLS_SERVICES_NAMESPACE } from "@xcap/xcap";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(RLS_SERVICES_NAMESPACE, "urn:ietf:params:xml:ns:rls-services");
+ * ```
+ */
 export const RLS_SERVICES_NAMESPACE = "urn:ietf:params:xml:ns:rls-services";
 
 const RLS = RLS_SERVICES_NAMESPACE;

@@ -25,7 +25,17 @@ import {
 } from "./_model.ts";
 import type { DocumentCodec, TypedApplicationUsage } from "./registry.ts";
 
-/** The xcap-directory namespace. */
+/**
+ * The xcap-directory namespace.
+ *
+ * @example Usage
+ * ```ts
+ * import { XCAP_DIRECTORY_NAMESPACE } from "@xcap/xcap";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(XCAP_DIRECTORY_NAMESPACE, "urn:oma:xml:xdm:xcap-directory");
+ * ```
+ */
 export const XCAP_DIRECTORY_NAMESPACE = "urn:oma:xml:xdm:xcap-directory";
 
 const XD = XCAP_DIRECTORY_NAMESPACE;
