@@ -17,8 +17,8 @@
  *   `[...prefix, "chunk", auid, tree, xui, path, etag, n]`. Up to 12 chunks go into the head's
  *   commit. More are written before it, announced first by a marker
  *   `[...prefix, "orphan", auid, tree, xui, path, etag]` holding the chunk count and a deadline
- *   (now + `abandonedWriteMs`); the head commit checks that the marker is unchanged and deletes
- *   it. When a head stops naming a chunk set of more than 12 chunks (replaced or deleted), its
+ *   (now + `abandonedWriteMs`); each chunk commit and the head commit check that the marker is
+ *   unchanged, and the head commit deletes it. When a head stops naming a chunk set of more than 12 chunks (replaced or deleted), its
  *   commit writes a marker for that set with a deadline already passed. So every chunk set is
  *   named by a head or by a marker, and a writer killed at any point leaves a marker behind.
  *   Any instance reclaims the chunk sets of expired markers ({@linkcode KvStore.reclaimOrphans},
@@ -422,6 +422,12 @@ export class KvStore implements DocumentStore {
     const abandon = async () => {
       if (marker !== undefined) await this.#reclaimSet(key, etag, count).catch(() => {});
     };
+    // Another instance took the chunks over as abandoned: they are gone, or going.
+    const taken = () =>
+      failure(
+        `Cannot write ${formatDocumentKey(key)}`,
+        `the write took longer than ${this.#abandonedWriteMs} ms and its chunks were reclaimed`,
+      );
     try {
       if (!together) {
         const after = Date.now() + this.#abandonedWriteMs;
@@ -431,14 +437,16 @@ export class KvStore implements DocumentStore {
         if (!announced.ok) throw new Error("the chunk set could not be announced");
         marker = announced.versionstamp;
         for (let first = 0; first < count; first += CHUNKS_PER_COMMIT) {
+          // Each chunk commit checks the marker too: once another instance has taken the set
+          // over, no chunk can be added behind its back.
           const result = await whileBusy(() => {
-            const op = this.#kv.atomic();
+            const op = this.#kv.atomic().check({ key: markerKey, versionstamp: marker! });
             for (let i = first; i < Math.min(count, first + CHUNKS_PER_COMMIT); i++) {
               op.set(chunkKey(i), chunk(i));
             }
             return op.commit();
           });
-          if (!result.ok) throw new Error("a chunk commit failed");
+          if (!result.ok) return taken();
         }
       }
       for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
@@ -449,11 +457,7 @@ export class KvStore implements DocumentStore {
         const current = entries[0]!;
         const usageEntry = usageKey === undefined ? undefined : entries[1]!;
         if (marker !== undefined && entries[entries.length - 1]!.versionstamp !== marker) {
-          // Another instance took the chunks over as abandoned: they are gone, or going.
-          return failure(
-            `Cannot write ${formatDocumentKey(key)}`,
-            `the write took longer than ${this.#abandonedWriteMs} ms and its chunks were reclaimed`,
-          );
+          return taken();
         }
         const currentHead = isHead(current.value) ? current.value : undefined;
         if (expected !== undefined && expected !== (currentHead?.etag ?? null)) {
