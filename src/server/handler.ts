@@ -856,9 +856,11 @@ async function handle(ctx: Context, request: Request): Promise<Response> {
  * RFC 4825 §7–§11; one strong entity-tag per document, new on every write that changes it, on
  * every 2xx; `If-Match` and `If-None-Match` (RFC 7232) on every method; validation of every
  * write against the application usage (`schema-validation-error`, `uniqueness-failure`); the
- * generated `xcap-caps` document; optional Digest/Basic authentication with per-user trees; and
- * size limits (413). Edits splice the stored text, so everything outside the changed node stays
- * byte for byte.
+ * generated `xcap-caps` document; optional Digest/Basic authentication with per-user trees;
+ * size limits (413, 414 for names); per-user quotas on documents (409) and bytes (413), which the
+ * store checks in the same atomic step as the write; and a cache of parsed documents bounded by
+ * an estimate of their memory. Edits splice the stored text, so everything outside the changed
+ * node stays byte for byte.
  *
  * Writes are compare-and-set on the store: the handler reads the document, checks the
  * preconditions, computes the new text and writes it only if the document still has the

@@ -18,13 +18,14 @@
  *   commit. More are written before it, announced first by a marker
  *   `[...prefix, "orphan", auid, tree, xui, path, etag]` holding the chunk count and a deadline
  *   (now + `abandonedWriteMs`); each chunk commit and the head commit check that the marker is
- *   unchanged, and the head commit deletes it. When a head stops naming a chunk set of more than 12 chunks (replaced or deleted), its
- *   commit writes a marker for that set with a deadline already passed. So every chunk set is
- *   named by a head or by a marker, and a writer killed at any point leaves a marker behind.
- *   Any instance reclaims the chunk sets of expired markers ({@linkcode KvStore.reclaimOrphans},
- *   also run on a write at most every `reclaimIntervalMs`): it first takes a pending marker over
- *   (rewrites it, checked by versionstamp), so a slow writer's head commit fails instead of
- *   naming deleted chunks, then deletes the chunks and the marker.
+ *   unchanged, and the head commit deletes it. When a head stops naming a chunk set of more
+ *   than 12 chunks (replaced or deleted), its commit writes a marker for that set with a
+ *   deadline already passed. So every chunk set is named by a head or by a marker, and a writer
+ *   killed at any point leaves a marker behind. Any instance reclaims the chunk sets of expired
+ *   markers ({@linkcode KvStore.reclaimOrphans}, also run on a write at most every
+ *   `reclaimIntervalMs`): it first takes a pending marker over (rewrites it, checked by
+ *   versionstamp), so that the slow writer's next chunk or head commit fails instead of adding
+ *   chunks or naming deleted ones, then deletes the chunks and the marker.
  * - A reader that finds a chunk missing (deleted by a concurrent writer) reads the head again.
  *
  * Deno KV's limits, and how they are kept: a key holds at most 2,048 bytes (the longest key here
