@@ -14,12 +14,16 @@ import { type DocumentKey, formatDocumentKey } from "./store.ts";
 
 /**
  * Heap bytes per part of a parsed document, calibrated on V8 15.0 (Deno 2.9.6) by
- * `tests/bench/cache_estimate.ts`: the V8 heap before and after parsing 17 kinds of documents
- * (99,000 empty elements; 20,000 entries with an attribute, with display names and indentation;
- * five attributes per element; namespace declarations on every element; comments and CDATA;
- * long attribute values; dense entity references; two-byte text; pres-rules; nested lists; a
- * 120-byte document), fitted, then rounded up so that no measured kind is under-estimated
- * (the estimate runs 1.0–1.4x the measurement, 2–2.5x for documents under 1 KB).
+ * `tests/bench/cache_estimate.ts`: the V8 heap in use after a full collection, before and after
+ * parsing copies of 17 kinds of documents (99,000 empty elements; 20,000 entries with an
+ * attribute, with display names and indentation; five attributes per element; namespace
+ * declarations on every element; comments and CDATA; long attribute values; dense entity
+ * references; two-byte text; pres-rules; nested lists; 120- and 240-byte documents), fitted by
+ * least squares over the counts below, then rounded up. The estimate runs 1.2–2.1× the
+ * measurement (2.1–2.6× under 1 KB), never below; a second harness (fresh process per kind)
+ * measured up to 25 % more for some kinds, which these costs still cover. The text term is
+ * the largest uncertainty: attribute values and character data are slices of the text or
+ * copies depending on length and references, so it is priced as if copied.
  */
 const COST = {
   /** The document object, its prolog and epilog arrays. */
