@@ -20,7 +20,7 @@ import { type DocumentKey, formatDocumentKey } from "./store.ts";
  * declarations on every element; comments and CDATA; long attribute values; dense entity
  * references; two-byte text; pres-rules; nested lists; 120- and 240-byte documents), fitted by
  * least squares over the counts below, then rounded up. The estimate runs 1.2–2.1× the
- * measurement (2.1–2.6× under 1 KB), never below; a second harness (fresh process per kind)
+ * measurement (2.1–2.6× under 1 KB), never below; a second harness (the parser imported alone)
  * measured up to 25 % more for some kinds, which these costs still cover. The text term is
  * the largest uncertainty: attribute values and character data are slices of the text or
  * copies depending on length and references, so it is priced as if copied.
