@@ -1,66 +1,275 @@
 /**
- * The default executor: runs an {@linkcode XcapRequest} on `fetch`.
+ * The default executor: runs an {@linkcode XcapRequest} on `fetch`, with a timeout that covers
+ * the whole exchange, a response size limit that bounds memory, and no redirects unless asked.
  *
  * @module
  */
-import { errAsync, ResultAsync } from "npm:neverthrow@^8.2.0";
-import type { TransportError } from "./errors.ts";
+import { err, ok, type Result, ResultAsync } from "npm:neverthrow@^8.2.0";
+import { invalidArgument, type InvalidArgumentError, type TransportError } from "./errors.ts";
 import type { ExecuteOptions, Executor, XcapRequest, XcapResponse } from "./types.ts";
+import { describeFetchFailure } from "./_fetch_failure.ts";
+
+/**
+ * How long {@linkcode createFetchExecutor} (and so {@linkcode XCAPClient} and the `xcap` CLI)
+ * waits for a whole exchange by default, in milliseconds: 30 seconds.
+ *
+ * @example Usage
+ * ```ts
+ * import { DEFAULT_TIMEOUT_MS } from "@xcap/xcap";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(DEFAULT_TIMEOUT_MS, 30_000);
+ * ```
+ */
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+/**
+ * The largest response body {@linkcode createFetchExecutor} reads by default, in bytes (16 MiB,
+ * counted after any `Content-Encoding` is undone).
+ *
+ * @example Usage
+ * ```ts
+ * import { DEFAULT_MAX_RESPONSE_BYTES } from "@xcap/xcap";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(DEFAULT_MAX_RESPONSE_BYTES, 16 * 1024 * 1024);
+ * ```
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 /** Options of {@linkcode createFetchExecutor}. */
 export interface FetchExecutorOptions {
   /** The `fetch` to use. @default {globalThis.fetch} */
   readonly fetch?: typeof globalThis.fetch;
-  /** Abort a request that has not completed (body included) after this many milliseconds. */
-  readonly timeoutMs?: number;
-  /** Refuse response bodies larger than this many bytes. @default {16777216} */
+  /**
+   * Give up on a request that has not completed after this many milliseconds: connecting,
+   * sending, the response head, every redirect followed and the whole body all count. A
+   * positive number up to 2147483647 (about 24.8 days), or `false` for no timeout at all (then
+   * a server that never answers keeps the request, and the script, waiting forever).
+   * @default {30000}
+   */
+  readonly timeoutMs?: number | false;
+  /**
+   * Refuse response bodies larger than this many bytes (after `Content-Encoding` is undone).
+   * Reading stops as soon as the limit is passed, so a response never costs much more memory
+   * than the limit, whatever the server sends. A non-negative integer.
+   * @default {16777216}
+   */
   readonly maxResponseBytes?: number;
-  /** What to do with redirects, as `fetch` understands it. @default {"follow"} */
+  /**
+   * What to do with a redirect (301, 302, 303, 307, 308 with a `Location`). XCAP (RFC 4825)
+   * does not use redirects, so by default none is followed.
+   *
+   * - `"manual"`: the 3xx comes back as the response; {@linkcode interpretResponse} turns it
+   *   into a `Redirected` error that carries the `location`.
+   * - `"follow"`: follow up to 20 redirects. Within the origin of the request, it is sent again
+   *   as it was (a 303 turns it into a GET without body). To another origin only a GET is ever
+   *   sent, and with none of the request's headers: no credentials, no custom headers, no
+   *   preconditions, and never a body; a PUT or DELETE redirected elsewhere is not followed (its
+   *   3xx comes back as with `"manual"`).
+   * - `"error"`: a redirect is a `NetworkError`.
+   *
+   * @default {"manual"}
+   */
   readonly redirect?: RequestRedirect;
 }
 
-const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+/** The longest timer `setTimeout` honours (2^31 - 1 ms); longer ones fire at once. */
+const MAX_TIMEOUT_MS = 2_147_483_647;
+/** As many redirects as the Fetch standard follows. */
+const MAX_REDIRECTS = 20;
+const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+const REDIRECT_MODES: ReadonlySet<unknown> = new Set(["manual", "follow", "error"]);
 
+interface CheckedOptions {
+  readonly fetch: typeof globalThis.fetch | undefined;
+  readonly timeoutMs: number | false;
+  readonly limit: number;
+  readonly redirect: RequestRedirect;
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === "number") return String(value);
+  if (typeof value === "string") return JSON.stringify(value);
+  if (value === null) return "null";
+  return `a value of type ${typeof value}`;
+}
+
+/** Check the options of {@linkcode createFetchExecutor}, naming the first bad one. */
+function checkFetchExecutorOptions(
+  options: unknown,
+): Result<CheckedOptions, InvalidArgumentError> {
+  if (options === undefined) options = {};
+  if (typeof options !== "object" || options === null) {
+    return err(
+      invalidArgument(
+        "options",
+        `Executor options must be an object, not ${describeValue(options)}`,
+      ),
+    );
+  }
+  const o = options as Record<string, unknown>;
+  const fetch = o["fetch"];
+  if (fetch !== undefined && typeof fetch !== "function") {
+    return err(
+      invalidArgument("options.fetch", `fetch must be a function, not ${describeValue(fetch)}`),
+    );
+  }
+  const timeoutMs = o["timeoutMs"] ?? DEFAULT_TIMEOUT_MS;
+  if (
+    timeoutMs !== false &&
+    (typeof timeoutMs !== "number" || !(timeoutMs > 0) || timeoutMs > MAX_TIMEOUT_MS)
+  ) {
+    return err(invalidArgument(
+      "options.timeoutMs",
+      `timeoutMs must be a number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, or false for no ` +
+        `timeout, not ${describeValue(timeoutMs)}`,
+    ));
+  }
+  const limit = o["maxResponseBytes"] ?? DEFAULT_MAX_RESPONSE_BYTES;
+  if (typeof limit !== "number" || !Number.isSafeInteger(limit) || limit < 0) {
+    return err(invalidArgument(
+      "options.maxResponseBytes",
+      `maxResponseBytes must be a non-negative integer, not ${describeValue(limit)}`,
+    ));
+  }
+  const redirect = o["redirect"] ?? "manual";
+  if (!REDIRECT_MODES.has(redirect)) {
+    return err(invalidArgument(
+      "options.redirect",
+      `redirect must be "manual", "follow" or "error", not ${describeValue(redirect)}`,
+    ));
+  }
+  return ok({
+    fetch: fetch as typeof globalThis.fetch | undefined,
+    timeoutMs: timeoutMs as number | false,
+    limit,
+    redirect: redirect as RequestRedirect,
+  });
+}
+
+// Why a request failed, inside the executor; turned into a TransportError at the end.
 class BodyTooLarge extends Error {}
 class NotUtf8 extends Error {}
+class NotAResponse extends Error {}
+class TooManyRedirects extends Error {}
+class RedirectRefused extends Error {}
+class OpaqueRedirect extends Error {}
+class AbortedHere extends Error {}
 
-async function readBody(response: Response, limit: number): Promise<Uint8Array> {
-  const header = response.headers.get("content-length");
-  const declared = header === null ? NaN : Number(header);
-  if (Number.isFinite(declared) && declared > limit) {
-    await response.body?.cancel();
+/** One request of a redirect chain. */
+interface Hop {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: string;
+  /** Sent to another origin than the request's: no headers of the caller any more. */
+  readonly foreign: boolean;
+}
+
+function isResponse(value: unknown): value is Response {
+  return typeof Response !== "undefined" && value instanceof Response;
+}
+
+function cancelQuietly(response: Response): void {
+  try {
+    response.body?.cancel().catch(() => {});
+  } catch {
+    // Locked or already gone: nothing to release.
+  }
+}
+
+/**
+ * The request that follows a redirect, or `undefined` when it is not to be followed and the 3xx
+ * goes back to the caller. RFC 9110 §15.4: the target is the Location resolved against the
+ * request's; a 303 asks for a GET (§15.4.4), 301/302/307/308 keep the method (§15.4.2, §15.4.3,
+ * §15.4.8, §15.4.9; the Fetch standard's POST-to-GET rewrite never applies to XCAP's methods);
+ * fields with security implications (credentials, and here every caller-added field) are not
+ * sent to another origin (§15.4, item 3), and content fields go with a body that is dropped
+ * (item 5).
+ */
+function nextHop(hop: Hop, status: number, target: URL, origin: string): Hop | undefined {
+  if (target.protocol !== "http:" && target.protocol !== "https:") return undefined;
+  const toGet = status === 303 && hop.method !== "GET";
+  const method = toGet ? "GET" : hop.method;
+  if (hop.foreign || target.origin !== origin) {
+    // Only a safe method leaves the origin the caller named, and bare: a PUT or DELETE with its
+    // preconditions stripped could overwrite or delete the wrong thing.
+    if (method !== "GET") return undefined;
+    return { method, url: target.href, headers: {}, foreign: true };
+  }
+  if (!toGet) return { ...hop, url: target.href };
+  const headers = Object.fromEntries(
+    Object.entries(hop.headers).filter(([name]) => !name.toLowerCase().startsWith("content-")),
+  );
+  return { method, url: target.href, headers, foreign: false };
+}
+
+/** `Content-Length` as a number, when it is a plain decimal. */
+function declaredLength(headers: Headers): number | undefined {
+  const value = headers.get("content-length")?.trim();
+  return value !== undefined && /^\d{1,15}$/.test(value) ? Number(value) : undefined;
+}
+
+/**
+ * Read a body of at most `limit` bytes. Bytes are counted as they arrive and copied into one
+ * compact buffer (chunks from `fetch` can be views on much larger buffers: keeping them would
+ * cost up to 64 KiB per one-byte chunk), which grows by doubling up to the limit; reading
+ * stops, and the stream is cancelled, the moment the limit is passed.
+ */
+async function readBody(
+  response: Response,
+  limit: number,
+  race: <T>(promise: Promise<T>) => Promise<T>,
+): Promise<Uint8Array> {
+  const declared = declaredLength(response.headers);
+  if (declared !== undefined && declared > limit) {
+    cancelQuietly(response);
     throw new BodyTooLarge(`declared ${declared} bytes`);
   }
   if (response.body === null) return new Uint8Array(0);
-  // With a Content-Length, the HTTP stack reads exactly that many bytes: take the body in one
-  // call, which keeps up with a bare fetch() (a reader loop halves the throughput under load;
-  // tests/bench/RESULTS.md). The size is checked again in case a custom fetch lied.
-  if (Number.isFinite(declared)) {
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    if (bytes.byteLength > limit) throw new BodyTooLarge(`more than ${limit} bytes`);
-    return bytes;
-  }
   const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      throw new BodyTooLarge(`more than ${limit} bytes`);
+  const tooLarge = () => {
+    reader.cancel().catch(() => {});
+    return new BodyTooLarge(`more than ${limit} bytes`);
+  };
+  try {
+    let first: Uint8Array | undefined;
+    let buffer: Uint8Array | undefined;
+    let size = 0;
+    for (;;) {
+      const { done, value } = await race(reader.read());
+      if (done) break;
+      if (!(value instanceof Uint8Array)) throw new NotAResponse("the body is not a byte stream");
+      if (value.byteLength === 0) continue;
+      if (size + value.byteLength > limit) throw tooLarge();
+      if (first === undefined && buffer === undefined) {
+        // Most bodies come in one chunk: decode it where it is, without a copy.
+        first = value;
+        size = value.byteLength;
+        continue;
+      }
+      if (buffer === undefined || size + value.byteLength > buffer.byteLength) {
+        const wanted = Math.max(
+          size + value.byteLength,
+          (buffer?.byteLength ?? 0) * 2,
+          Math.min(declared ?? 0, limit),
+          16 * 1024,
+        );
+        const grown = new Uint8Array(Math.min(wanted, limit));
+        if (buffer !== undefined) grown.set(buffer.subarray(0, size));
+        else if (first !== undefined) grown.set(first);
+        buffer = grown;
+        first = undefined;
+      }
+      buffer.set(value, size);
+      size += value.byteLength;
     }
-    chunks.push(value);
+    return buffer?.subarray(0, size) ?? first ?? new Uint8Array(0);
+  } catch (e) {
+    reader.cancel().catch(() => {});
+    throw e;
   }
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
 }
 
 const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -73,16 +282,66 @@ function decodeUtf8(bytes: Uint8Array): string {
   }
 }
 
+function checkRequest(request: unknown): InvalidArgumentError | undefined {
+  if (typeof request !== "object" || request === null) {
+    return invalidArgument(
+      "request",
+      `The request must be an object, not ${describeValue(request)}`,
+    );
+  }
+  const { method, url, headers, body } = request as Record<string, unknown>;
+  if (typeof method !== "string" || typeof url !== "string") {
+    return invalidArgument("request", "The request needs a string method and url");
+  }
+  if (typeof headers !== "object" || headers === null) {
+    return invalidArgument("request.headers", "The request's headers must be an object");
+  }
+  if (body !== undefined && typeof body !== "string") {
+    return invalidArgument("request.body", "The request's body must be a string when present");
+  }
+  return undefined;
+}
+
+function checkSignal(options: unknown): AbortSignal | undefined | InvalidArgumentError {
+  if (options === undefined || options === null) return undefined;
+  if (typeof options !== "object") {
+    return invalidArgument(
+      "options",
+      `Execute options must be an object, not ${describeValue(options)}`,
+    );
+  }
+  const signal = (options as { signal?: unknown }).signal;
+  if (signal === undefined) return undefined;
+  if (typeof AbortSignal === "undefined" || !(signal instanceof AbortSignal)) {
+    return invalidArgument("options.signal", "signal must be an AbortSignal");
+  }
+  return signal;
+}
+
 /**
  * Create an {@linkcode Executor} that runs requests on `fetch`.
  *
+ * - **Timeout**: 30 s by default ({@linkcode DEFAULT_TIMEOUT_MS}) for the whole exchange, body
+ *   and redirects included; `timeoutMs` changes it, `timeoutMs: false` turns it off. It fires on
+ *   time even when a custom `fetch` ignores the abort signal. It gives `Timeout`; the caller's
+ *   `AbortSignal` gives `Aborted`.
+ * - **Size**: a body over `maxResponseBytes` (16 MiB by default, counted after `Content-Encoding`
+ *   is undone) gives `MalformedResponse`; reading stops at the limit, so a hostile server (a
+ *   gzip bomb, a body in one-byte chunks) cannot make the response cost much more than the limit.
+ *   A body that is not UTF-8 is `MalformedResponse` too.
+ * - **Redirects** are not followed unless `redirect: "follow"`; see
+ *   {@linkcode FetchExecutorOptions.redirect}.
+ * - **Failures** to get a response give `NetworkError` whose message says why: connection
+ *   refused to which host and port, a host name that does not resolve, a connection closed
+ *   before the response was complete, TLS.
+ * - Bad options or a malformed request give `InvalidArgument`, and nothing is sent. Nothing
+ *   throws: every call returns a `ResultAsync` that resolves.
+ *
  * Bodies are sent as strings, so they go out with `Content-Length` rather than chunked
- * (Kamailio's xcap_server never answers a chunked request). A caller's `AbortSignal` gives
- * `Aborted`, the timeout gives `Timeout`, a failure to connect gives `NetworkError`, and a body
- * that is too large or not UTF-8 gives `MalformedResponse`. Any HTTP status is a successful
+ * (Kamailio's xcap_server never answers a chunked request). Any HTTP status is a successful
  * execution: interpreting it is {@linkcode interpretResponse}'s job.
  *
- * @param options The `fetch` to use, a timeout and a response size limit.
+ * @param options The `fetch` to use, the timeout, the response size limit, the redirect mode.
  * @returns The executor.
  *
  * @example Usage
@@ -104,75 +363,196 @@ function decodeUtf8(bytes: Uint8Array): string {
  * assertEquals(response.status, 200);
  * assertEquals(response.body, "<xcap-caps/>");
  * ```
+ *
+ * @example Bad options are error values
+ * ```ts
+ * import { createFetchExecutor } from "@xcap/xcap";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const execute = createFetchExecutor({ timeoutMs: -1 });
+ * const result = await execute({ method: "GET", url: "http://127.0.0.1:9/", headers: {} });
+ * assertEquals(result.isErr() && result.error._tag, "InvalidArgument");
+ * ```
  */
 export function createFetchExecutor(options: FetchExecutorOptions = {}): Executor {
-  const limit = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-  const timeoutMs = options.timeoutMs;
-  return (request: XcapRequest, callOptions: ExecuteOptions = {}) => {
-    const doFetch = options.fetch ?? globalThis.fetch;
+  const checked = checkFetchExecutorOptions(options);
+  if (checked.isErr()) {
+    const error = checked.error;
+    return () => new ResultAsync(Promise.resolve(err(error)));
+  }
+  const { timeoutMs, limit, redirect, fetch: givenFetch } = checked.value;
+  return (request: XcapRequest, callOptions?: ExecuteOptions) =>
+    new ResultAsync(execute(request, callOptions));
+
+  async function execute(
+    request: XcapRequest,
+    callOptions: ExecuteOptions | undefined,
+  ): Promise<Result<XcapResponse, TransportError>> {
+    const invalid = checkRequest(request);
+    if (invalid !== undefined) return err(invalid);
+    const caller = checkSignal(callOptions);
+    if (caller !== undefined && !(caller instanceof AbortSignal)) return err(caller);
+    const doFetch = givenFetch ?? globalThis.fetch;
+    const what = `${request.method} ${request.url}`;
     if (typeof doFetch !== "function") {
-      return errAsync<XcapResponse, TransportError>({
+      return err({
         _tag: "NetworkError",
-        message: "No fetch function is available in this runtime",
+        message: `${what} failed: no fetch function is available in this runtime`,
         cause: undefined,
       });
     }
-    const caller = callOptions.signal;
-    const timeout = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
-    const signals = [caller, timeout].filter((s): s is AbortSignal => s !== undefined);
-    const signal = signals.length === 0
-      ? undefined
-      : signals.length === 1
-      ? signals[0]
-      : AbortSignal.any(signals);
-
-    const run = async (): Promise<XcapResponse> => {
-      const init: RequestInit = {
-        method: request.method,
-        headers: request.headers,
-        redirect: options.redirect ?? "follow",
-      };
-      if (request.body !== undefined) init.body = request.body;
-      if (signal !== undefined) init.signal = signal;
-      const response = await doFetch(request.url, init);
-      const bytes = await readBody(response, limit);
-      return Object.freeze({
-        status: response.status,
-        headers: response.headers,
-        body: decodeUtf8(bytes),
-        url: response.url || request.url,
+    if (caller?.aborted) {
+      return err({
+        _tag: "Aborted",
+        message: `${what} was aborted by the caller`,
+        cause: caller.reason,
       });
-    };
+    }
 
-    const toError = (cause: unknown): TransportError => {
-      const what = `${request.method} ${request.url}`;
-      if (cause instanceof BodyTooLarge) {
-        return {
-          _tag: "MalformedResponse",
-          message: `Response to ${what} is too large (${cause.message}; limit ${limit} bytes)`,
-        };
-      }
-      if (cause instanceof NotUtf8) {
-        return { _tag: "MalformedResponse", message: `Response to ${what} is not valid UTF-8` };
-      }
-      if (caller?.aborted) {
-        return {
-          _tag: "Aborted",
-          message: `${what} was aborted by the caller`,
-          cause: caller.reason,
-        };
-      }
-      if (timeout?.aborted && timeoutMs !== undefined) {
-        return {
-          _tag: "Timeout",
-          message: `${what} did not complete within ${timeoutMs} ms`,
-          timeoutMs,
-        };
-      }
-      const detail = cause instanceof Error ? cause.message : String(cause);
-      return { _tag: "NetworkError", message: `${what} failed: ${detail}`, cause };
+    // One controller aborts everything: the caller's signal, or the timer.
+    const controller = new AbortController();
+    let abortedBy: "caller" | "timeout" | undefined;
+    let rejectAborted!: (reason: unknown) => void;
+    const aborted = new Promise<never>((_, reject) => (rejectAborted = reject));
+    aborted.catch(() => {});
+    const abort = (by: "caller" | "timeout", reason: unknown) => {
+      if (abortedBy !== undefined) return;
+      abortedBy = by;
+      controller.abort(reason);
+      rejectAborted(new AbortedHere());
     };
+    const onCallerAbort = () => abort("caller", caller?.reason);
+    caller?.addEventListener("abort", onCallerAbort, { once: true });
+    const timer = timeoutMs === false ? undefined : setTimeout(
+      () => abort("timeout", new DOMException(`Timed out after ${timeoutMs} ms`, "TimeoutError")),
+      timeoutMs,
+    );
+    // Whatever a custom fetch or body stream does with the signal, the abort ends the wait.
+    const race = <T>(promise: Promise<T>): Promise<T> => Promise.race([promise, aborted]);
 
-    return ResultAsync.fromThrowable(run, toError)();
-  };
+    let phase: "request" | "body" = "request";
+    try {
+      const origin = new URL(request.url).origin;
+      let hop: Hop = { ...request, foreign: false };
+      for (let redirects = 0;; redirects++) {
+        const init: RequestInit = {
+          method: hop.method,
+          headers: hop.headers,
+          redirect: "manual",
+          signal: controller.signal,
+        };
+        if (hop.body !== undefined) init.body = hop.body;
+        phase = "request";
+        const response: unknown = await race(Promise.resolve(doFetch(hop.url, init)));
+        if (!isResponse(response)) throw new NotAResponse("fetch did not resolve to a Response");
+        if (response.type === "opaqueredirect") throw new OpaqueRedirect();
+        const next = redirect === "manual" || !REDIRECT_STATUSES.has(response.status)
+          ? undefined
+          : redirectTarget(response, hop.url);
+        if (next !== undefined) {
+          if (redirect === "error") {
+            cancelQuietly(response);
+            throw new RedirectRefused(next.href);
+          }
+          const following = nextHop(hop, response.status, next, origin);
+          if (following !== undefined) {
+            cancelQuietly(response);
+            if (redirects >= MAX_REDIRECTS) throw new TooManyRedirects();
+            hop = following;
+            continue;
+          }
+        }
+        phase = "body";
+        const bytes = await readBody(response, limit, race);
+        return ok(Object.freeze({
+          status: response.status,
+          headers: response.headers,
+          body: decodeUtf8(bytes),
+          url: response.url || hop.url,
+        }));
+      }
+    } catch (cause) {
+      return err(toError(cause, what, request.url, phase, abortedBy, caller));
+    } finally {
+      clearTimeout(timer);
+      caller?.removeEventListener("abort", onCallerAbort);
+    }
+  }
+
+  function toError(
+    cause: unknown,
+    what: string,
+    url: string,
+    phase: "request" | "body",
+    abortedBy: "caller" | "timeout" | undefined,
+    caller: AbortSignal | undefined,
+  ): TransportError {
+    if (cause instanceof BodyTooLarge) {
+      return {
+        _tag: "MalformedResponse",
+        message: `Response to ${what} is too large (${cause.message}; limit ${limit} bytes)`,
+      };
+    }
+    if (cause instanceof NotUtf8) {
+      return { _tag: "MalformedResponse", message: `Response to ${what} is not valid UTF-8` };
+    }
+    if (cause instanceof NotAResponse) {
+      return {
+        _tag: "MalformedResponse",
+        message: `Response to ${what} is unusable: ${cause.message}`,
+      };
+    }
+    if (abortedBy === "caller") {
+      return {
+        _tag: "Aborted",
+        message: `${what} was aborted by the caller`,
+        cause: caller?.reason,
+      };
+    }
+    if (abortedBy === "timeout" && timeoutMs !== false) {
+      return {
+        _tag: "Timeout",
+        message: `${what} did not complete within ${timeoutMs} ms`,
+        timeoutMs,
+      };
+    }
+    if (cause instanceof TooManyRedirects) {
+      return {
+        _tag: "NetworkError",
+        message: `${what} failed: more than ${MAX_REDIRECTS} redirects`,
+        cause,
+      };
+    }
+    if (cause instanceof RedirectRefused) {
+      return {
+        _tag: "NetworkError",
+        message: `${what} was redirected to ${cause.message}, and redirects are refused ` +
+          `(redirect: "error")`,
+        cause,
+      };
+    }
+    if (cause instanceof OpaqueRedirect) {
+      return {
+        _tag: "NetworkError",
+        message: `${what} was redirected, and this runtime does not say where (opaque redirect)`,
+        cause,
+      };
+    }
+    return {
+      _tag: "NetworkError",
+      message: `${what} failed: ${describeFetchFailure(cause, url, phase)}`,
+      cause,
+    };
+  }
+}
+
+/** The Location of a redirect resolved against the request URL, if it has a usable one. */
+function redirectTarget(response: Response, base: string): URL | undefined {
+  const location = response.headers.get("location");
+  if (location === null || location.trim() === "") return undefined;
+  try {
+    return new URL(location.trim(), base);
+  } catch {
+    return undefined;
+  }
 }

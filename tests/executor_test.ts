@@ -147,7 +147,7 @@ Deno.test("createFetchExecutor() reports a redirect loop as NetworkError", async
   await withServer((req) => {
     return new Response(null, { status: 302, headers: { location: new URL(req.url).pathname } });
   }, async (base) => {
-    const result = await createFetchExecutor()(request(`${base}/loop`));
+    const result = await createFetchExecutor({ redirect: "follow" })(request(`${base}/loop`));
     assert(result.isErr());
     assertEquals(result.error._tag, "NetworkError");
   });

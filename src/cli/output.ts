@@ -116,6 +116,7 @@ export function exitCodeFor(error: CliError): number {
     case "Forbidden":
     case "MethodNotAllowed":
     case "UnsupportedMediaType":
+    case "Redirected":
     case "HttpError":
       return EXIT_CODES.httpError;
   }
