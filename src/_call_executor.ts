@@ -7,6 +7,7 @@
 import { err, ok, type Result, ResultAsync } from "npm:neverthrow@^8.2.0";
 import { invalidArgument, type MalformedResponseError, type TransportError } from "./errors.ts";
 import type { ExecuteOptions, Executor, XcapRequest, XcapResponse } from "./types.ts";
+import { isXcapError } from "./response.ts";
 
 function isResult(value: unknown): value is Result<unknown, unknown> {
   try {
@@ -46,9 +47,14 @@ async function call(
   }
   try {
     // Re-wrap: the value may come from another copy of neverthrow.
-    return outcome.isOk()
-      ? ok((outcome as { value: XcapResponse }).value)
-      : err((outcome as { error: TransportError }).error);
+    if (outcome.isOk()) return ok((outcome as { value: XcapResponse }).value);
+    const error = (outcome as { error: unknown }).error;
+    if (isXcapError(error)) return err(error as TransportError);
+    return err({
+      _tag: "NetworkError",
+      message: `The executor failed with something that is not an XcapError: ${describe(error)}`,
+      cause: error,
+    });
   } catch (cause) {
     return err({
       _tag: "NetworkError",

@@ -115,7 +115,7 @@ function checkFetchExecutorOptions(
       invalidArgument("options.fetch", `fetch must be a function, not ${describeValue(fetch)}`),
     );
   }
-  const timeoutMs = o["timeoutMs"] ?? DEFAULT_TIMEOUT_MS;
+  const timeoutMs = o["timeoutMs"] === undefined ? DEFAULT_TIMEOUT_MS : o["timeoutMs"];
   if (
     timeoutMs !== false &&
     (typeof timeoutMs !== "number" || !(timeoutMs > 0) || timeoutMs > MAX_TIMEOUT_MS)
@@ -126,14 +126,16 @@ function checkFetchExecutorOptions(
         `timeout, not ${describeValue(timeoutMs)}`,
     ));
   }
-  const limit = o["maxResponseBytes"] ?? DEFAULT_MAX_RESPONSE_BYTES;
+  const limit = o["maxResponseBytes"] === undefined
+    ? DEFAULT_MAX_RESPONSE_BYTES
+    : o["maxResponseBytes"];
   if (typeof limit !== "number" || !Number.isSafeInteger(limit) || limit < 0) {
     return err(invalidArgument(
       "options.maxResponseBytes",
       `maxResponseBytes must be a non-negative integer, not ${describeValue(limit)}`,
     ));
   }
-  const redirect = o["redirect"] ?? "manual";
+  const redirect = o["redirect"] === undefined ? "manual" : o["redirect"];
   if (!REDIRECT_MODES.has(redirect)) {
     return err(invalidArgument(
       "options.redirect",
