@@ -214,71 +214,121 @@ function declaredLength(headers: Headers): number | undefined {
 }
 
 /**
- * Read a body of at most `limit` bytes. Bytes are counted as they arrive and copied into one
- * compact buffer (chunks from `fetch` can be views on much larger buffers: keeping them would
- * cost up to 64 KiB per one-byte chunk), which grows by doubling up to the limit; reading
- * stops, and the stream is cancelled, the moment the limit is passed.
+ * Wait for `promise`, or reject with `AbortedHere` as soon as `signal` aborts, whatever the
+ * promise does. The listener goes away when the promise settles: a `Promise.race` against one
+ * long-lived "aborted" promise would keep every chunk ever read reachable from it (60,000
+ * one-byte chunks, each on its own 64 KiB buffer, were 2.8 GB).
  */
-async function readBody(
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => {});
+    return Promise.reject(new AbortedHere());
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new AbortedHere());
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+const FIRST_SEGMENT_BYTES = 64 * 1024;
+
+/**
+ * Read a body of at most `limit` bytes as UTF-8 text.
+ *
+ * Bytes are counted as they arrive, and the stream is cancelled the moment the limit is passed
+ * (a gzip bomb stops there). They are kept in a few compact segments (the declared length, or
+ * 64 KiB, then each as large as everything before, never more than the limit in all), which are
+ * never copied to grow, and decoded with a strict UTF-8 decoder at the end. A byte stream (what
+ * `fetch` returns) is read with a BYOB reader straight into the segments; any other stream's
+ * chunks are copied into them and dropped (`fetch`'s default reader puts every chunk, one byte
+ * or not, on its own 64 KiB buffer: 60,000 of them kept were 2.8 GB).
+ */
+async function readText(
   response: Response,
   limit: number,
-  race: <T>(promise: Promise<T>) => Promise<T>,
-): Promise<Uint8Array> {
+  signal: AbortSignal,
+): Promise<string> {
   const declared = declaredLength(response.headers);
   if (declared !== undefined && declared > limit) {
     cancelQuietly(response);
     throw new BodyTooLarge(`declared ${declared} bytes`);
   }
-  if (response.body === null) return new Uint8Array(0);
-  const reader = response.body.getReader();
-  const tooLarge = () => {
-    reader.cancel().catch(() => {});
-    return new BodyTooLarge(`more than ${limit} bytes`);
-  };
-  try {
-    let first: Uint8Array | undefined;
-    let buffer: Uint8Array | undefined;
-    let size = 0;
-    for (;;) {
-      const { done, value } = await race(reader.read());
-      if (done) break;
-      if (!(value instanceof Uint8Array)) throw new NotAResponse("the body is not a byte stream");
-      if (value.byteLength === 0) continue;
-      if (size + value.byteLength > limit) throw tooLarge();
-      if (first === undefined && buffer === undefined) {
-        // Most bodies come in one chunk: decode it where it is, without a copy.
-        first = value;
-        size = value.byteLength;
-        continue;
-      }
-      if (buffer === undefined || size + value.byteLength > buffer.byteLength) {
-        const wanted = Math.max(
-          size + value.byteLength,
-          (buffer?.byteLength ?? 0) * 2,
-          Math.min(declared ?? 0, limit),
-          16 * 1024,
-        );
-        const grown = new Uint8Array(Math.min(wanted, limit));
-        if (buffer !== undefined) grown.set(buffer.subarray(0, size));
-        else if (first !== undefined) grown.set(first);
-        buffer = grown;
-        first = undefined;
-      }
-      buffer.set(value, size);
-      size += value.byteLength;
+  if (response.body === null) return "";
+  // One byte more than the limit allows shows that the body is too large.
+  const ceiling = limit + 1;
+  const filled: Uint8Array[] = [];
+  let segment = new Uint8Array(
+    Math.min(ceiling, declared === undefined ? FIRST_SEGMENT_BYTES : declared + 1),
+  );
+  let used = 0;
+  let size = 0;
+  const room = (): Uint8Array => {
+    if (used === segment.byteLength) {
+      filled.push(segment);
+      segment = new Uint8Array(Math.min(ceiling - size, Math.max(FIRST_SEGMENT_BYTES, size)));
+      used = 0;
     }
-    return buffer?.subarray(0, size) ?? first ?? new Uint8Array(0);
+    return segment.subarray(used);
+  };
+  const counted = (bytes: number) => {
+    used += bytes;
+    size += bytes;
+    if (size > limit) throw new BodyTooLarge(`more than ${limit} bytes`);
+  };
+
+  let byob: ReadableStreamBYOBReader | undefined;
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  try {
+    byob = response.body.getReader({ mode: "byob" });
+  } catch {
+    // Not a byte stream (a custom fetch's ReadableStream): copy its chunks.
+    reader = response.body.getReader();
+  }
+  try {
+    for (;;) {
+      if (byob !== undefined) {
+        const { done, value } = await untilAborted(byob.read(room()), signal);
+        // The segment was transferred to the stream and comes back as value's buffer.
+        if (value !== undefined) {
+          segment = new Uint8Array(value.buffer as ArrayBuffer);
+          counted(value.byteLength);
+        }
+        if (done) break;
+      } else {
+        const { done, value } = await untilAborted(reader!.read(), signal);
+        if (done) break;
+        if (!(value instanceof Uint8Array)) throw new NotAResponse("the body is not a byte stream");
+        if (size + value.byteLength > limit) counted(value.byteLength);
+        for (let offset = 0; offset < value.byteLength;) {
+          const target = room();
+          const n = Math.min(target.byteLength, value.byteLength - offset);
+          target.set(value.subarray(offset, offset + n));
+          offset += n;
+          counted(n);
+        }
+      }
+    }
   } catch (e) {
-    reader.cancel().catch(() => {});
+    (byob ?? reader)?.cancel().catch(() => {});
     throw e;
   }
-}
-
-const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-
-function decodeUtf8(bytes: Uint8Array): string {
+  filled.push(segment.subarray(0, used));
+  const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
   try {
-    return UTF8.decode(bytes);
+    if (filled.length === 1) return decoder.decode(filled[0]);
+    let text = "";
+    for (const part of filled) text += decoder.decode(part, { stream: true });
+    return text + decoder.decode();
   } catch {
     throw new NotUtf8();
   }
@@ -414,14 +464,10 @@ export function createFetchExecutor(options: FetchExecutorOptions = {}): Executo
     // One controller aborts everything: the caller's signal, or the timer.
     const controller = new AbortController();
     let abortedBy: "caller" | "timeout" | undefined;
-    let rejectAborted!: (reason: unknown) => void;
-    const aborted = new Promise<never>((_, reject) => (rejectAborted = reject));
-    aborted.catch(() => {});
     const abort = (by: "caller" | "timeout", reason: unknown) => {
       if (abortedBy !== undefined) return;
       abortedBy = by;
       controller.abort(reason);
-      rejectAborted(new AbortedHere());
     };
     const onCallerAbort = () => abort("caller", caller?.reason);
     caller?.addEventListener("abort", onCallerAbort, { once: true });
@@ -430,7 +476,7 @@ export function createFetchExecutor(options: FetchExecutorOptions = {}): Executo
       timeoutMs,
     );
     // Whatever a custom fetch or body stream does with the signal, the abort ends the wait.
-    const race = <T>(promise: Promise<T>): Promise<T> => Promise.race([promise, aborted]);
+    const signal = controller.signal;
 
     let phase: "request" | "body" = "request";
     try {
@@ -441,11 +487,14 @@ export function createFetchExecutor(options: FetchExecutorOptions = {}): Executo
           method: hop.method,
           headers: hop.headers,
           redirect: "manual",
-          signal: controller.signal,
+          signal,
         };
         if (hop.body !== undefined) init.body = hop.body;
         phase = "request";
-        const response: unknown = await race(Promise.resolve(doFetch(hop.url, init)));
+        const response: unknown = await untilAborted(
+          Promise.resolve(doFetch(hop.url, init)),
+          signal,
+        );
         if (!isResponse(response)) throw new NotAResponse("fetch did not resolve to a Response");
         if (response.type === "opaqueredirect") throw new OpaqueRedirect();
         const next = redirect === "manual" || !REDIRECT_STATUSES.has(response.status)
@@ -465,11 +514,11 @@ export function createFetchExecutor(options: FetchExecutorOptions = {}): Executo
           }
         }
         phase = "body";
-        const bytes = await readBody(response, limit, race);
+        const body = await readText(response, limit, signal);
         return ok(Object.freeze({
           status: response.status,
           headers: response.headers,
-          body: decodeUtf8(bytes),
+          body,
           url: response.url || hop.url,
         }));
       }

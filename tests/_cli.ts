@@ -108,3 +108,42 @@ export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T
     await Deno.remove(dir, { recursive: true });
   }
 }
+
+/** What a measured run of `xcap` did, and its peak resident set size. */
+export interface MeasuredCliRun extends CliRun {
+  /** Peak RSS of the `xcap` process (`VmHWM`), in bytes. */
+  readonly peakRssBytes: number;
+}
+
+/**
+ * Run `xcap ARGS` like {@linkcode runXcap}, through `tests/_xcap_peak_rss.ts`, which reports the
+ * process's own peak RSS from `/proc/PID/status` as it ends (Linux only). The report line is
+ * removed from `stderr`.
+ */
+export async function runXcapMeasured(
+  args: readonly string[],
+  options: { readonly env: Record<string, string>; readonly dir: string },
+): Promise<MeasuredCliRun> {
+  const runArgs = denoRunArgs(options.dir)
+    .flatMap((arg) =>
+      arg === MAIN ? ["--allow-run=/bin/cat", `${REPO}tests/_xcap_peak_rss.ts`] : [arg]
+    );
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [...runArgs, ...args],
+    cwd: options.dir,
+    clearEnv: true,
+    env: { DENO_DIR: await findDenoDir(), ...options.env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(output.stderr);
+  const match = /peak-rss-bytes (\d+)\n$/.exec(stderr);
+  if (match === null) throw new Error(`no peak RSS reported: ${stderr}`);
+  return {
+    code: output.code,
+    stdout: output.stdout,
+    stderr: stderr.slice(0, match.index),
+    peakRssBytes: Number(match[1]),
+  };
+}
