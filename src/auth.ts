@@ -178,6 +178,8 @@ export function digestAuthorization(
   challenge: Challenge,
   params: DigestParams,
 ): Result<string, MalformedResponseError | InvalidArgumentError> {
+  const invalid = checkDigestArguments(challenge, params);
+  if (invalid !== undefined) return err(invalid);
   if (!Number.isInteger(params.nc) || params.nc < 1 || params.nc > MAX_NONCE_COUNT) {
     return err(
       invalidArgument(
@@ -189,6 +191,38 @@ export function digestAuthorization(
   const checked = readDigestChallenge(challenge);
   if (!checked.ok) return err(malformed(refusalMessage([checked.refusal])));
   return ok(computeDigestAuthorization(checked.value, params));
+}
+
+/** The shapes {@linkcode digestAuthorization} relies on; credentials are never quoted. */
+function checkDigestArguments(
+  challenge: unknown,
+  params: unknown,
+): InvalidArgumentError | undefined {
+  const c = challenge as { scheme?: unknown; params?: unknown; token68?: unknown } | null;
+  if (
+    typeof c !== "object" || c === null || typeof c.scheme !== "string" ||
+    (c.token68 !== undefined && typeof c.token68 !== "string") ||
+    typeof c.params !== "object" || c.params === null ||
+    Object.values(c.params).some((v) => typeof v !== "string")
+  ) {
+    return invalidArgument(
+      "challenge",
+      "The challenge must be { scheme, params } as parseWwwAuthenticate returns it",
+    );
+  }
+  if (typeof params !== "object" || params === null) {
+    return invalidArgument("params", "The Digest parameters must be an object");
+  }
+  const p = params as Record<string, unknown>;
+  for (const name of ["username", "password", "method", "uri", "cnonce"]) {
+    if (typeof p[name] !== "string") {
+      return invalidArgument(`params.${name}`, `params.${name} must be a string`);
+    }
+  }
+  if (p["body"] !== undefined && typeof p["body"] !== "string") {
+    return invalidArgument("params.body", "params.body must be a string when given");
+  }
+  return undefined;
 }
 
 /**

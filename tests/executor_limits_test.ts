@@ -232,10 +232,16 @@ Deno.test("XCAPClient turns an executor that throws, rejects or returns garbage 
       throw new Error("kaboom");
     }, "NetworkError"],
     ["rejects", () => Promise.reject(new Error("kaboom")) as never, "NetworkError"],
-    ["returns a ResultAsync that rejects", () =>
-      errAsync(undefined as never).map(() => {
-        throw new Error("kaboom");
-      }) as never, "NetworkError"],
+    [
+      "returns a ResultAsync that rejects",
+      () => new ResultAsync(Promise.reject(new Error("kaboom"))),
+      "NetworkError",
+    ],
+    [
+      "fails with something that is not an XcapError",
+      () => errAsync(undefined as never),
+      "NetworkError",
+    ],
     ["returns a Response", () => Promise.resolve(new Response("x")) as never, "MalformedResponse"],
     ["returns undefined", () => undefined as never, "MalformedResponse"],
     ["is not a function", 42 as never, "InvalidArgument"],
