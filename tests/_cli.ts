@@ -62,6 +62,15 @@ export function cliEnv(dir: string, extra: Record<string, string> = {}): Record<
   return { HOME: dir, DENO_NO_UPDATE_CHECK: "1", ...extra };
 }
 
+/**
+ * A body that, printed raw on a terminal, would set the window title, clear the screen, write the
+ * clipboard (OSC 52) and start a C1 CSI sequence.
+ */
+export const ESCAPES_BODY: string =
+  '<resource-lists xmlns="urn:ietf:params:xml:ns:resource-lists">' +
+  "\x1b]0;pwned-title\x07\x1b[2J\x1b[H\x1b]52;c;cm0gLXJmIH4=\x07\u009b31m" +
+  "</resource-lists>\n";
+
 /** What a run of `xcap` did. */
 export interface CliRun {
   /** The exit code. */
@@ -72,13 +81,28 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-/** Run `xcap ARGS` in `dir` with `env` and, optionally, `stdin`. */
+/**
+ * Run `xcap ARGS` in `dir` with `env` and, optionally, `stdin`. `allowRead` adds paths `xcap`
+ * may read besides `dir`; `killAfterMs` kills a run that has not ended by then (a regression
+ * that reads forever fails instead of hanging the suite).
+ */
 export async function runXcap(
   args: readonly string[],
-  options: { readonly env: Record<string, string>; readonly dir: string; readonly stdin?: string },
+  options: {
+    readonly env: Record<string, string>;
+    readonly dir: string;
+    readonly stdin?: string;
+    readonly allowRead?: readonly string[];
+    readonly killAfterMs?: number;
+  },
 ): Promise<CliRun> {
+  const runArgs = denoRunArgs(options.dir).map((arg) =>
+    arg === `--allow-read=${options.dir}` && options.allowRead !== undefined
+      ? [arg, ...options.allowRead].join(",")
+      : arg
+  );
   const child = new Deno.Command(Deno.execPath(), {
-    args: [...denoRunArgs(options.dir), ...args],
+    args: [...runArgs, ...args],
     cwd: options.dir,
     clearEnv: true,
     env: { DENO_DIR: await findDenoDir(), ...options.env },
@@ -86,17 +110,24 @@ export async function runXcap(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  if (options.stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(options.stdin));
-    await writer.close();
+  const killer = options.killAfterMs === undefined
+    ? undefined
+    : setTimeout(() => child.kill("SIGKILL"), options.killAfterMs);
+  try {
+    if (options.stdin !== undefined) {
+      const writer = child.stdin.getWriter();
+      await writer.write(new TextEncoder().encode(options.stdin));
+      await writer.close();
+    }
+    const output = await child.output();
+    return {
+      code: output.code,
+      stdout: output.stdout,
+      stderr: new TextDecoder().decode(output.stderr),
+    };
+  } finally {
+    clearTimeout(killer);
   }
-  const output = await child.output();
-  return {
-    code: output.code,
-    stdout: output.stdout,
-    stderr: new TextDecoder().decode(output.stderr),
-  };
 }
 
 /** Run `fn` with a fresh temp dir, removed afterwards. */
