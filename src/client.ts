@@ -115,6 +115,13 @@ function mergeHeaders(
  * Every method returns a `ResultAsync<Resource, XcapError>`: await it and check `isOk()`, or
  * `match` on it. A 409 is `Err({ _tag: "Conflict", condition })` with the parsed
  * `application/xcap-error+xml` condition, a 412 is `Err({ _tag: "PreconditionFailed" })`.
+ * Nothing throws, whatever the arguments: unusable options come back as `InvalidArgument`.
+ *
+ * Safe defaults (default executor): a request gives up after 30 s, body included
+ * (`timeoutMs`, `false` for none); a response body over 16 MiB is refused without being read
+ * further (`maxResponseBytes`); a redirect is `Err({ _tag: "Redirected", location })` rather
+ * than followed (`redirect: "follow"` follows, never taking the body, credentials or custom
+ * headers to another origin).
  *
  * @example Usage
  * ```ts
