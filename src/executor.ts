@@ -248,7 +248,7 @@ const FIRST_SEGMENT_BYTES = 64 * 1024;
  * Bytes are counted as they arrive, and the stream is cancelled the moment the limit is passed
  * (a gzip bomb stops there). They are kept in a few compact segments (the declared length, or
  * 64 KiB, then each as large as everything before, never more than the limit in all), which are
- * never copied to grow, and decoded with a strict UTF-8 decoder at the end. A byte stream (what
+ * never copied to grow, joined once at the end and decoded with a strict UTF-8 decoder. A byte stream (what
  * `fetch` returns) is read with a BYOB reader straight into the segments; any other stream's
  * chunks are copied into them and dropped (`fetch`'s default reader puts every chunk, one byte
  * or not, on its own 64 KiB buffer: 60,000 of them kept were 2.8 GB).
@@ -323,12 +323,19 @@ async function readText(
     throw e;
   }
   filled.push(segment.subarray(0, used));
-  const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+  // One decode of one contiguous buffer gives one flat string: decoding the segments one by one
+  // would hold the pieces and, once the text is used, a flattened copy of them as well.
+  let bytes = filled[0]!;
+  if (filled.length > 1) {
+    bytes = new Uint8Array(size);
+    let offset = 0;
+    for (const part of filled.splice(0)) {
+      bytes.set(part, offset);
+      offset += part.byteLength;
+    }
+  }
   try {
-    if (filled.length === 1) return decoder.decode(filled[0]);
-    let text = "";
-    for (const part of filled) text += decoder.decode(part, { stream: true });
-    return text + decoder.decode();
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
     throw new NotUtf8();
   }
