@@ -248,10 +248,10 @@ const FIRST_SEGMENT_BYTES = 64 * 1024;
  * Bytes are counted as they arrive, and the stream is cancelled the moment the limit is passed
  * (a gzip bomb stops there). They are kept in a few compact segments (the declared length, or
  * 64 KiB, then each as large as everything before, never more than the limit in all), which are
- * never copied to grow, joined once at the end and decoded with a strict UTF-8 decoder. A byte stream (what
- * `fetch` returns) is read with a BYOB reader straight into the segments; any other stream's
- * chunks are copied into them and dropped (`fetch`'s default reader puts every chunk, one byte
- * or not, on its own 64 KiB buffer: 60,000 of them kept were 2.8 GB).
+ * never copied to grow, then joined once and decoded with a strict UTF-8 decoder. A byte stream
+ * (what `fetch` returns) is read with a BYOB reader straight into the segments; any other
+ * stream's chunks are copied into them and dropped (`fetch`'s default reader puts every chunk,
+ * one byte or not, on its own 64 KiB buffer: 60,000 of them kept were 2.8 GB).
  */
 async function readText(
   response: Response,
@@ -308,7 +308,7 @@ async function readText(
         const { done, value } = await untilAborted(reader!.read(), signal);
         if (done) break;
         if (!(value instanceof Uint8Array)) throw new NotAResponse("the body is not a byte stream");
-        if (size + value.byteLength > limit) counted(value.byteLength);
+        if (size + value.byteLength > limit) throw new BodyTooLarge(`more than ${limit} bytes`);
         for (let offset = 0; offset < value.byteLength;) {
           const target = room();
           const n = Math.min(target.byteLength, value.byteLength - offset);
@@ -441,7 +441,17 @@ export function createFetchExecutor(options: FetchExecutorOptions = {}): Executo
   }
   const { timeoutMs, limit, redirect, fetch: givenFetch } = checked.value;
   return (request: XcapRequest, callOptions?: ExecuteOptions) =>
-    new ResultAsync(execute(request, callOptions));
+    new ResultAsync(
+      execute(request, callOptions).catch((cause: unknown) =>
+        err<XcapResponse, TransportError>({
+          _tag: "NetworkError",
+          message: `The request failed unexpectedly: ${
+            cause instanceof Error ? cause.message : "unknown cause"
+          }`,
+          cause,
+        })
+      ),
+    );
 
   async function execute(
     request: XcapRequest,
