@@ -229,9 +229,9 @@ interface Account {
  * user signs in with the address's user part (`alice`), `user@host`, or the whole address, and
  * owns exactly that address's `users/` tree.
  *
- * A bare user part names the user of the realm's domain when there is one (the default realm is
- * the addressed user's domain), otherwise the only user with that user part (shared by two
- * domains, it signs in nobody under a fixed realm: use `user@host`).
+ * A bare user part names the user of the realm's domain when the realm is one of the users'
+ * domains (by default the realm is the addressed user's domain), otherwise the only user with
+ * that user part (shared by two domains, it signs in nobody: use `user@host`).
  *
  * @param credentials The users' passwords and HA1 values; a later password for the same address
  * replaces an earlier one.
@@ -292,8 +292,8 @@ export function usersAuthentication(
     const name = username.replace(/^sips?:/i, "");
     const parts = name.includes("@") ? splitAddress(name) : undefined;
     if (parts !== undefined) return accounts.get(`${parts.user}@${parts.host.toLowerCase()}`);
-    const inRealm = accounts.get(`${name}@${realm.toLowerCase()}`);
-    if (inRealm !== undefined) return inRealm;
+    // In a realm that is one of the users' domains, a user part names a user of that domain.
+    if (domains.has(realm.toLowerCase())) return accounts.get(`${name}@${realm.toLowerCase()}`);
     const candidates = byUserPart.get(name);
     return candidates?.length === 1 ? candidates[0] : undefined;
   }
