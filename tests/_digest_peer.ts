@@ -116,3 +116,49 @@ export function headerOf(head: string, name: string): string | undefined {
   const match = new RegExp(`^${name}:[ \\t]*(.*)$`, "im").exec(head);
   return match?.[1]?.trim();
 }
+
+/** What {@linkcode digestFetch} sends. */
+export interface DigestFetchOptions {
+  readonly username: string;
+  readonly password: string;
+  /** @default "GET" */
+  readonly method?: string;
+  readonly body?: string;
+  readonly contentType?: string;
+  /** @default "MD5" */
+  readonly algorithm?: string;
+}
+
+/**
+ * One request as python-xcaplib makes it: without credentials first, then answering the 401's
+ * challenge (a fresh nonce, nc 1). Returns the final status and the headers it sent, so a test
+ * can send the same request again (a replay).
+ */
+export async function digestFetch(
+  url: string,
+  options: DigestFetchOptions,
+): Promise<{ status: number; body: string; headers: Record<string, string> }> {
+  const method = options.method ?? "GET";
+  const first = await fetch(url, { method: "GET" });
+  await first.body?.cancel();
+  const challenge = digestChallenges(first.headers.get("www-authenticate")).find((c) =>
+    c.algorithm === (options.algorithm ?? "MD5")
+  );
+  if (challenge === undefined) throw new Error(`no challenge from ${url} (${first.status})`);
+  const target = new URL(url);
+  const headers: Record<string, string> = {
+    authorization: urllibAuthorization(challenge, {
+      username: options.username,
+      password: options.password,
+      method,
+      uri: target.pathname + target.search,
+    }),
+    ...(options.contentType === undefined ? {} : { "content-type": options.contentType }),
+  };
+  const response = await fetch(url, {
+    method,
+    headers,
+    ...(options.body === undefined ? {} : { body: options.body }),
+  });
+  return { status: response.status, body: await response.text(), headers };
+}
