@@ -108,12 +108,15 @@ interface Mode {
 
 const MODES: readonly Mode[] = [
   { label: "memory", kv: false, auth: false },
-  { label: "memory, Digest", kv: false, auth: true },
+  { label: "memory, Digest with --user", kv: false, auth: true },
   { label: "Deno KV", kv: true, auth: false },
-  { label: "Deno KV, Digest", kv: true, auth: true },
+  { label: "Deno KV, Digest with --users-file", kv: true, auth: true },
 ];
 
-/** Run `fn` against a fresh server process in `mode`; users come from a users file. */
+/**
+ * Run `fn` against a fresh server process in `mode`; users come from `--user` in memory and from
+ * a users file on KV.
+ */
 async function withServer(
   mode: Mode,
   fn: (server: ServerProcess, dir: string) => Promise<void>,
@@ -122,7 +125,9 @@ async function withServer(
   try {
     const args: string[] = [];
     if (mode.kv) args.push("--kv", `${dir}/xcap.sqlite`);
-    if (mode.auth) {
+    if (mode.auth && !mode.kv) {
+      args.push("--user", `${ALICE}:${PASSWORD}`, "--user", "sip:bob@example.com:bob-pw");
+    } else if (mode.auth) {
       await Deno.writeTextFile(
         `${dir}/users`,
         `${ALICE} password ${PASSWORD}\nsip:bob@example.com password bob-pw\n`,
