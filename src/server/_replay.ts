@@ -44,13 +44,20 @@ export interface ReplayGuardOptions {
   readonly lifetimeMs: number;
 }
 
+/**
+ * One tracked nonce. Kept small (about 200 bytes with its key and map entry, 13 MiB at the
+ * default 65,536 nonces): the window is four 32-bit words in fields, not a typed array.
+ */
 interface NonceRecord {
   /** When the nonce was issued (from its signed payload), in ms since the epoch. */
   readonly issued: number;
   /** The highest nonce count seen. */
   highest: number;
-  /** Bit `nc % NC_WINDOW` is set when `nc` (within the window) was used. */
-  readonly used: Uint8Array;
+  /** Bit `nc % NC_WINDOW` of w0..w3 is set when `nc` (within the window) was used. */
+  w0: number;
+  w1: number;
+  w2: number;
+  w3: number;
 }
 
 interface AccountRecord {
@@ -121,7 +128,7 @@ export class ReplayGuard {
       while (this.#size >= this.#maxNonces) {
         if (!this.#dropLeastRecentAccount(now, record)) break;
       }
-      entry = { issued, highest: 0, used: new Uint8Array(NC_WINDOW / 8) };
+      entry = { issued, highest: 0, w0: 0, w1: 0, w2: 0, w3: 0 };
       record.nonces.set(nonce, entry);
       record.newest = Math.max(record.newest, issued);
       this.#size++;
@@ -165,26 +172,47 @@ export class ReplayGuard {
 function useCount(entry: NonceRecord, nc: number): NonceCountUse {
   if (nc > entry.highest) {
     // Clear the slots of the counts the window moves past.
-    const advance = nc - entry.highest;
-    if (advance >= NC_WINDOW) entry.used.fill(0);
-    else for (let n = entry.highest + 1; n <= nc; n++) setBit(entry.used, n, false);
+    if (nc - entry.highest >= NC_WINDOW) {
+      entry.w0 =
+        entry.w1 =
+        entry.w2 =
+        entry.w3 =
+          0;
+    } else for (let n = entry.highest + 1; n <= nc; n++) setBit(entry, n, false);
     entry.highest = nc;
-    setBit(entry.used, nc, true);
+    setBit(entry, nc, true);
     return "fresh";
   }
   if (entry.highest - nc >= NC_WINDOW) return "forgotten";
-  if (getBit(entry.used, nc)) return "replayed";
-  setBit(entry.used, nc, true);
+  if (getBit(entry, nc)) return "replayed";
+  setBit(entry, nc, true);
   return "fresh";
 }
 
-function getBit(bits: Uint8Array, n: number): boolean {
-  const slot = n % NC_WINDOW;
-  return (bits[slot >> 3]! & (1 << (slot & 7))) !== 0;
+function word(entry: NonceRecord, index: number): number {
+  return index === 0 ? entry.w0 : index === 1 ? entry.w1 : index === 2 ? entry.w2 : entry.w3;
 }
 
-function setBit(bits: Uint8Array, n: number, value: boolean): void {
+function getBit(entry: NonceRecord, n: number): boolean {
   const slot = n % NC_WINDOW;
-  if (value) bits[slot >> 3]! |= 1 << (slot & 7);
-  else bits[slot >> 3]! &= ~(1 << (slot & 7));
+  return (word(entry, slot >> 5) & (1 << (slot & 31))) !== 0;
+}
+
+function setBit(entry: NonceRecord, n: number, value: boolean): void {
+  const slot = n % NC_WINDOW;
+  const mask = 1 << (slot & 31);
+  const updated = value ? word(entry, slot >> 5) | mask : word(entry, slot >> 5) & ~mask;
+  switch (slot >> 5) {
+    case 0:
+      entry.w0 = updated;
+      break;
+    case 1:
+      entry.w1 = updated;
+      break;
+    case 2:
+      entry.w2 = updated;
+      break;
+    default:
+      entry.w3 = updated;
+  }
 }
