@@ -15,7 +15,6 @@ import {
 } from "../src/server/mod.ts";
 import { digestChallenges, type PeerChallenge, urllibAuthorization } from "./_digest_peer.ts";
 
-const ROOT = "http://127.0.0.1/xcap-root";
 const RL = "urn:ietf:params:xml:ns:resource-lists";
 const RL_TYPE = "application/resource-lists+xml";
 const ALICE = "sip:alice@example.com";

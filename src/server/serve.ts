@@ -5,7 +5,7 @@
  * Deno-specific edge file (`Deno.serve`, `Deno.openKv`, signals).
  *
  * ```sh
- * deno task serve --port 8080 --kv ./xcap.sqlite --user sip:alice@example.com:secret
+ * deno task serve --port 8080 --kv ./xcap.sqlite --users-file ./users
  * ```
  *
  * The first line on stdout is the XCAP root URL (`http://127.0.0.1:8080/xcap-root`); SIGINT and
