@@ -432,13 +432,8 @@ export function createAuthenticator(options: ServerAuthenticationOptions): Authe
       : { realm: domain, domain: true };
   }
 
-  function opaqueFor(realm: string): string {
-    // Computed per request: realms come from request URIs, and anonymous requests must not grow
-    // any state (no cache keyed by them).
-    return toBase64Url(
-      hmac(sha256, secret, ENCODER.encode(`opaque\u0000${realm}`)).subarray(0, 12),
-    );
-  }
+  // One opaque value per secret: instances that share the secret accept each other's.
+  const opaque = toBase64Url(hmac(sha256, secret, ENCODER.encode("opaque")).subarray(0, 12));
 
   function sign(payload: Uint8Array, realm: string): Uint8Array {
     const name = ENCODER.encode(realm);
@@ -481,7 +476,7 @@ export function createAuthenticator(options: ServerAuthenticationOptions): Authe
   function challenges(url: URL, realm: string, stale: boolean): string[] {
     const list: string[] = [];
     const nonce = quote(newNonce(realm));
-    const opaque = quote(opaqueFor(realm));
+    const quotedOpaque = quote(opaque);
     for (const scheme of schemes) {
       if (scheme === "basic") {
         if (basicAllowed(url)) list.push(`Basic realm=${quote(realm)}, charset="UTF-8"`);
@@ -490,7 +485,7 @@ export function createAuthenticator(options: ServerAuthenticationOptions): Authe
       const algorithm = scheme === "digest-sha-256" ? "SHA-256" : "MD5";
       list.push(
         `Digest realm=${quote(realm)}, qop="auth", algorithm=${algorithm}, ` +
-          `nonce=${nonce}, opaque=${opaque}` + (stale ? ", stale=true" : ""),
+          `nonce=${nonce}, opaque=${quotedOpaque}` + (stale ? ", stale=true" : ""),
       );
     }
     return list;
@@ -606,7 +601,7 @@ export function createAuthenticator(options: ServerAuthenticationOptions): Authe
       return refuseHere("Digest credentials have a malformed nonce count");
     }
     const sentOpaque = get("opaque");
-    if (sentOpaque !== undefined && sentOpaque !== opaqueFor(realm)) {
+    if (sentOpaque !== undefined && sentOpaque !== opaque) {
       return refuseHere("Digest credentials carry a foreign opaque value");
     }
     // RFC 7616 §3.4.6: the uri parameter must designate the resource of the request itself.

@@ -17,8 +17,8 @@ import {
 } from "../../src/server/mod.ts";
 import { digestChallenges, urllibAuthorization } from "../_digest_peer.ts";
 
-const ROUNDS = Number(Deno.args[0] ?? 20);
-const PER_ROUND = 2_000;
+const ROUNDS = Number(Deno.args[0] ?? 5);
+const PER_ROUND = 5_000;
 const XUI = "sip:alice@example.com";
 const URL_ = `https://127.0.0.1/xcap-root/resource-lists/users/${XUI}/index`;
 const PATH = new URL(URL_).pathname;
@@ -80,19 +80,29 @@ const CASES: Record<string, { make: () => Request; expect: string }> = {
 const samples: Record<string, number[]> = Object.fromEntries(
   Object.keys(CASES).map((k) => [k, []]),
 );
-// Rounds interleave the cases so that drift (JIT, GC, other load) spreads over all of them.
+const cases = Object.entries(CASES);
+// Calls interleave one by one, in a new random order each time, so that drift and other load
+// (JIT, GC, other processes) fall on every case alike; each call is timed on its own and the
+// median is taken. The first round is a warm-up.
 for (let round = 0; round < ROUNDS; round++) {
-  // ... and each round runs them in a new random order.
-  const order = Object.entries(CASES).map((entry) => ({ entry, key: Math.random() }))
-    .sort((a, b) => a.key - b.key).map(({ entry }) => entry);
-  for (const [name, { make, expect }] of order) {
-    const requests = Array.from({ length: PER_ROUND }, make);
-    const started = performance.now();
-    for (const request of requests) {
-      const outcome = await auth.authenticate(request, { xui: XUI });
-      if (outcome.kind !== expect) throw new Error(`${name}: ${outcome.kind}`);
+  const batch = cases.map((
+    [name, { make }],
+  ) => [name, Array.from({ length: PER_ROUND }, make)]) as [
+    string,
+    Request[],
+  ][];
+  for (let i = 0; i < PER_ROUND; i++) {
+    for (let j = batch.length - 1; j > 0; j--) {
+      const k = Math.floor(Math.random() * (j + 1));
+      [batch[j], batch[k]] = [batch[k]!, batch[j]!];
     }
-    if (round > 0) samples[name]!.push(((performance.now() - started) * 1000) / PER_ROUND);
+    for (const [name, requests] of batch) {
+      const started = performance.now();
+      const outcome = await auth.authenticate(requests[i]!, { xui: XUI });
+      const elapsed = performance.now() - started;
+      if (outcome.kind !== CASES[name]!.expect) throw new Error(`${name}: ${outcome.kind}`);
+      if (round > 0) samples[name]!.push(elapsed * 1000);
+    }
   }
 }
 
@@ -105,7 +115,7 @@ function mean(values: number[]): number {
 }
 
 console.log(
-  `authenticate() per call, µs: ${ROUNDS - 1} rounds of ${PER_ROUND} calls (first round warm-up)`,
+  `authenticate() per call, µs: ${(ROUNDS - 1) * PER_ROUND} calls per case, interleaved`,
 );
 for (const [name, values] of Object.entries(samples)) {
   console.log(
