@@ -147,7 +147,7 @@ Deno.test({
           typing: [["Password for alice", "s3cret\r"]],
         });
         assertEquals(run.code, 0, run.screen);
-        assertStringIncludes(run.screen, 'Password for alice (realm "xcap"): \r\n');
+        assertStringIncludes(run.screen, 'Password for alice (realm "example.com"): \r\n');
         assertMatch(run.screen, /201 Created\r\netag: "[^"]+"\r\n/);
         assertEquals(run.screen.includes("s3cret"), false, "the password was echoed");
       });
