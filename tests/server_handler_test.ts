@@ -125,8 +125,8 @@ Deno.test("createXcapHandler() answers 404 for a document that does not exist", 
   assertEquals(response.headers.get("etag"), null);
 });
 
-Deno.test("createXcapHandler() refuses a document PUT of another MIME type with 415 (RFC 4825 §8.2.2)", async () => {
-  const handler = createXcapHandler();
+Deno.test("createXcapHandler() with strictContentType refuses a document PUT of another MIME type with 415 (RFC 4825 §8.2.2)", async () => {
+  const handler = createXcapHandler({ strictContentType: true });
   const wrong = await put(handler, DOC_URL, DOC, "application/xml");
   assertEquals(wrong.status, 415);
   assertEquals(wrong.headers.get("accept"), RL_TYPE);

@@ -87,9 +87,9 @@ export interface DocumentCacheOptions {
   readonly maxEntries?: number;
   /**
    * Most memory the parsed documents may hold, in bytes, as estimated from their size and
-   * shape (a parsed element costs about 330 bytes of heap, so a 594 KB document of 99,000
-   * elements about 32 MB). A document whose estimate alone is larger is not cached. `0` turns
-   * the cache off. @default 67_108_864 (64 MiB)
+   * shape (a parsed element costs about 330 bytes of heap: a 594 KB document of 99,000
+   * elements is estimated at 38 MB, measured 30 MB). A document whose estimate alone is larger
+   * is not cached. `0` turns the cache off. @default 67_108_864 (64 MiB)
    */
   readonly maxBytes?: number;
 }
@@ -109,6 +109,14 @@ export interface XcapHandlerOptions {
   readonly authentication?: ServerAuthenticationOptions;
   /** Allow PUT and DELETE in `global` trees (403 otherwise). @default false */
   readonly globalWritable?: boolean;
+  /**
+   * Refuse (415) every document PUT whose Content-Type is not the application usage's MIME type,
+   * exactly as RFC 4825 §8.2.2 says. By default a document PUT without a Content-Type, or with
+   * `application/x-www-form-urlencoded`, `application/xml` or `text/xml`, is taken for a document
+   * of the usage (python-xcaplib sends no type, so urllib adds the form type); any other type
+   * stays 415. @default false
+   */
+  readonly strictContentType?: boolean;
   /** Size and shape limits. */
   readonly limits?: ServerLimits;
   /** Bounds of the parsed-document cache. */
@@ -123,6 +131,13 @@ export interface XcapHandlerOptions {
 }
 
 const ALL_METHODS = "GET, HEAD, PUT, DELETE";
+/** Content-Types a document PUT may carry instead of its usage's MIME type (see handlePut). */
+const UNTYPED_DOCUMENT_TYPES: ReadonlySet<string> = new Set([
+  "",
+  "application/x-www-form-urlencoded",
+  "application/xml",
+  "text/xml",
+]);
 const READ_METHODS = "GET, HEAD";
 const DEFAULT_MAX_DOCUMENT_BYTES = 1_048_576;
 const DEFAULT_CACHE_BYTES = 67_108_864;
@@ -162,6 +177,7 @@ interface Context {
   readonly authenticator?: Authenticator;
   readonly owns: (username: string, xui: string) => boolean;
   readonly globalWritable: boolean;
+  readonly strictContentType: boolean;
   readonly maxDocumentBytes: number;
   readonly maxRequestBytes: number;
   readonly parseLimits: ParseLimits;
@@ -544,7 +560,16 @@ async function handlePut(ctx: Context, target: Target): Promise<Response> {
     ? XCAP_ATTRIBUTE_MIME_TYPE
     : XCAP_ELEMENT_MIME_TYPE;
   const given = mediaType(request.headers.get("content-type"));
-  if (given !== expectedType.toLowerCase()) {
+  // Leniency (issue 11.3; off with `strictContentType`): python-xcaplib, and so
+  // python-sipsimple and Blink, set no Content-Type on a document PUT, so Python's urllib sends
+  // application/x-www-form-urlencoded; hand-written requests often say application/xml or
+  // text/xml. None of these names another kind of XCAP resource, so such a PUT is taken for a
+  // document of the usage, as OpenXCAP does: the body must still be a well-formed document that
+  // validates (409 otherwise). A type that names something else (another usage's MIME type,
+  // xcap-el+xml or xcap-att+xml at a document URI, a non-XML type) stays 415.
+  const untypedDocument = uri.node === undefined && !ctx.strictContentType &&
+    UNTYPED_DOCUMENT_TYPES.has(given);
+  if (given !== expectedType.toLowerCase() && !untypedDocument) {
     const what = uri.node === undefined
       ? "a document"
       : terminal === "attribute"
@@ -749,36 +774,52 @@ function handleCaps(ctx: Context, request: Request, uri: ParsedXcapUri): Respons
   return nodeResponse(node.value, caps.etag);
 }
 
+/** The XUI a request path addresses (`<auid>/users/<xui>/...`), even when the URI is invalid. */
+function addressedXui(rawSegments: readonly string[]): string | undefined {
+  return safeDecode(rawSegments[1]) === "users" ? safeDecode(rawSegments[2]) : undefined;
+}
+
+function unauthorized(reason: string, challenges: readonly string[]): Response {
+  return new Response(`Unauthorized: ${reason}\n`, {
+    status: 401,
+    headers: {
+      "content-type": "text/plain; charset=utf-8",
+      // All challenges in one field (RFC 9110 §11.6.1 allows either form): Python's urllib
+      // (python-xcaplib) reads only the first WWW-Authenticate field and speaks only MD5, which is
+      // not first; in one field its parser ends up with the last challenge's algorithm and nonce.
+      "www-authenticate": challenges.join(", "),
+    },
+  });
+}
+
 async function handle(ctx: Context, request: Request): Promise<Response> {
   const method = request.method;
+  const url = new URL(request.url);
+  const prefix = `${ctx.root}/`;
+  const underRoot = url.pathname.startsWith(prefix);
+  const rawSegments = underRoot ? url.pathname.slice(prefix.length).split("/") : [];
+  const parsed = parseXcapUri(request.url, ctx.root);
+  // The global capabilities are readable without credentials, as OpenXCAP does: a client learns
+  // what the server offers before it signs in. Decided from the URI the handler will serve (never
+  // from the URL parser's normalised path, where `\..\` tricks could name another document).
+  const capsRead = parsed.isOk() && parsed.value.auid === "xcap-caps" &&
+    parsed.value.tree === "global" && (method === "GET" || method === "HEAD");
+  // With authentication on, everything else is challenged before any other answer (issue 11.5):
+  // no 404, 400, 403 or 405 may tell an anonymous client whether a user, an application usage or
+  // a document exists. The realm is the addressed user's domain, also when the URI is invalid.
+  let account: string | undefined;
+  if (ctx.authenticator !== undefined && !capsRead) {
+    const xui = parsed.isOk() ? parsed.value.xui : addressedXui(rawSegments);
+    const outcome = await ctx.authenticator.authenticate(request, xui === undefined ? {} : { xui });
+    // A failing credential lookup is the server's problem: the catch-all answers 500.
+    if (outcome.kind === "failed") throw outcome.cause;
+    if (outcome.kind === "refused") return unauthorized(outcome.reason, outcome.challenges);
+    account = outcome.account;
+  }
   if (method !== "GET" && method !== "HEAD" && method !== "PUT" && method !== "DELETE") {
     return plain(405, `Method not allowed: XCAP uses ${ALL_METHODS}`, { allow: ALL_METHODS });
   }
-  const url = new URL(request.url);
-  const prefix = `${ctx.root}/`;
-  if (!url.pathname.startsWith(prefix)) {
-    return plain(404, `Not found: this server serves XCAP under ${prefix}`);
-  }
-  const rawSegments = url.pathname.slice(prefix.length).split("/");
-  const parsed = parseXcapUri(request.url, ctx.root);
-  // The capabilities are readable without credentials, as OpenXCAP does: a client learns what
-  // the server offers before it signs in. Decided from the URI the handler will serve (never
-  // from the URL parser's normalised path, where `\..\` tricks could name another document).
-  const capsRead = parsed.isOk() && parsed.value.auid === "xcap-caps" &&
-    (method === "GET" || method === "HEAD");
-  let username: string | undefined;
-  if (ctx.authenticator !== undefined && !capsRead) {
-    const outcome = await ctx.authenticator.authenticate(request);
-    // A failing password lookup is the server's problem: the catch-all answers 500.
-    if (outcome.kind === "failed") throw outcome.cause;
-    if (outcome.kind === "refused") {
-      const headers = new Headers({ "content-type": "text/plain; charset=utf-8" });
-      for (const challenge of outcome.challenges) headers.append("www-authenticate", challenge);
-      return new Response(`Unauthorized: ${outcome.reason}\n`, { status: 401, headers });
-    }
-    username = outcome.username;
-  }
-
+  if (!underRoot) return plain(404, `Not found: this server serves XCAP under ${prefix}`);
   if (parsed.isErr()) {
     // What names no document at all (a directory, an unknown tree) is 404; what is broken
     // (escapes, node selector syntax, unbound prefixes) is 400.
@@ -815,7 +856,7 @@ async function handle(ctx: Context, request: Request): Promise<Response> {
   }
   // RFC 4825 §5.7 leaves authorization to the usage; the default policy: a user reads and
   // writes its own users/<XUI> tree, everyone reads global documents.
-  if (uri.tree === "users" && username !== undefined && !ctx.owns(username, uri.xui ?? "")) {
+  if (uri.tree === "users" && account !== undefined && !ctx.owns(account, uri.xui ?? "")) {
     return plain(403, "Forbidden: these are the documents of another user");
   }
   if (uri.tree === "global" && (method === "PUT" || method === "DELETE") && !ctx.globalWritable) {
@@ -917,6 +958,7 @@ export function createXcapHandler(
     ...(auth === undefined ? {} : { authenticator: createAuthenticator(auth) }),
     owns: auth?.owns ?? ownsXui,
     globalWritable: options.globalWritable ?? false,
+    strictContentType: options.strictContentType ?? false,
     maxDocumentBytes,
     maxRequestBytes: limits.maxRequestBytes ?? maxDocumentBytes,
     maxNameBytes: limits.maxNameBytes ?? 1_024,

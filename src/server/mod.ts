@@ -42,3 +42,4 @@ export * from "./auth.ts";
 export * from "./usages.ts";
 export * from "./caps.ts";
 export * from "./serve.ts";
+export * from "./users.ts";
