@@ -259,7 +259,11 @@ function checkComplexContent(
           const expected = state.expected.map((t) => termLabel(t, element));
           if (state.accepting) expected.push(`the end of <${element.name}>`);
           return `The element <${child.name}>` +
-            `${child.namespace === element.namespace ? "" : ` in ${child.namespace ?? "no namespace"}`}` +
+            `${
+              child.namespace === element.namespace
+                ? ""
+                : ` in ${child.namespace ?? "no namespace"}`
+            }` +
             ` at ${describePath(child)} is not allowed here: <${element.name}> expects ` +
             expectedList(expected);
         }
