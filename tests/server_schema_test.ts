@@ -312,6 +312,20 @@ Deno.test("validateDocument() checks elements of other namespaces that the usage
   );
 });
 
+Deno.test("validateDocument() keeps a sequence's order after an unbounded wildcard (where libxml2 does not)", () => {
+  // <presence> is `tuple*, note*, any##other*`: a <note> after an extension is out of order.
+  // libxml2 (and so OpenXCAP) accepts it; XSD 1.0 does not.
+  assertEquals(
+    schemaPhrase(
+      "pidf-manipulation",
+      `<presence xmlns="${PIDF}" xmlns:x="urn:example:ext" entity="pres:a@x"><x:mood/><note/>` +
+        "</presence>",
+    ),
+    "The element <note> at presence/note is not allowed here: <presence> expects any element " +
+      `from a namespace other than ${PIDF} or the end of <presence>`,
+  );
+});
+
 Deno.test("validateDocument() reports a repeated xs:ID as a schema error unless a uniqueness constraint covers it", () => {
   assertEquals(
     schemaPhrase(
