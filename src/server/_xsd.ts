@@ -89,6 +89,8 @@ export type Term =
   | { readonly kind: "element"; readonly declaration: ElementDeclaration }
   | { readonly kind: "wildcard"; readonly wildcard: Wildcard };
 
+type ElementTerm = Extract<Term, { readonly kind: "element" }>;
+
 /** One state of a content model's deterministic automaton. */
 export interface ContentState {
   /** Whether the content may end here. */
@@ -99,7 +101,7 @@ export interface ContentState {
    * The move for a child element, or `undefined` when the content model does not allow it
    * here.
    */
-  step(namespace: string | undefined, key: string): ContentStep | undefined;
+  step(namespace: string | undefined, localName: string): ContentStep | undefined;
 }
 
 /** A move of a content automaton: the next state and the term the child matched. */
@@ -124,6 +126,8 @@ export interface ComplexType {
   readonly name: string;
   /** The declared attributes by key. */
   readonly attributes: ReadonlyMap<string, AttributeUse>;
+  /** How many of `attributes` are required. */
+  readonly requiredAttributes: number;
   /** The attribute wildcard, if any. */
   readonly anyAttribute: Wildcard | undefined;
   /** The content. */
@@ -231,7 +235,7 @@ function contentAutomaton(particle: Particle): () => ContentState {
     const id = nfaStates.join(",");
     const known = states.get(id);
     if (known !== undefined) return known;
-    const byKey = new Map<string, { term: Term; targets: number[] }>();
+    const byKey = new Map<string, { term: ElementTerm; targets: number[] }>();
     const wildcards: { wildcard: Wildcard; targets: number[] }[] = [];
     const expected: Term[] = [];
     for (const s of nfaStates) {
@@ -251,13 +255,14 @@ function contentAutomaton(particle: Particle): () => ContentState {
         }
       }
     }
-    const elementSteps = new Map<string, ContentStep>();
+    // By namespace, then local name: no key string is built per child.
+    const elementSteps = new Map<string | undefined, Map<string, ContentStep>>();
     const wildcardSteps = new Map<string, ContentStep | undefined>();
     const state: ContentState = {
       accepting: nfaStates.includes(end),
       expected,
-      step(namespace, key) {
-        const cached = elementSteps.get(key);
+      step(namespace, localName) {
+        const cached = elementSteps.get(namespace)?.get(localName);
         if (cached !== undefined) return cached;
         // Which wildcards match depends only on the namespace; cache by the matching set, which
         // is bounded by the schema, never by the document's names.
@@ -278,12 +283,15 @@ function contentAutomaton(particle: Particle): () => ContentState {
       },
     };
     states.set(id, state);
-    for (const [key, { term, targets }] of byKey) {
+    for (const { term, targets } of byKey.values()) {
       // Element names that a wildcard of this state also matches move through both (an NFA
       // step); schemas that obey Unique Particle Attribution never have such overlaps.
       const extra = wildcards.filter((w) => w.wildcard.allows(namespaceOf(term)));
       const all = [...targets, ...extra.flatMap((w) => w.targets)];
-      elementSteps.set(key, { next: dfaState(nfa.closure(all)), term });
+      const { namespace, localName } = term.declaration;
+      let byName = elementSteps.get(namespace);
+      if (byName === undefined) elementSteps.set(namespace, byName = new Map());
+      byName.set(localName, { next: dfaState(nfa.closure(all)), term });
     }
     return state;
   }
@@ -856,7 +864,16 @@ export function compileSchemas(
     content: ContentType,
     source: Particle | undefined,
   ): ComplexType {
-    const type: ComplexType = { kind: "complex", name, attributes, anyAttribute, content };
+    let requiredAttributes = 0;
+    for (const use of attributes.values()) if (use.required) requiredAttributes++;
+    const type: ComplexType = {
+      kind: "complex",
+      name,
+      attributes,
+      requiredAttributes,
+      anyAttribute,
+      content,
+    };
     particles.set(type, source);
     return type;
   }
@@ -901,7 +918,7 @@ export function compileSchemas(
           for (const term of state.expected) {
             if (term.kind !== "element") continue;
             pending.push(term.declaration);
-            const next = state.step(term.declaration.namespace, term.declaration.key);
+            const next = state.step(term.declaration.namespace, term.declaration.localName);
             if (next !== undefined) states.push(next.next);
           }
         }

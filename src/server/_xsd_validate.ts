@@ -112,12 +112,18 @@ export function validateAgainstSchema(schema: CompiledSchema, root: XmlElement):
     const type = how === "lax" ? schema.anyType : how;
     const attributeProblem = checkAttributes(schema, element, type, recordId);
     if (attributeProblem !== undefined) return { problem: attributeProblem, repeatedIds };
-    const children: { element: XmlElement; how: Assessment }[] = [];
+    // Children go onto the stack in document order, then the pushed stretch is reversed, so
+    // that the first child is checked next (problems are found in document order).
+    const base = stack.length;
     const contentProblem = type.kind === "simple"
       ? checkSimpleContent(element, type, recordId)
-      : checkComplexContent(schema, element, type, children, recordId);
+      : checkComplexContent(schema, element, type, stack, recordId);
     if (contentProblem !== undefined) return { problem: contentProblem, repeatedIds };
-    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
+    for (let i = base, j = stack.length - 1; i < j; i++, j--) {
+      const t = stack[i]!;
+      stack[i] = stack[j]!;
+      stack[j] = t;
+    }
   }
   return { repeatedIds };
 }
@@ -181,10 +187,9 @@ function checkAttributes(
         JSON.stringify(declaration.fixed);
     }
   }
-  if (uses === undefined) return undefined;
-  let required = 0;
-  for (const use of uses.values()) if (use.required) required++;
-  if (seenRequired === required) return undefined;
+  if (uses === undefined || type.kind !== "complex" || seenRequired === type.requiredAttributes) {
+    return undefined;
+  }
   for (const use of uses.values()) {
     if (!use.required) continue;
     const { localName, namespace } = use.declaration;
@@ -254,7 +259,7 @@ function checkComplexContent(
           continue;
         }
         if (child.kind !== "element") continue;
-        const step = state.step(child.namespace, nameKey(child.namespace, child.localName));
+        const step = state.step(child.namespace, child.localName);
         if (step === undefined) {
           const expected = state.expected.map((t) => termLabel(t, element));
           if (state.accepting) expected.push(`the end of <${element.name}>`);
