@@ -54,6 +54,20 @@ export interface SchemaValidation {
 /** How an element is validated: by its type, laxly (no declaration) or not at all. */
 type Assessment = TypeDefinition | "lax" | "skip";
 
+/** Elements still to check, with how. */
+interface Pending {
+  readonly elements: XmlElement[];
+  readonly how: Assessment[];
+}
+
+function reverseFrom<T>(items: T[], from: number): void {
+  for (let i = from, j = items.length - 1; i < j; i++, j--) {
+    const t = items[i]!;
+    items[i] = items[j]!;
+    items[j] = t;
+  }
+}
+
 const WHITE_SPACE_ONLY = /^[ \t\r\n]*$/;
 
 function where(element: XmlElement): string {
@@ -97,47 +111,47 @@ export function validateAgainstSchema(schema: CompiledSchema, root: XmlElement):
     };
   }
   const ids = new Map<string, XmlElement>();
-  const stack: { element: XmlElement; how: Assessment }[] = [{
-    element: root,
-    how: declaration.type(),
-  }];
   const recordId = (value: string, element: XmlElement) => {
     const first = ids.get(value);
     if (first === undefined) ids.set(value, element);
     else repeatedIds.push({ value, element, first });
   };
-  while (stack.length > 0) {
-    const { element, how } = stack.pop()!;
+  // Two parallel stacks (no object per element): what to check, and how.
+  const stack: Pending = { elements: [root], how: [declaration.type()] };
+  while (stack.elements.length > 0) {
+    const element = stack.elements.pop()!;
+    const how = stack.how.pop()!;
     if (how === "skip") continue;
     const type = how === "lax" ? schema.anyType : how;
     const attributeProblem = checkAttributes(schema, element, type, recordId);
     if (attributeProblem !== undefined) return { problem: attributeProblem, repeatedIds };
     // Children go onto the stack in document order, then the pushed stretch is reversed, so
     // that the first child is checked next (problems are found in document order).
-    const base = stack.length;
+    const base = stack.elements.length;
     const contentProblem = type.kind === "simple"
       ? checkSimpleContent(element, type, recordId)
       : checkComplexContent(schema, element, type, stack, recordId);
     if (contentProblem !== undefined) return { problem: contentProblem, repeatedIds };
-    for (let i = base, j = stack.length - 1; i < j; i++, j--) {
-      const t = stack[i]!;
-      stack[i] = stack[j]!;
-      stack[j] = t;
-    }
+    reverseFrom(stack.elements, base);
+    reverseFrom(stack.how, base);
   }
   return { repeatedIds };
 }
 
+/** `attribute`: the attribute's name; absent for the element's own text. */
 function checkValue(
   type: SimpleType,
   raw: string,
-  what: () => string,
+  attribute: string | undefined,
   element: XmlElement,
   recordId: (value: string, element: XmlElement) => void,
 ): string | undefined {
   const problem = checkSimpleValue(type, raw);
   if (problem !== undefined) {
-    return `The value ${quote(raw)} of ${what()} is not valid (${type.name}): ${problem}`;
+    const what = attribute === undefined
+      ? where(element)
+      : `the attribute ${attribute} of ${where(element)}`;
+    return `The value ${quote(raw)} of ${what} is not valid (${type.name}): ${problem}`;
   }
   if (type.isId) recordId(normalizeWhiteSpace(raw, "collapse"), element);
   return undefined;
@@ -179,11 +193,17 @@ function checkAttributes(
         continue;
       }
     }
-    const what = () => `the attribute ${attribute.name} of ${where(element)}`;
-    const problem = checkValue(declaration.type(), attribute.value, what, element, recordId);
+    const problem = checkValue(
+      declaration.type(),
+      attribute.value,
+      attribute.name,
+      element,
+      recordId,
+    );
     if (problem !== undefined) return problem;
     if (declaration.fixed !== undefined && attribute.value !== declaration.fixed) {
-      return `The value ${quote(attribute.value)} of ${what()} must be ` +
+      return `The value ${quote(attribute.value)} of the attribute ${attribute.name} of ` +
+        `${where(element)} must be ` +
         JSON.stringify(declaration.fixed);
     }
   }
@@ -223,14 +243,14 @@ function checkSimpleContent(
       return `${where(element)} may hold only text (${type.name}), not the element <${child.name}>`;
     }
   }
-  return checkValue(type, textOf(element), () => where(element), element, recordId);
+  return checkValue(type, textOf(element), undefined, element, recordId);
 }
 
 function checkComplexContent(
   schema: CompiledSchema,
   element: XmlElement,
   type: ComplexType,
-  children: { element: XmlElement; how: Assessment }[],
+  children: Pending,
   recordId: (value: string, element: XmlElement) => void,
 ): string | undefined {
   const content = type.content;
@@ -277,7 +297,8 @@ function checkComplexContent(
         if (how === "strict") {
           return `The element <${child.name}> at ${describePath(child)} is not declared`;
         }
-        children.push({ element: child, how });
+        children.elements.push(child);
+        children.how.push(how);
       }
       if (!state.accepting) {
         return `${where(element)} is incomplete: it needs ${

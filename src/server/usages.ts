@@ -52,7 +52,10 @@ export interface ServerApplicationUsage extends ApplicationUsage {
    * Absent: any document element is accepted.
    */
   readonly rootElements?: readonly ElementName[];
-  /** Further checks after the document element passed (structure, uniqueness). */
+  /**
+   * Further checks after the document element passed: for the known usages, their XML schema,
+   * uniqueness and data constraints (RFC 4825 §8.2.5).
+   */
   readonly validate?: DocumentValidator;
 }
 
@@ -81,22 +84,6 @@ function describe(element: { readonly namespace?: string; readonly localName: st
 
 function schemaError(phrase: string): XcapErrorCondition {
   return { tag: "schema-validation-error", phrase };
-}
-
-/** The element and every element below it, in document order (no recursion, no generators). */
-function descendants(element: XmlElement): XmlElement[] {
-  const out: XmlElement[] = [];
-  const stack: XmlElement[] = [element];
-  while (stack.length > 0) {
-    const next = stack.pop()!;
-    out.push(next);
-    const children = next.children;
-    for (let i = children.length - 1; i >= 0; i--) {
-      const child = children[i]!;
-      if (child.kind === "element") stack.push(child);
-    }
-  }
-  return out;
 }
 
 function alternatives(value: string, taken: ReadonlySet<string>): string[] {
@@ -225,7 +212,14 @@ function usageValidator(
  * rls-services documents too.
  */
 function externalAnchorsAreHttpUris(document: XmlDocument): XcapErrorCondition | undefined {
-  for (const element of descendants(document.root)) {
+  const stack: XmlElement[] = [document.root];
+  while (stack.length > 0) {
+    const element = stack.pop()!;
+    const children = element.children;
+    for (let i = children.length - 1; i >= 0; i--) {
+      const child = children[i]!;
+      if (child.kind === "element") stack.push(child);
+    }
     if (element.namespace !== RL || element.localName !== "external") continue;
     const anchor = attributeValue(element, "anchor");
     if (anchor === undefined || isAbsoluteHttpUri(anchor.trim())) continue;
@@ -334,7 +328,10 @@ export const DEFAULT_SERVER_APPLICATIONS: readonly ServerApplicationUsage[] = Ob
 
 /**
  * Validate a document against an application usage (RFC 4825 §8.2.5): the document element must
- * be one of `rootElements` (when given), then `validate` runs.
+ * be one of `rootElements` (when given), then `validate` runs. For the known usages that is
+ * their XML schema (`schema-validation-error`, with a phrase that says what is wrong and where),
+ * their uniqueness constraints (`uniqueness-failure`) and their data constraints
+ * (`constraint-failure`). The schemas are compiled at the first call that needs them.
  *
  * @param usage The application usage.
  * @param document The parsed document.
@@ -350,6 +347,23 @@ export const DEFAULT_SERVER_APPLICATIONS: readonly ServerApplicationUsage[] = Ob
  * const doc = parseXmlDocument('<ruleset xmlns="urn:ietf:params:xml:ns:common-policy"/>')
  *   ._unsafeUnwrap();
  * assertEquals(validateDocument(rl, doc)._unsafeUnwrapErr().tag, "schema-validation-error");
+ * ```
+ *
+ * @example What the schema does not allow, and where
+ * ```ts
+ * import { DEFAULT_SERVER_APPLICATIONS, validateDocument } from "@xcap/xcap/server";
+ * import { parseXmlDocument } from "@xcap/xcap";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const rl = DEFAULT_SERVER_APPLICATIONS.find((u) => u.auid === "resource-lists")!;
+ * const doc = parseXmlDocument(
+ *   '<resource-lists xmlns="urn:ietf:params:xml:ns:resource-lists">' +
+ *     '<list name="friends" some-attribute="x"/></resource-lists>',
+ * )._unsafeUnwrap();
+ * assertEquals(validateDocument(rl, doc)._unsafeUnwrapErr(), {
+ *   tag: "schema-validation-error",
+ *   phrase: "The attribute some-attribute is not allowed on <list> at resource-lists/list",
+ * });
  * ```
  */
 export function validateDocument(
