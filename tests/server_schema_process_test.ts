@@ -1,23 +1,30 @@
 /**
  * Schema validation in a real server process: many validating writes, each with names and
- * namespaces never seen before, leave the process alive and its memory where it was.
+ * namespaces never seen before, leave the process alive and its memory bounded. (The precise
+ * check that the validator's caches do not grow with documents is in server_schema_test.ts;
+ * RSS only catches gross leaks: V8 grows its heap in steps of 20-30 MiB for a while.)
  */
 import { assert, assertEquals } from "@std/assert";
 import { spawnServer } from "./_server_process.ts";
 import { validationWorkload } from "./_schema_workload.ts";
 
-Deno.test("serve.ts validates 1,500 element PUTs with ever new namespaces without growing", async () => {
+const MIB = 1024 * 1024;
+
+Deno.test("serve.ts validates 3,000 element PUTs with ever new namespaces in bounded memory", async () => {
   const server = await spawnServer();
   try {
-    const figures = await validationWorkload(server, 1500);
-    assertEquals(figures.statuses, { 200: 750, 409: 750 });
+    const figures = await validationWorkload(server, 3000);
+    assertEquals(figures.statuses, { 200: 1500, 409: 1500 });
     assert(server.alive());
-    // The validator's caches are bounded by the schemas, not by the documents: after the
-    // warm-up, RSS moves by garbage collector noise only (measured: a few MiB).
+    // Measured here: 92 MiB after 300 PUTs, 124 MiB after 1,500, 126 MiB at the end (the same
+    // workload without validation ends at about the same RSS). A document kept per request
+    // would add well over 100 MiB.
     const growth = figures.endRss - figures.warmRss;
+    assert(growth < 80 * MIB, `RSS grew by ${(growth / MIB).toFixed(1)} MiB after the warm-up`);
+    const secondHalf = figures.endRss - figures.rssByTenth[4]!;
     assert(
-      growth < 24 * 1024 * 1024,
-      `RSS grew by ${(growth / 1048576).toFixed(1)} MiB after the warm-up`,
+      secondHalf < 48 * MIB,
+      `RSS grew by ${(secondHalf / MIB).toFixed(1)} MiB in the second half`,
     );
   } finally {
     await server.stop();

@@ -153,6 +153,21 @@ Deno.test("the generated xcap-caps document and a typed xcap-directory document 
   assertEquals(validateAgainstSchema(directory, directoryDoc.root), { repeatedIds: [] });
 });
 
+Deno.test("validateAgainstSchema() caches no more automaton states for ever new names and namespaces", () => {
+  const schema = compileSchemas(SCHEMA_FILES, ["rls-services.xsd"]);
+  const doc = (i: number) =>
+    parseXmlDocument(
+      `<rls-services xmlns="${RLS}" xmlns:rl="${RL}" xmlns:n${i}="urn:example:${i}">` +
+        `<service uri="sip:s@x" n${i}:a${i}="1"><list><rl:entry uri="sip:a@x"><n${i}:e${i}/>` +
+        `</rl:entry><n${i}:f${i}><rl:list/></n${i}:f${i}></list><packages><package>p</package>` +
+        `<n${i}:g${i}/></packages><n${i}:h${i}/></service><n${i}:bad/></rls-services>`,
+    )._unsafeUnwrap();
+  validateAgainstSchema(schema, doc(0).root);
+  const states = schema.cachedStates();
+  for (let i = 1; i < 500; i++) validateAgainstSchema(schema, doc(i).root);
+  assertEquals(schema.cachedStates(), states);
+});
+
 // ---------------------------------------------------------------------------------------------
 // What is wrong, and where
 // ---------------------------------------------------------------------------------------------

@@ -145,6 +145,11 @@ export interface CompiledSchema {
   readonly attributes: ReadonlyMap<string, AttributeDeclaration>;
   /** `xs:anyType`: what an element matched by a lax wildcard without a declaration has. */
   readonly anyType: ComplexType;
+  /**
+   * How many automaton states and cached moves exist so far: bounded by the schemas, whatever
+   * the documents validated (for tests).
+   */
+  cachedStates(): number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -225,7 +230,10 @@ class Nfa {
 }
 
 /** The deterministic automaton of a particle, built state by state as documents need it. */
-function contentAutomaton(particle: Particle): () => ContentState {
+/** Cached states and wildcard moves of every automaton built so far, per compiled schema set. */
+type CacheCounter = { count: number };
+
+function contentAutomaton(particle: Particle, cache: CacheCounter): () => ContentState {
   const nfa = new Nfa();
   const start = nfa.state();
   const end = nfa.add(particle, start);
@@ -279,10 +287,12 @@ function contentAutomaton(particle: Particle): () => ContentState {
           term: { kind: "wildcard" as const, wildcard: wildcards[matching[0]!]!.wildcard },
         };
         wildcardSteps.set(id, result);
+        cache.count++;
         return result;
       },
     };
     states.set(id, state);
+    cache.count++;
     for (const { term, targets } of byKey.values()) {
       // Element names that a wildcard of this state also matches move through both (an NFA
       // step); schemas that obey Unique Particle Attribution never have such overlaps.
@@ -371,6 +381,7 @@ export function compileSchemas(
   files: Readonly<Record<string, string>>,
   roots: readonly string[],
 ): CompiledSchema {
+  const cache: CacheCounter = { count: 0 };
   const types = new Map<string, Definition>();
   const elementDefs = new Map<string, Definition>();
   const attributeDefs = new Map<string, Definition>();
@@ -776,7 +787,10 @@ export function compileSchemas(
   }
 
   function elementsOf(whole: Particle | undefined, mixed: boolean): ContentType {
-    const start = contentAutomaton(whole ?? { kind: "sequence", items: [], min: 1, max: 1 });
+    const start = contentAutomaton(
+      whole ?? { kind: "sequence", items: [], min: 1, max: 1 },
+      cache,
+    );
     return { kind: "elements", mixed, start };
   }
 
@@ -925,5 +939,5 @@ export function compileSchemas(
       }
     }
   }
-  return { elements, attributes, anyType };
+  return { elements, attributes, anyType, cachedStates: () => cache.count };
 }
