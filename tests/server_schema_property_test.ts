@@ -27,6 +27,7 @@ import {
 import { PIDF_MANIPULATION, type Tuple } from "../src/usages/pidf.ts";
 import { OPENXCAP_DIALOG_RULES, OPENXCAP_WATCHERS } from "../src/usages/openxcap.ts";
 import { libxml2Oracle } from "./_libxml2_oracle.ts";
+import { fcParams, seededRandom } from "./_faults.ts";
 
 const RL = "urn:ietf:params:xml:ns:resource-lists";
 const RLS = "urn:ietf:params:xml:ns:rls-services";
@@ -206,18 +207,6 @@ const VOCABULARIES: Readonly<Record<string, Vocabulary>> = {
   },
 };
 
-/** A small deterministic generator (mulberry32), so a seed reproduces a document. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function escape(text: string): string {
   return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll('"', "&quot;");
 }
@@ -228,7 +217,7 @@ function escape(text: string): string {
  * and then breaks it.
  */
 function randomDocument(vocabulary: Vocabulary, seed: number): string {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
   const usual = <T>(items: readonly T[]): T => next() < 0.7 ? items[0]! : pick(items);
   const names = Object.keys(vocabulary.shapes);
@@ -318,14 +307,15 @@ for (const [auid, vocabulary] of Object.entries(VOCABULARIES)) {
             `${text}\nours: ${problem}\nlibxml2: ${theirs}`,
           );
         }),
-        { numRuns: 400 },
+        fcParams(`libxml2 agreement on ${auid}`, 600),
       );
     } finally {
       libxml2.dispose();
     }
     // Both verdicts occur often enough for the agreement to mean something (PIDF documents
-    // have many ways to be wrong: a few percent of them are valid).
-    assert(valid >= runs * 0.02 && valid < runs * 0.9, `${valid} of ${runs} valid`);
+    // have many ways to be wrong: about 3% of them are valid, some 20 of 600).
+    console.log(`${auid}: same verdict as libxml2 on ${runs} documents, ${valid} of them valid`);
+    assert(valid >= 5 && valid < runs * 0.9, `${valid} of ${runs} valid`);
   });
 }
 
@@ -403,7 +393,7 @@ Deno.test("RESOURCE_LISTS builds documents that the server's validation accepts"
     fc.property(fc.array(listArb, { maxLength: 3 }), (lists) => {
       assertValid(RESOURCE_LISTS, { lists: uniqueBy(lists, (l) => l.name) });
     }),
-    { numRuns: 150 },
+    fcParams("RESOURCE_LISTS builds valid documents", 150),
   );
 });
 
@@ -422,7 +412,7 @@ Deno.test("RLS_SERVICES builds documents that the server's validation accepts", 
     fc.property(fc.array(service, { maxLength: 3 }), (services) => {
       assertValid(RLS_SERVICES, { services: uniqueBy(services, (s) => s.uri) });
     }),
-    { numRuns: 100 },
+    fcParams("RLS_SERVICES builds valid documents", 100),
   );
 });
 
@@ -498,7 +488,7 @@ for (const usage of [PRES_RULES, OMA_PRES_RULES, OPENXCAP_DIALOG_RULES]) {
       fc.property(fc.array(ruleArb(usage === OMA_PRES_RULES), { maxLength: 3 }), (rules) => {
         assertValid(usage, { rules: uniqueBy(rules, (r) => r.id) });
       }),
-      { numRuns: 100 },
+      fcParams(`${usage.auid} builds valid documents`, 100),
     );
   });
 }
@@ -529,7 +519,7 @@ Deno.test("PIDF_MANIPULATION builds documents that the server's validation accep
         notes: n,
       });
     }),
-    { numRuns: 100 },
+    fcParams("PIDF_MANIPULATION builds valid documents", 100),
   );
 });
 
@@ -546,6 +536,6 @@ Deno.test("OPENXCAP_WATCHERS builds documents that the server's validation accep
       ),
       (watchers) => assertValid(OPENXCAP_WATCHERS, { watchers }),
     ),
-    { numRuns: 30 },
+    fcParams("OPENXCAP_WATCHERS builds valid documents", 30),
   );
 });
