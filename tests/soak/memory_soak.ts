@@ -88,8 +88,8 @@ async function bodyAmplification(): Promise<void> {
       const growth = server.peakRssBytes() - before;
       console.log(
         `  ${size.toLocaleString("en-US")} chunks (${
-          mb(request.length)
-        } on the wire): ${status} in ${seconds.toFixed(1)} s; peak RSS ${mb(before)} -> ${
+          (request.length / MB).toFixed(1)
+        } MB on the wire): ${status} in ${seconds.toFixed(1)} s; peak RSS ${mb(before)} -> ${
           mb(server.peakRssBytes())
         }`,
       );
