@@ -43,3 +43,4 @@ export * from "./usages.ts";
 export * from "./caps.ts";
 export * from "./serve.ts";
 export * from "./users.ts";
+export * from "./cors.ts";

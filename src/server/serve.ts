@@ -16,6 +16,7 @@
 import { err, ok, type Result, ResultAsync } from "npm:neverthrow@^8.2.0";
 import { invalidArgument, type InvalidArgumentError } from "../errors.ts";
 import type { AuthenticationScheme, DigestAlgorithm, ServerAuthenticationOptions } from "./auth.ts";
+import { checkCorsOptions, type CorsOptions } from "./cors.ts";
 import { createXcapHandler, type XcapHandlerOptions } from "./handler.ts";
 import { KvStore } from "./kv_store.ts";
 import type { DocumentStore } from "./store.ts";
@@ -205,10 +206,20 @@ export function startXcapServer(
       fromFile = read.value;
     }
     const authentication = userAuthentication(options, fromFile);
+    let cors: CorsOptions | undefined;
+    if (options.cors !== undefined) {
+      const checked = checkCorsOptions(options.cors);
+      if (checked.isErr()) {
+        kv?.close();
+        return err(startError("Invalid CORS options", checked.error.message));
+      }
+      cors = checked.value;
+    }
     const handler = createXcapHandler({
       ...options,
       ...(store === undefined ? {} : { store }),
       ...(authentication === undefined ? {} : { authentication }),
+      ...(cors === undefined ? {} : { cors }),
     });
     const hostname = options.hostname ?? "127.0.0.1";
     let server: Deno.HttpServer<Deno.NetAddr>;
@@ -299,6 +310,11 @@ const USAGE = `Usage: deno task serve [options]
                          MIME type (RFC 4825 section 8.2.2); by default no type, form-encoded,
                          application/xml and text/xml are taken for a document
   --root PATH            XCAP root path (default /xcap-root)
+  --cors ORIGIN          let pages of ORIGIN (e.g. https://sip.example.com) use the server
+                         from a browser (repeatable), or * for any origin
+  --cors-credentials     with --cors ORIGIN: also answer requests a page makes with
+                         credentials (cookies, the browser's own HTTP authentication)
+  --cors-max-age SECONDS how long a browser keeps a preflight answer (default 600)
   --global-writable      allow PUT and DELETE of global documents
   --allow-basic-over-http  accept Basic credentials over plain HTTP
   --cache-bytes N        memory the parsed-document cache may hold, estimated
@@ -348,6 +364,9 @@ export function parseServeArgs(
   let defaultRealm: string | undefined;
   let digestAlgorithms: DigestAlgorithm[] | undefined;
   let hashUser: string | undefined;
+  const corsOrigins: string[] = [];
+  let corsCredentials = false;
+  let corsMaxAge: number | undefined;
   const nonceBounds: { maxTrackedNonces?: number; maxTrackedNoncesPerUser?: number } = {};
   const users: Record<string, string> = {};
   const counts: Record<string, number> = {};
@@ -369,6 +388,21 @@ export function parseServeArgs(
       case "--strict-content-type":
         strictContentType = true;
         break;
+      case "--cors-credentials":
+        corsCredentials = true;
+        break;
+      case "--cors":
+      case "--cors-max-age": {
+        const v = value();
+        if (v === undefined || v === "") {
+          return err(invalidArgument(name, `Option ${name} needs a value`));
+        }
+        if (name === "--cors") corsOrigins.push(v);
+        else if (!/^\d{1,5}$/.test(v)) {
+          return err(invalidArgument(name, `Option ${name} needs a whole number of seconds`));
+        } else corsMaxAge = Number(v);
+        break;
+      }
       case "--users-file":
       case "--default-realm":
       case "--hash-user":
@@ -464,6 +498,8 @@ export function parseServeArgs(
       algorithms: digestAlgorithms ?? ["SHA-256", "MD5"],
     });
   }
+  const cors = corsOptions(corsOrigins, corsCredentials, corsMaxAge);
+  if (cors.isErr()) return err(cors.error);
   const options: StartXcapServerOptions = {
     hostname,
     port,
@@ -479,8 +515,39 @@ export function parseServeArgs(
     ...(allowBasicOverHttp ? { allowBasicOverHttp } : {}),
     ...(strictContentType ? { strictContentType } : {}),
     ...quotaOptions(counts),
+    ...(cors.value === undefined ? {} : { cors: cors.value }),
   };
   return ok({ kind: "serve", options });
+}
+
+/** The CORS options of `--cors`, `--cors-credentials` and `--cors-max-age`. */
+function corsOptions(
+  origins: readonly string[],
+  credentials: boolean,
+  maxAgeSeconds: number | undefined,
+): Result<CorsOptions | undefined, InvalidArgumentError> {
+  if (origins.length === 0) {
+    if (!credentials && maxAgeSeconds === undefined) return ok(undefined);
+    const option = credentials ? "--cors-credentials" : "--cors-max-age";
+    return err(invalidArgument(option, `Option ${option} needs --cors ORIGIN`));
+  }
+  if (origins.includes("*") && origins.length > 1) {
+    return err(invalidArgument("--cors", "Option --cors * allows every origin: list no other"));
+  }
+  const checked = checkCorsOptions({
+    origins: origins.includes("*") ? "*" : origins,
+    ...(credentials ? { credentials } : {}),
+    ...(maxAgeSeconds === undefined ? {} : { maxAgeSeconds }),
+  });
+  if (checked.isErr()) {
+    const option = checked.error.argument === "cors.credentials"
+      ? "--cors-credentials"
+      : checked.error.argument === "cors.maxAgeSeconds"
+      ? "--cors-max-age"
+      : "--cors";
+    return err(invalidArgument(option, `Option ${option}: ${checked.error.message}`));
+  }
+  return ok(checked.value);
 }
 
 /** The cache and quota options of `--cache-bytes`, `--max-user-documents`, `--max-user-bytes`. */
