@@ -1,7 +1,7 @@
 /**
  * Cross-origin access for the XCAP server, so web SIP clients can talk to it from a page: the
- * CORS protocol of the Fetch standard (https://fetch.spec.whatwg.org/#http-cors-protocol) as a
- * wrapper around a fetch handler.
+ * CORS protocol of the Fetch standard (§3.3, https://fetch.spec.whatwg.org/#http-cors-protocol;
+ * section numbers as in its 2026-06 review draft) as a wrapper around a fetch handler.
  *
  * Web APIs only.
  *
@@ -21,8 +21,8 @@ export interface CorsOptions {
   /**
    * Also share answers to requests made with credentials mode `"include"` (cookies, the
    * browser's own HTTP authentication): `Access-Control-Allow-Credentials: true`. Only with
-   * listed origins: the Fetch standard never shares such an answer with `*` ("CORS protocol and
-   * credentials"), so {@linkcode checkCorsOptions} refuses the pair and {@linkcode withCors} never
+   * listed origins: the Fetch standard never shares such an answer with `*` (§3.3.5 "CORS protocol
+   * and credentials"), so {@linkcode checkCorsOptions} refuses the pair and {@linkcode withCors} never
    * sends it with `*`. A page that signs in with this module's client sets `Authorization`
    * itself and does not need it. @default false
    */
@@ -36,8 +36,8 @@ const ALLOW_METHODS = "GET, HEAD, PUT, DELETE";
 /**
  * The request headers XCAP clients send beyond the CORS-safelisted ones: the body's type (an
  * XCAP MIME type is not safelisted), the preconditions (RFC 4825 §7.11) and Digest or Basic
- * credentials. Listed by name: `*` would not cover `Authorization` (Fetch, "HTTP new-header
- * syntax").
+ * credentials. Listed by name: `*` would not cover `Authorization` (Fetch §3.3.4 "HTTP
+ * new-header syntax", and §3.3.5: `*` is no wildcard at all for requests with credentials).
  */
 const ALLOW_HEADERS = "Authorization, Content-Type, If-Match, If-None-Match";
 /**
@@ -146,7 +146,7 @@ function withHeaders(response: Response, headers: Record<string, string>): Respo
 }
 
 /**
- * Wrap a fetch handler with the CORS protocol (Fetch standard, "CORS protocol"):
+ * Wrap a fetch handler with the CORS protocol (Fetch standard §3.3):
  *
  * - A preflight (`OPTIONS` with `Origin` and `Access-Control-Request-Method`) from an allowed
  *   origin is answered here, 204, without reaching `handler`: the methods XCAP uses (GET, HEAD,
@@ -222,16 +222,16 @@ export function withCors(
   return async (request: Request): Promise<Response> => {
     const origin = request.headers.get("origin");
     const permitted = origin !== null && (any || allowed.has(origin));
-    // Fetch, "HTTP requests": a CORS-preflight request is an OPTIONS with Origin and
-    // Access-Control-Request-Method. It never carries credentials ("CORS protocol and
-    // credentials") and must get an ok status ("HTTP responses"), so it is answered here, before
-    // the handler could challenge it.
+    // Fetch §3.3.2 "HTTP requests": a CORS-preflight request is an OPTIONS with Origin and
+    // Access-Control-Request-Method. It never carries credentials (§3.3.5 "CORS protocol and
+    // credentials") and must get an ok status (§3.3.3 "HTTP responses"), so it is answered here,
+    // before the handler could challenge it.
     if (
       request.method === "OPTIONS" && origin !== null &&
       request.headers.has("access-control-request-method")
     ) {
       if (!permitted) {
-        // Fetch, "HTTP responses": 403 without the CORS headers says no.
+        // Fetch §3.3.3 "HTTP responses": 403 without the CORS headers says no.
         return new Response(`Forbidden: origin ${origin} may not use this server\n`, {
           status: 403,
           headers: {
