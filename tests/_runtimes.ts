@@ -78,7 +78,7 @@ const RUNTIMES = {
  * when the runtime is missing, unless `CI` is `"true"`: then it fails.
  *
  * @param name The test's name.
- * @param needs The runtime it needs, or `undefined` for none (Deno itself).
+ * @param needs The runtime it needs.
  * @param fn The test.
  */
 export function runtimeTest(

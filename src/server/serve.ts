@@ -397,10 +397,13 @@ export function parseServeArgs(
         if (v === undefined || v === "") {
           return err(invalidArgument(name, `Option ${name} needs a value`));
         }
-        if (name === "--cors") corsOrigins.push(v);
-        else if (!/^\d{1,5}$/.test(v)) {
+        if (name === "--cors") {
+          corsOrigins.push(v);
+        } else if (/^\d{1,5}$/.test(v)) {
+          corsMaxAge = Number(v);
+        } else {
           return err(invalidArgument(name, `Option ${name} needs a whole number of seconds`));
-        } else corsMaxAge = Number(v);
+        }
         break;
       }
       case "--users-file":
