@@ -15,7 +15,7 @@ export interface SpawnServerOptions {
   readonly maxOpenFiles?: number;
   /** Extra environment variables of the server process. */
   readonly env?: Readonly<Record<string, string>>;
-  /** Extra `deno run` flags (e.g. `["--v8-flags=--max-old-space-size=256"]`). */
+  /** Extra `deno run` flags (e.g. `["--v8-flags=--max-old-space-size=256"]`, `["--allow-all"]`). */
   readonly denoFlags?: readonly string[];
 }
 
@@ -53,19 +53,29 @@ function statusField(pid: number, field: string): number {
 }
 
 /**
+ * Entries of `/proc/PID/fd`, counted by `ls`: Deno lets only `--allow-all` read another
+ * process's `/proc/PID/fd` (or `fdinfo`), while the tests run with `--allow-run`.
+ */
+function openFds(pid: number): number {
+  const out = new Deno.Command("ls", { args: ["-U", `/proc/${pid}/fd`], stderr: "null" })
+    .outputSync();
+  if (!out.success) throw new Error(`Cannot list /proc/${pid}/fd`);
+  return new TextDecoder().decode(out.stdout).split("\n").filter((line) => line !== "").length;
+}
+
+/**
  * Start `serve.ts --port 0 ...args` and wait for its XCAP root URL.
  *
  * @param options Server arguments, open-file limit, environment.
  * @returns The running process.
  */
 export async function spawnServer(options: SpawnServerOptions = {}): Promise<ServerProcess> {
+  const all = (options.denoFlags ?? []).some((flag) => flag === "--allow-all" || flag === "-A");
   const deno = [
     Deno.execPath(),
     "run",
-    "--allow-net",
-    "--allow-read",
-    "--allow-write",
-    "--allow-env",
+    // `deno task serve`'s permissions, unless the test asks for all (which conflicts with them).
+    ...(all ? [] : ["--allow-net", "--allow-read", "--allow-write", "--allow-env"]),
     `--import-map=${REPO}.ci/import_map.json`,
     `--lock=${REPO}.ci/deno.lock`,
     ...(options.denoFlags ?? []),
@@ -131,7 +141,7 @@ export async function spawnServer(options: SpawnServerOptions = {}): Promise<Ser
     pid,
     rssBytes: () => statusField(pid, "VmRSS"),
     peakRssBytes: () => statusField(pid, "VmHWM"),
-    openFds: () => [...Deno.readDirSync(`/proc/${pid}/fd`)].length,
+    openFds: () => openFds(pid),
     alive: () => status === undefined,
     kill(signal: Deno.Signal = "SIGTERM") {
       if (status === undefined) child.kill(signal);

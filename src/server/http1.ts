@@ -8,7 +8,11 @@
  *
  * - accepts at most `maxConnections` connections (default: the process's open-file soft limit
  *   minus a reserve) and sheds the rest with a minimal 503; an `accept()` error never ends the
- *   accept loop or the process: it backs off (10 ms doubling to 1 s) and accepts again;
+ *   accept loop or the process: it backs off (10 ms doubling to 1 s) and accepts again. When the
+ *   limit cannot be read (Deno allows reading `/proc/self/limits` only with `--allow-all`), the
+ *   server learns it: at the first "too many open files" it lowers its connection limit below
+ *   the connections it holds, and frees a few descriptors it kept in reserve (opened on
+ *   `/dev/null`) so that it can shed the waiting connections at once;
  * - closes connections whose request head does not arrive within `headerTimeoutMs`, that sit idle
  *   between requests past `keepAliveTimeoutMs`, or whose request body or response stops moving
  *   for `bodyTimeoutMs`;
@@ -46,9 +50,10 @@ export interface Http1ServerOptions {
   /** The port; `0` picks a free one. @default 0 */
   readonly port?: number;
   /**
-   * Connections served at once; past it, new connections get a 503 and are closed. @default the
-   * open-file soft limit (`/proc/self/limits`) minus a reserve of a tenth (at least 64) for the
-   * store, files and the runtime, at most 32,768; 1,000 when the limit cannot be read
+   * Connections served at once; past it, new connections get a 503 and are closed. Lowered by
+   * itself when `accept()` runs out of descriptors. @default the open-file soft limit
+   * (`/proc/self/limits`, readable with `--allow-all`) minus a reserve of a tenth (at least 64)
+   * for the store, files and the runtime, at most 32,768; 32,768 when the limit cannot be read
    */
   readonly maxConnections?: number;
   /**
@@ -77,7 +82,7 @@ export interface Http1ServerOptions {
 export interface Http1Server {
   /** The address listened on (with the port picked, when `0` was asked for). */
   readonly addr: Deno.NetAddr;
-  /** The connection limit in force. */
+  /** The connection limit in force (the configured one, or lower once learned from EMFILE). */
   readonly maxConnections: number;
   /** Connections open now (shed ones not counted). */
   readonly connections: number;
@@ -106,9 +111,14 @@ const DEFAULT_HEADER_TIMEOUT_MS = 30_000;
 const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 5_000;
 const DEFAULT_BODY_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_HEAD_BYTES = 32 * 1024;
-const FALLBACK_MAX_CONNECTIONS = 1_000;
 const MAX_DEFAULT_CONNECTIONS = 32_768;
+/** Descriptors kept open on `/dev/null` and given back when `accept()` runs out of them. */
+const SPARE_FDS = 16;
 const MAX_FIELDS = 100;
+/** 503 answers to shed connections in flight at once (each holds a descriptor meanwhile). */
+const MAX_SHEDDING = 16;
+/** After shedding a connection, accept again when one closes, or after this long. */
+const SHED_PAUSE_MS = 10;
 /** A connection's read buffer while it waits for a request: small, so idle ones cost little. */
 const IDLE_BUFFER_BYTES = 4 * 1024;
 /** The read buffer grows to this while a body streams in fast. */
@@ -175,7 +185,8 @@ function openFileLimit(): number | undefined {
  * The default connection limit of {@linkcode serveHttp1}: the open-file soft limit (read from
  * `/proc/self/limits` when the read permission is granted) less a reserve of a tenth of it (at
  * least 64 descriptors) for the runtime, the store's files and whatever else the process opens;
- * at most 32,768, and 1,000 where the limit cannot be read.
+ * at most 32,768, and 32,768 where the limit cannot be read (the server then learns it at the
+ * first EMFILE, see {@linkcode serveHttp1}).
  *
  * @returns The limit (at least 1).
  *
@@ -190,8 +201,7 @@ function openFileLimit(): number | undefined {
  */
 export function defaultMaxConnections(): number {
   const limit = openFileLimit();
-  if (limit === undefined) return FALLBACK_MAX_CONNECTIONS;
-  if (limit === Infinity) return MAX_DEFAULT_CONNECTIONS;
+  if (limit === undefined || limit === Infinity) return MAX_DEFAULT_CONNECTIONS;
   const reserve = Math.max(64, Math.ceil(limit / 10));
   return Math.max(1, Math.min(MAX_DEFAULT_CONNECTIONS, limit - reserve));
 }
@@ -521,9 +531,16 @@ const OWN_FIELDS = new Set([
   "content-length",
 ]);
 
+/** Whether an error says the process or the system is out of file descriptors. */
+function outOfDescriptors(error: unknown): boolean {
+  return error instanceof Error && /os error 2[34]\)|too many open files/i.test(error.message);
+}
+
 class Server implements Http1Server {
   readonly addr: Deno.NetAddr;
-  readonly maxConnections: number;
+  readonly #maxConnections: number;
+  #learnedMax = Infinity;
+  #spares: Deno.FsFile[] = [];
   readonly #listener: Deno.Listener;
   readonly #handler: (request: Request) => Response | Promise<Response>;
   readonly #onError: ((error: unknown) => void) | undefined;
@@ -535,6 +552,8 @@ class Server implements Http1Server {
   readonly #conns = new Set<Connection>();
   readonly #sweeper: ReturnType<typeof setInterval>;
   #closing = false;
+  #shedding = 0;
+  #slotFree: (() => void) | undefined;
   #shutdown: Promise<void> | undefined;
   #allClosed: (() => void) | undefined;
   #backoff: { timer: ReturnType<typeof setTimeout>; resolve: () => void } | undefined;
@@ -548,7 +567,8 @@ class Server implements Http1Server {
     this.addr = listener.addr as Deno.NetAddr;
     this.#handler = handler;
     this.#onError = options.onError;
-    this.maxConnections = positive(options.maxConnections) ?? defaultMaxConnections();
+    this.#maxConnections = positive(options.maxConnections) ?? defaultMaxConnections();
+    this.#acquireSpares();
     this.#headerTimeoutMs = positive(options.headerTimeoutMs) ?? DEFAULT_HEADER_TIMEOUT_MS;
     this.#keepAliveTimeoutMs = positive(options.keepAliveTimeoutMs) ??
       DEFAULT_KEEP_ALIVE_TIMEOUT_MS;
@@ -567,6 +587,33 @@ class Server implements Http1Server {
     return this.#conns.size;
   }
 
+  get maxConnections(): number {
+    return Math.min(this.#maxConnections, this.#learnedMax);
+  }
+
+  /** Keep a few descriptors open on `/dev/null`, to give back when `accept()` runs out. */
+  #acquireSpares(): void {
+    try {
+      if (Deno.permissions.querySync({ name: "read", path: "/dev/null" }).state !== "granted") {
+        return;
+      }
+      while (this.#spares.length < SPARE_FDS) this.#spares.push(Deno.openSync("/dev/null"));
+    } catch {
+      // No /dev/null (Windows), or no descriptors left: fewer spares.
+    }
+  }
+
+  #releaseSpares(): void {
+    for (const file of this.#spares) {
+      try {
+        file.close();
+      } catch {
+        // Closed already.
+      }
+    }
+    this.#spares = [];
+  }
+
   #report(error: unknown): void {
     try {
       this.#onError?.(error);
@@ -579,6 +626,10 @@ class Server implements Http1Server {
     const now = Date.now();
     for (const c of this.#conns) {
       if (c.readDeadline <= now || c.writeDeadline <= now) c.expire();
+    }
+    // Spares given back at an EMFILE are taken again once connections leave room for them.
+    if (this.#spares.length === 0 && this.#conns.size + 2 * SPARE_FDS < this.maxConnections) {
+      this.#acquireSpares();
     }
   }
 
@@ -593,8 +644,26 @@ class Server implements Http1Server {
         if (this.#closing) return;
         // EMFILE, ENFILE, ECONNABORTED, anything: never the end of the server. Back off, since
         // the condition (no descriptors) usually lasts a moment, then accept again.
-        if (delay === 0) {
-          const reason = error instanceof Error ? error.message : String(error);
+        const reason = error instanceof Error ? error.message : String(error);
+        if (outOfDescriptors(error) && this.#conns.size > 0) {
+          // The open-file limit is reached: serve fewer connections than now from here on, a
+          // tenth (at least 16) fewer, and give the spare descriptors back so that the waiting
+          // connections can be accepted and shed.
+          const learned = Math.max(
+            1,
+            this.#conns.size - Math.max(SPARE_FDS, Math.ceil(this.#conns.size / 10)),
+          );
+          if (learned < this.maxConnections) {
+            this.#learnedMax = learned;
+            this.#report(
+              new Error(
+                `accept() failed: ${reason}; serving at most ${learned} connections from now on`,
+                { cause: error },
+              ),
+            );
+          }
+          this.#releaseSpares();
+        } else if (delay === 0) {
           this.#report(new Error(`accept() failed, retrying: ${reason}`, { cause: error }));
         }
         delay = Math.min(1000, Math.max(10, delay * 2));
@@ -605,13 +674,18 @@ class Server implements Http1Server {
         continue;
       }
       if (this.#conns.size >= this.maxConnections) {
-        // Shed: a minimal 503 and close, so the connections being served keep their descriptors.
-        conn.write(SHED).catch(() => {}).finally(() => {
-          try {
-            conn.close();
-          } catch {
-            // Closed already.
-          }
+        this.#shed(conn);
+        // Pace the shedding: until a connection closes (at most 10 ms), later arrivals wait in
+        // the listen backlog, so a client reconnecting in a loop cannot keep the server busy
+        // accepting and closing instead of serving.
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => done(), SHED_PAUSE_MS);
+          const done = () => {
+            clearTimeout(timer);
+            this.#slotFree = undefined;
+            resolve();
+          };
+          this.#slotFree = done;
         });
         continue;
       }
@@ -624,6 +698,30 @@ class Server implements Http1Server {
       }
       this.#serve(c);
     }
+  }
+
+  /**
+   * Past the limit: a minimal 503 and close, so the connections being served keep their
+   * descriptors. At most {@linkcode MAX_SHEDDING} 503s are in flight; beyond that a connection is
+   * closed at once, so a flood cannot pile up descriptors in unfinished writes.
+   */
+  #shed(conn: Deno.Conn): void {
+    const close = () => {
+      try {
+        conn.close();
+      } catch {
+        // Closed already.
+      }
+    };
+    if (this.#shedding >= MAX_SHEDDING) {
+      close();
+      return;
+    }
+    this.#shedding++;
+    conn.write(SHED).catch(() => {}).finally(() => {
+      this.#shedding--;
+      close();
+    });
   }
 
   async #serve(c: Connection): Promise<void> {
@@ -647,6 +745,7 @@ class Server implements Http1Server {
     } finally {
       c.destroy();
       this.#conns.delete(c);
+      this.#slotFree?.();
       if (this.#closing && this.#conns.size === 0) this.#allClosed?.();
     }
   }
@@ -881,6 +980,7 @@ class Server implements Http1Server {
         clearTimeout(this.#backoff.timer);
         this.#backoff.resolve();
       }
+      this.#slotFree?.();
       const allClosed = new Promise<void>((resolve) => {
         this.#allClosed = resolve;
         if (this.#conns.size === 0) resolve();
@@ -901,6 +1001,7 @@ class Server implements Http1Server {
       ]);
       clearTimeout(timer);
       clearInterval(this.#sweeper);
+      this.#releaseSpares();
     })();
     return this.#shutdown;
   }
