@@ -45,22 +45,27 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
+/**
+ * Read another process's `/proc` entries through `cat` and `ls`: Deno lets only `--allow-all`
+ * read them directly (NotCapable otherwise), while the tests run with `--allow-run`.
+ */
+function procOutput(command: string, args: string[]): string {
+  const out = new Deno.Command(command, { args, stderr: "null" }).outputSync();
+  if (!out.success) throw new Error(`${command} ${args.join(" ")} failed`);
+  return new TextDecoder().decode(out.stdout);
+}
+
 function statusField(pid: number, field: string): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  const status = procOutput("cat", [`/proc/${pid}/status`]);
   const match = status.match(new RegExp(`^${field}:\\s+(\\d+) kB`, "m"));
   if (match === null) throw new Error(`No ${field} in /proc/${pid}/status`);
   return Number(match[1]) * 1024;
 }
 
-/**
- * Entries of `/proc/PID/fd`, counted by `ls`: Deno lets only `--allow-all` read another
- * process's `/proc/PID/fd` (or `fdinfo`), while the tests run with `--allow-run`.
- */
+/** Entries of `/proc/PID/fd`. */
 function openFds(pid: number): number {
-  const out = new Deno.Command("ls", { args: ["-U", `/proc/${pid}/fd`], stderr: "null" })
-    .outputSync();
-  if (!out.success) throw new Error(`Cannot list /proc/${pid}/fd`);
-  return new TextDecoder().decode(out.stdout).split("\n").filter((line) => line !== "").length;
+  return procOutput("ls", ["-U", `/proc/${pid}/fd`]).split("\n").filter((line) => line !== "")
+    .length;
 }
 
 /**

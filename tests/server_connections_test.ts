@@ -43,7 +43,7 @@ async function peakFds<T>(server: ServerProcess, fn: () => Promise<T>): Promise<
     } catch {
       // Exited: the test's liveness check reports it.
     }
-  }, 20);
+  }, 200);
   try {
     return [await fn(), peak];
   } finally {

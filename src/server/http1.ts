@@ -117,7 +117,9 @@ const SPARE_FDS = 16;
 const MAX_FIELDS = 100;
 /** 503 answers to shed connections in flight at once (each holds a descriptor meanwhile). */
 const MAX_SHEDDING = 16;
-/** After shedding a connection, accept again when one closes, or after this long. */
+/** After shedding this many connections in a row, pause accepting... */
+const SHED_BURST = 10;
+/** ...until a connection closes, or this long (so at most 1,000 sheds a second). */
 const SHED_PAUSE_MS = 10;
 /** A connection's read buffer while it waits for a request: small, so idle ones cost little. */
 const IDLE_BUFFER_BYTES = 4 * 1024;
@@ -137,6 +139,8 @@ const SHED = ENCODER.encode(
     "connection: close\r\n\r\n",
 );
 const EMPTY = new Uint8Array(0);
+/** A body up to this size goes out in the same write as the head (copied behind it). */
+const COPY_BODY_BYTES = 256 * 1024;
 
 let dateSecond = -1;
 let dateText = "";
@@ -553,6 +557,7 @@ class Server implements Http1Server {
   readonly #sweeper: ReturnType<typeof setInterval>;
   #closing = false;
   #shedding = 0;
+  #shedStreak = 0;
   #slotFree: (() => void) | undefined;
   #shutdown: Promise<void> | undefined;
   #allClosed: (() => void) | undefined;
@@ -675,9 +680,11 @@ class Server implements Http1Server {
       }
       if (this.#conns.size >= this.maxConnections) {
         this.#shed(conn);
-        // Pace the shedding: until a connection closes (at most 10 ms), later arrivals wait in
-        // the listen backlog, so a client reconnecting in a loop cannot keep the server busy
+        // Pace the shedding to at most SHED_BURST connections per SHED_PAUSE_MS: in between,
+        // later arrivals wait in the listen backlog (until a connection closes, at most
+        // SHED_PAUSE_MS), so clients reconnecting in a loop cannot keep the server busy
         // accepting and closing instead of serving.
+        if (++this.#shedStreak % SHED_BURST !== 0) continue;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(() => done(), SHED_PAUSE_MS);
           const done = () => {
@@ -689,6 +696,7 @@ class Server implements Http1Server {
         });
         continue;
       }
+      this.#shedStreak = 0;
       const c = new Connection(conn, this.#headerTimeoutMs, this.#bodyTimeoutMs);
       this.#conns.add(c);
       try {
@@ -923,7 +931,15 @@ class Server implements Http1Server {
       await c.write(encodeMessage(`${head}content-length: 0\r\n${persistence}\r\n`));
       return keepAlive;
     }
-    const reader = stream.getReader();
+    let reader: ReadableStreamDefaultReader<Uint8Array>;
+    try {
+      reader = stream.getReader();
+    } catch (error) {
+      // A body already read or locked (a Response object used twice).
+      this.#report(error);
+      await c.write(encodeMessage(errorHead(500, "Internal server error")));
+      return false;
+    }
     try {
       const first = await reader.read();
       if (first.done) {
@@ -933,9 +949,14 @@ class Server implements Http1Server {
       const second = await reader.read();
       if (second.done) {
         const bytes = bodyBytes(first.value);
-        await c.write(
-          encodeMessage(`${head}content-length: ${bytes.length}\r\n${persistence}\r\n`, bytes),
-        );
+        head += `content-length: ${bytes.length}\r\n${persistence}\r\n`;
+        if (bytes.length <= COPY_BODY_BYTES) {
+          // One write: no second system call, no second segment.
+          await c.write(encodeMessage(head, bytes));
+        } else {
+          await c.write(encodeMessage(head));
+          await c.write(bytes);
+        }
         return keepAlive;
       }
       // A streamed body of unknown length.
