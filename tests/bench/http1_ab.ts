@@ -21,6 +21,9 @@ import { formatTable, median } from "./_stats.ts";
 
 const REPO = decodeURIComponent(new URL("../../", import.meta.url).pathname).replace(/\/$/, "");
 const XUI = "sip:bench@example.com";
+/** The malloc settings of `deno task serve`, read from deno.json. */
+const SERVE_GLIBC_TUNABLES =
+  /GLIBC_TUNABLES=(\S+)/.exec(Deno.readTextFileSync(`${REPO}/deno.json`))?.[1] ?? "";
 
 function option(name: string, fallback: string): string {
   const at = Deno.args.indexOf(name);
@@ -55,6 +58,8 @@ async function spawn(name: string, script: string, args: string[]): Promise<Serv
       script,
       ...args,
     ],
+    // As `deno task serve` runs it (see deno.json and the README's server section).
+    env: { GLIBC_TUNABLES: SERVE_GLIBC_TUNABLES },
     stdout: "piped",
     stderr: "inherit",
     stdin: "null",
