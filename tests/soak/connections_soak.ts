@@ -11,6 +11,10 @@
  *    /proc/self/limits): how many are held and shed, RSS and descriptors while held, and the
  *    server closing them itself at its header timeout (30 s by default), back to its baseline.
  *
+ * 3. SIGTERM (issue 10, item 8) with 1,000 idle keep-alive connections, 10 uploads still sending
+ *    their bodies a byte every 100 ms and 10 stalled ones: idle connections closed at once, the
+ *    uploads answered, the stalled ones cut at the default 10 s deadline, exit code 0.
+ *
  * Prints its figures; exits 1 when a bound fails. Needs `wrk` (Debian package `wrk`).
  *
  * @module
@@ -258,12 +262,81 @@ async function idleFlood(label: string, denoFlags: string[]): Promise<void> {
   }
 }
 
+async function shutdown(): Promise<void> {
+  console.log(
+    "\n## SIGTERM with 1,000 idle keep-alive connections, 10 uploads finishing slowly and 10 " +
+      "stalled (default deadline, 10 s)",
+  );
+  const server = await spawnServer();
+  const doc = `<resource-lists xmlns="urn:ietf:params:xml:ns:resource-lists"><list name="a"/>` +
+    "</resource-lists>";
+  const put = (i: number) =>
+    `PUT /xcap-root/resource-lists/users/sip:u${i}@example.com/index HTTP/1.1\r\nHost: a\r\n` +
+    `Content-Type: application/resource-lists+xml\r\nContent-Length: ${doc.length}\r\n\r\n` +
+    doc.slice(0, 20);
+  const idle: RawConnection[] = [];
+  const finishing: RawConnection[] = [];
+  const stalled: RawConnection[] = [];
+  try {
+    for (let i = 0; i < 1_000; i++) {
+      const c = await RawConnection.open(server.port);
+      await c.send(`GET ${CAPS} HTTP/1.1\r\nHost: a\r\n\r\n`);
+      if ((await c.response())?.status === 200) idle.push(c);
+    }
+    for (let i = 0; i < 20; i++) {
+      const c = await RawConnection.open(server.port);
+      await c.send(put(i));
+      (i < 10 ? finishing : stalled).push(c);
+    }
+    await sleep(500);
+    const started = performance.now();
+    server.kill("SIGTERM");
+    const idleClosed = Promise.all(idle.map((c) => c.closed(30_000))).then((all) => ({
+      all: all.every(Boolean),
+      ms: performance.now() - started,
+    }));
+    // The finishing uploads send the rest a byte every 100 ms (about 6 s).
+    const answers = Promise.all(finishing.map(async (c) => {
+      for (const ch of doc.slice(20)) {
+        await c.send(ch);
+        await sleep(100);
+      }
+      return await c.response();
+    }));
+    const stalledClosed = Promise.all(stalled.map((c) => c.closed(30_000)));
+    const status = await server.exited(30_000);
+    const exitMs = performance.now() - started;
+    const idleResult = await idleClosed;
+    const finished = await answers;
+    const cut = await stalledClosed;
+    console.log(
+      `  idle connections closed ${(idleResult.ms / 1000).toFixed(2)} s after SIGTERM; ` +
+        `process exited with ${status?.code} ${(exitMs / 1000).toFixed(2)} s after SIGTERM`,
+    );
+    console.log(
+      `  slow uploads answered: ${finished.map((r) => r?.status ?? "none").join(",")} ` +
+        `(Connection: ${finished[0]?.header("connection")}); stalled ones cut: ${
+          cut.filter(Boolean).length
+        }/10`,
+    );
+    check(idleResult.all && idleResult.ms < 2_000, "idle connections closed at once");
+    check(finished.every((r) => r?.status === 201), "uploads in flight finished (201)");
+    check(status?.code === 0, "exit code 0");
+    check(exitMs >= 9_500 && exitMs < 13_000, "exit at the 10 s deadline (the stalled uploads)");
+    check(cut.every(Boolean), "stalled uploads cut at the deadline");
+  } finally {
+    for (const c of [...idle, ...finishing, ...stalled]) c.close();
+    await server.stop();
+  }
+}
+
 if (Deno.args[0] === "--hold") {
   await holdMode(Number(Deno.args[1]), Number(Deno.args[2]), Deno.args[3] ?? "");
 } else {
   await wrkFlood();
   await idleFlood("deno task serve's permissions: limit learned from EMFILE", []);
   await idleFlood("--allow-all: limit read from /proc/self/limits", ["--allow-all"]);
+  await shutdown();
   console.log(
     failures.length === 0
       ? "\nconnections soak: all bounds held"
