@@ -216,8 +216,9 @@ async function idleFlood(label: string, denoFlags: string[]): Promise<void> {
     ];
     const opened = holders.reduce((n, h) => n + h.opened(), 0);
     const failedToOpen = holders.reduce((n, h) => n + h.failed(), 0);
-    const shed = holders.reduce((n, h) => n + h.closed(), 0);
+    // The helpers report what the server closed every 0.5 s: let the sheds arrive.
     await sleep(2_000);
+    const shed = holders.reduce((n, h) => n + h.closed(), 0);
     const fds = server.openFds();
     const rss = server.rssBytes();
     const held = opened - shed;
