@@ -2,10 +2,10 @@
 // with `ulimit -n`), slow and idle clients, and SIGTERM while a client is still sending. Each test
 // drives `deno task serve` as a real process and reads what it costs from /proc (alive, open
 // descriptors). Run with --allow-run.
-import { assert, assertEquals } from "@std/assert";
+import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { type ServerProcess, spawnServer } from "./_server_process.ts";
 import { RawConnection } from "./_raw_http.ts";
-import { startXcapServer } from "../src/server/mod.ts";
+import { parseServeArgs, startXcapServer } from "../src/server/mod.ts";
 
 const CAPS = "/xcap-root/xcap-caps/global/index";
 const DOC_PATH = "/xcap-root/resource-lists/users/sip:alice@example.com/index";
@@ -328,5 +328,45 @@ Deno.test("XcapServer.close() waits for a request in flight only until shutdownT
     assert(await upload.closed(SOON_MS));
   } finally {
     upload.close();
+  }
+});
+
+Deno.test("parseServeArgs() reads the connection limit, timeouts and shutdown deadline", () => {
+  const command = parseServeArgs([
+    "--max-connections",
+    "500",
+    "--header-timeout-ms=2000",
+    "--keep-alive-timeout-ms",
+    "1000",
+    "--body-timeout-ms",
+    "3000",
+    "--shutdown-timeout-ms",
+    "0",
+  ])._unsafeUnwrap();
+  assert(command.kind === "serve");
+  assertEquals(command.options.maxConnections, 500);
+  assertEquals(command.options.headerTimeoutMs, 2000);
+  assertEquals(command.options.keepAliveTimeoutMs, 1000);
+  assertEquals(command.options.bodyTimeoutMs, 3000);
+  assertEquals(command.options.shutdownTimeoutMs, 0);
+  for (
+    const args of [
+      ["--max-connections", "0"],
+      ["--max-connections"],
+      ["--header-timeout-ms", "-5"],
+      ["--keep-alive-timeout-ms", "1.5"],
+      ["--body-timeout-ms", "soon"],
+      ["--shutdown-timeout-ms", "1e3"],
+    ]
+  ) {
+    const result = parseServeArgs(args);
+    assert(result.isErr(), args.join(" "));
+    assertEquals(result.error.argument, args[0]);
+    assertStringIncludes(result.error.message, "whole number");
+  }
+  const help = parseServeArgs(["--help"])._unsafeUnwrap();
+  assert(help.kind === "help");
+  for (const flag of ["--max-connections", "--header-timeout-ms", "--shutdown-timeout-ms"]) {
+    assertStringIncludes(help.text, flag);
   }
 });
