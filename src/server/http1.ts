@@ -233,7 +233,8 @@ class Connection {
   timedOut = false;
   #expiring = false;
   #fullReads = 0;
-  #writes: Promise<void> = Promise.resolve();
+  #writing = false;
+  readonly #waiting: (() => void)[] = [];
   readonly #bodyTimeoutMs: number;
 
   constructor(conn: Deno.Conn, headerTimeoutMs: number, bodyTimeoutMs: number) {
@@ -318,10 +319,17 @@ class Connection {
   }
 
   /** Write all bytes, after the writes queued before; each write may stall `bodyTimeoutMs`. */
-  write(bytes: Uint8Array): Promise<void> {
-    const run = this.#writes.then(() => this.#writeAll(bytes));
-    this.#writes = run.catch(() => {});
-    return run;
+  async write(bytes: Uint8Array): Promise<void> {
+    // One write at a time, in call order; a finished write hands over to the next in line.
+    if (this.#writing) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    else this.#writing = true;
+    try {
+      await this.#writeAll(bytes);
+    } finally {
+      const next = this.#waiting.shift();
+      if (next === undefined) this.#writing = false;
+      else next();
+    }
   }
 
   async #writeAll(bytes: Uint8Array): Promise<void> {
@@ -843,14 +851,20 @@ class Server implements Http1Server {
       : `http://${head.host ?? this.#authority}${head.form === "asterisk" ? "/*" : head.target}`;
     let request: Request;
     try {
-      request = new Http1Request(url, {
-        method: head.method,
-        headers: head.fields,
-        // Fetch refuses a body on GET and HEAD: theirs is drained, not handed over.
-        body: body === undefined || head.method === "GET" || head.method === "HEAD"
-          ? null
-          : body.stream,
-      });
+      // A record converts faster than a list of pairs; repeated fields are joined as Headers
+      // would join them. No prototype, so a field called `__proto__` is just a field.
+      const headers: Record<string, string> = Object.create(null);
+      for (const [name, value] of head.fields) {
+        const before = headers[name];
+        headers[name] = before === undefined ? value : `${before}, ${value}`;
+      }
+      const init: RequestInit = { headers };
+      if (head.method !== "GET") init.method = head.method;
+      // Fetch refuses a body on GET and HEAD: theirs is drained, not handed over.
+      if (body !== undefined && head.method !== "GET" && head.method !== "HEAD") {
+        init.body = body.stream;
+      }
+      request = new Http1Request(url, init);
     } catch {
       await this.#refuse(c, {
         status: 400,
@@ -904,12 +918,13 @@ class Server implements Http1Server {
     let head = `HTTP/1.1 ${status} ${response.statusText || STATUS_TEXT[status] || ""}\r\n`;
     let length: string | undefined;
     let date = false;
-    for (const [name, value] of response.headers) {
-      if (OWN_FIELDS.has(name)) {
-        if (name === "content-length") length = value;
+    for (const [name, value] of responseFields(response)) {
+      const lower = name.toLowerCase();
+      if (OWN_FIELDS.has(lower)) {
+        if (lower === "content-length") length = value;
         continue;
       }
-      if (name === "date") date = true;
+      if (lower === "date") date = true;
       head += `${name}: ${value}\r\n`;
     }
     // RFC 9110 §6.6.1: an origin server with a clock sends Date.
@@ -1045,9 +1060,11 @@ const LAST_CHUNK = ENCODER.encode("0\r\n\r\n");
  * spares a `ReadableStream` and a new `ArrayBuffer` of the body's size per response: with
  * 90 KB documents, the garbage collector's work on those buffers cost 5x the throughput of
  * `Deno.serve`, which takes the same shortcut internally. Used only if it passes a self-test
- * at load (a string, bytes, no body and a stream each read back as expected); otherwise, and
- * for every body it does not recognise, the server reads `response.body` as any fetch handler
- * would.
+ * at load (a string, bytes, no body and a stream each read back as expected, and the header
+ * list holds a field set in `init`); otherwise, and for every body it does not recognise, the
+ * server reads `response.headers` and `response.body` as any fetch handler would. The same slot
+ * holds the header list in order (`headerList`), read instead of the sorted, combined copy that
+ * iterating `Headers` builds.
  */
 const RESPONSE_SLOT: symbol | undefined = (() => {
   try {
@@ -1056,7 +1073,12 @@ const RESPONSE_SLOT: symbol | undefined = (() => {
     if (slot === undefined) return undefined;
     const read = (response: Response) => staticBodyAt(response, slot);
     const bytes = read(new Response(new Uint8Array([7])));
+    const withHeader = new Response("probe", { headers: { "x-probe": "1" } });
+    void withHeader.headers;
+    const list = (withHeader as unknown as Record<symbol, { headerList?: unknown }>)[slot]
+      ?.headerList;
     const works = read(probe) === "probe" &&
+      Array.isArray(list) && list.some((f) => f[0] === "x-probe" && f[1] === "1") &&
       bytes instanceof Uint8Array && bytes.length === 1 && bytes[0] === 7 &&
       read(new Response(null)) === null &&
       read(new Response(new ReadableStream())) === undefined;
@@ -1083,6 +1105,23 @@ function staticBodyAt(response: Response, slot: symbol): string | Uint8Array | n
     return undefined;
   }
   return typeof held.body === "string" || held.body instanceof Uint8Array ? held.body : undefined;
+}
+
+/**
+ * The response's header fields in order, as validated and normalised by `Headers`: Deno's
+ * internal list (same slot as {@linkcode RESPONSE_SLOT}; no sorted, combined copy per response),
+ * or the public iterator when the slot is unknown.
+ */
+function responseFields(response: Response): Iterable<readonly [string, string]> {
+  // Reading `headers` also drops the native copy of the body Deno prepared for Deno.serve.
+  const headers = response.headers;
+  if (RESPONSE_SLOT !== undefined) {
+    const inner = (response as unknown as Record<symbol, { headerList?: unknown }>)[RESPONSE_SLOT];
+    if (Array.isArray(inner?.headerList)) {
+      return inner.headerList as readonly (readonly [string, string])[];
+    }
+  }
+  return headers;
 }
 
 /**
