@@ -392,7 +392,6 @@ async function main(): Promise<number> {
     return 1;
   }
   const server = started.value;
-  console.log(server.xcapRoot);
   const { promise, resolve } = Promise.withResolvers<void>();
   const stop = () => resolve();
   Deno.addSignalListener("SIGINT", stop);
@@ -401,6 +400,8 @@ async function main(): Promise<number> {
   } catch {
     // SIGTERM cannot be listened to on Windows.
   }
+  // Listening for signals before the URL is out: whoever starts us may signal at once.
+  console.log(server.xcapRoot);
   await promise;
   await server.close();
   return 0;
