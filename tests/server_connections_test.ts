@@ -259,10 +259,13 @@ Deno.test("SIGTERM stops accepting, closes idle connections, lets a slow upload 
   try {
     await idle.send(get(CAPS));
     assertEquals((await idle.response())?.status, 200);
+    // The 100 (Continue) proves the server is reading this body when the signal comes.
     await upload.send(
       `PUT ${DOC_PATH} HTTP/1.1\r\nHost: a\r\nContent-Type: application/resource-lists+xml\r\n` +
-        `Content-Length: ${DOC.length}\r\n\r\n${DOC.slice(0, 10)}`,
+        `Expect: 100-continue\r\nContent-Length: ${DOC.length}\r\n\r\n`,
     );
+    assertEquals((await upload.response())?.status, 100);
+    await upload.send(DOC.slice(0, 10));
     server.kill("SIGTERM");
     // Shutdown has begun once the idle connection is closed.
     assert(await idle.closed(SOON_MS), "the idle connection was kept");

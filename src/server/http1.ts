@@ -117,6 +117,8 @@ const SPARE_FDS = 16;
 const MAX_FIELDS = 100;
 /** 503 answers to shed connections in flight at once (each holds a descriptor meanwhile). */
 const MAX_SHEDDING = 16;
+/** At shutdown, idle connections are closed after this pause (requests already sent get read). */
+const IDLE_GRACE_MS = 50;
 /** After shedding this many connections in a row, pause accepting... */
 const SHED_BURST = 10;
 /** ...until a connection closes, or this long (so at most 1,000 sheds a second). */
@@ -593,7 +595,7 @@ class Server implements Http1Server {
     // apart (10 ms to 1 s): no timer per request.
     const every = Math.min(this.#headerTimeoutMs, this.#keepAliveTimeoutMs, this.#bodyTimeoutMs);
     this.#sweeper = setInterval(() => this.#sweep(), Math.max(10, Math.min(1000, every / 4)));
-    this.#acceptLoop();
+    this.#acceptLoop().catch((error) => this.#report(error));
   }
 
   get connections(): number {
@@ -636,13 +638,18 @@ class Server implements Http1Server {
   }
 
   #sweep(): void {
-    const now = Date.now();
-    for (const c of this.#conns) {
-      if (c.readDeadline <= now || c.writeDeadline <= now) c.expire();
-    }
-    // Spares given back at an EMFILE are taken again once connections leave room for them.
-    if (this.#spares.length === 0 && this.#conns.size + 2 * SPARE_FDS < this.maxConnections) {
-      this.#acquireSpares();
+    // A timer callback that threw would end the process: nothing escapes.
+    try {
+      const now = Date.now();
+      for (const c of this.#conns) {
+        if (c.readDeadline <= now || c.writeDeadline <= now) c.expire();
+      }
+      // Spares given back at an EMFILE are taken again once connections leave room for them.
+      if (this.#spares.length === 0 && this.#conns.size + 2 * SPARE_FDS < this.maxConnections) {
+        this.#acquireSpares();
+      }
+    } catch (error) {
+      this.#report(error);
     }
   }
 
@@ -712,7 +719,7 @@ class Server implements Http1Server {
       } catch {
         // Not TCP, or gone already.
       }
-      this.#serve(c);
+      this.#serve(c).catch((error) => this.#report(error));
     }
   }
 
@@ -1026,9 +1033,11 @@ class Server implements Http1Server {
         this.#allClosed = resolve;
         if (this.#conns.size === 0) resolve();
       });
-      // Idle connections (between requests, nothing received) are closed at once.
-      for (const c of this.#conns) if (c.phase === "idle") c.destroy();
+      // Idle connections (between requests, nothing received) are closed at once: after one
+      // short pause, in which a request the kernel already holds is read and so served.
       let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => timer = setTimeout(resolve, IDLE_GRACE_MS));
+      for (const c of this.#conns) if (c.phase === "idle") c.destroy();
       await Promise.race([
         allClosed,
         new Promise<void>((resolve) => timer = setTimeout(resolve, Math.max(0, deadlineMs))),
