@@ -17,6 +17,7 @@ import {
   type TransportError,
 } from "./errors.ts";
 import type { ExecuteOptions, Executor, XcapRequest, XcapResponse } from "./types.ts";
+import { callExecutor } from "./_call_executor.ts";
 import {
   type Challenge,
   computeBasicAuthorization,
@@ -177,6 +178,8 @@ export function digestAuthorization(
   challenge: Challenge,
   params: DigestParams,
 ): Result<string, MalformedResponseError | InvalidArgumentError> {
+  const invalid = checkDigestArguments(challenge, params);
+  if (invalid !== undefined) return err(invalid);
   if (!Number.isInteger(params.nc) || params.nc < 1 || params.nc > MAX_NONCE_COUNT) {
     return err(
       invalidArgument(
@@ -188,6 +191,38 @@ export function digestAuthorization(
   const checked = readDigestChallenge(challenge);
   if (!checked.ok) return err(malformed(refusalMessage([checked.refusal])));
   return ok(computeDigestAuthorization(checked.value, params));
+}
+
+/** The shapes {@linkcode digestAuthorization} relies on; credentials are never quoted. */
+function checkDigestArguments(
+  challenge: unknown,
+  params: unknown,
+): InvalidArgumentError | undefined {
+  const c = challenge as { scheme?: unknown; params?: unknown; token68?: unknown } | null;
+  if (
+    typeof c !== "object" || c === null || typeof c.scheme !== "string" ||
+    (c.token68 !== undefined && typeof c.token68 !== "string") ||
+    typeof c.params !== "object" || c.params === null ||
+    Object.values(c.params).some((v) => typeof v !== "string")
+  ) {
+    return invalidArgument(
+      "challenge",
+      "The challenge must be { scheme, params } as parseWwwAuthenticate returns it",
+    );
+  }
+  if (typeof params !== "object" || params === null) {
+    return invalidArgument("params", "The Digest parameters must be an object");
+  }
+  const p = params as Record<string, unknown>;
+  for (const name of ["username", "password", "method", "uri", "cnonce"]) {
+    if (typeof p[name] !== "string") {
+      return invalidArgument(`params.${name}`, `params.${name} must be a string`);
+    }
+  }
+  if (p["body"] !== undefined && typeof p["body"] !== "string") {
+    return invalidArgument("params.body", "params.body must be a string when given");
+  }
+  return undefined;
 }
 
 /**
@@ -241,20 +276,38 @@ function withHeader(request: XcapRequest, authorization: string): XcapRequest {
   });
 }
 
-async function callSafely(
-  executor: Executor,
-  request: XcapRequest,
-  options: ExecuteOptions | undefined,
-): Promise<Result<XcapResponse, TransportError>> {
-  try {
-    return await executor(request, options);
-  } catch (cause) {
-    return err({
-      _tag: "NetworkError",
-      message: "The wrapped executor threw instead of returning an error value",
-      cause,
-    });
+function checkAuthenticationArguments(
+  executor: unknown,
+  credentials: unknown,
+  options: unknown,
+): InvalidArgumentError | undefined {
+  if (typeof executor !== "function") {
+    return invalidArgument(
+      "executor",
+      `The executor to wrap is not a function (${typeof executor})`,
+    );
   }
+  if (typeof credentials !== "object" || credentials === null) {
+    return invalidArgument("credentials", "Credentials must be an object { username, password }");
+  }
+  const { username, password } = credentials as Record<string, unknown>;
+  if (typeof username !== "string") {
+    return invalidArgument("credentials.username", "The user name must be a string");
+  }
+  if (typeof password !== "string") {
+    // Never say what it was: it may be the password in the wrong type.
+    return invalidArgument("credentials.password", "The password must be a string");
+  }
+  if (typeof options !== "object" || options === null) {
+    return invalidArgument("options", "Authentication options must be an object");
+  }
+  for (const name of ["allowBasic", "allowBasicOverHttp", "allowBasicAfterDigest"] as const) {
+    const value = (options as Record<string, unknown>)[name];
+    if (value !== undefined && typeof value !== "boolean") {
+      return invalidArgument(`options.${name}`, `${name} must be true or false`);
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -282,8 +335,9 @@ async function callSafely(
  *
  * @param executor The executor to wrap.
  * @param credentials The user name and password.
- * @param options Basic policy and the round-trip bound; invalid `maxChallenges` (not a
- * non-negative integer) makes every call return `InvalidArgument`.
+ * @param options Basic policy and the round-trip bound. An unusable argument (an executor that
+ * is not a function, a user name or password that is not a string, a `maxChallenges` that is
+ * not a non-negative integer) makes every call return `InvalidArgument`.
  * @returns An executor that authenticates.
  *
  * @example Usage
@@ -327,6 +381,8 @@ export function withAuthentication(
   credentials: Credentials,
   options: AuthenticationOptions = {},
 ): Executor {
+  const invalid = checkAuthenticationArguments(executor, credentials, options);
+  if (invalid !== undefined) return () => new ResultAsync(Promise.resolve(err(invalid)));
   const allowBasic = options.allowBasic ?? true;
   const allowBasicOverHttp = options.allowBasicOverHttp ?? false;
   const allowBasicAfterDigest = options.allowBasicAfterDigest ?? false;
@@ -334,7 +390,9 @@ export function withAuthentication(
   if (!Number.isInteger(maxChallenges) || maxChallenges < 0) {
     const error = invalidArgument(
       "options.maxChallenges",
-      `maxChallenges ${maxChallenges} is not a non-negative integer`,
+      `maxChallenges ${
+        typeof maxChallenges === "number" ? maxChallenges : typeof maxChallenges
+      } is not a non-negative integer`,
     );
     return () => new ResultAsync(Promise.resolve(err(error)));
   }
@@ -414,6 +472,13 @@ export function withAuthentication(
     request: XcapRequest,
     callOptions: ExecuteOptions | undefined,
   ): Promise<Result<XcapResponse, TransportError>> {
+    if (
+      typeof request !== "object" || request === null || typeof request.url !== "string" ||
+      typeof request.headers !== "object" || request.headers === null
+    ) {
+      // Not ours to report: the wrapped executor says what is wrong with the request.
+      return await callExecutor(executor, request, callOptions);
+    }
     const callerHandlesAuth = Object.keys(request.headers).some((name) =>
       name.toLowerCase() === "authorization"
     );
@@ -422,9 +487,9 @@ export function withAuthentication(
       url = new URL(request.url);
     } catch {
       // Not ours to report: the wrapped executor says what is wrong with the URL.
-      return await callSafely(executor, request, callOptions);
+      return await callExecutor(executor, request, callOptions);
     }
-    if (callerHandlesAuth) return await callSafely(executor, request, callOptions);
+    if (callerHandlesAuth) return await callExecutor(executor, request, callOptions);
 
     const state = stateFor(url.origin);
     let answer = remembered(state);
@@ -437,7 +502,7 @@ export function withAuthentication(
         if (header.isErr()) return err(header.error);
         sent = withHeader(request, header.value);
       }
-      const result = await callSafely(executor, sent, callOptions);
+      const result = await callExecutor(executor, sent, callOptions);
       if (result.isErr()) return result;
       const response = result.value;
       if (response.status !== 401) {

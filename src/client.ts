@@ -3,11 +3,12 @@
  *
  * @module
  */
-import type { ResultAsync } from "npm:neverthrow@^8.2.0";
+import { errAsync, type ResultAsync } from "npm:neverthrow@^8.2.0";
 import type { ApplicationUsage } from "./application.ts";
 import { withAuthentication } from "./auth.ts";
-import type { XcapError } from "./errors.ts";
+import { invalidArgument, type InvalidArgumentError, type XcapError } from "./errors.ts";
 import { createFetchExecutor } from "./executor.ts";
+import { callExecutor } from "./_call_executor.ts";
 import {
   buildDeleteRequest,
   buildGetRequest,
@@ -39,8 +40,24 @@ export interface XCAPClientOptions {
   readonly executor?: Executor;
   /** Headers sent with every request (per-call headers override them). */
   readonly headers?: HeadersInit;
-  /** Per-request timeout in milliseconds (default executor only). */
-  readonly timeoutMs?: number;
+  /**
+   * Give up on a request after this many milliseconds, body included (default executor only);
+   * `false` turns the timeout off. See {@linkcode FetchExecutorOptions.timeoutMs}.
+   * @default {30000}
+   */
+  readonly timeoutMs?: number | false;
+  /**
+   * Refuse response bodies larger than this many bytes (default executor only).
+   * @default {16777216}
+   */
+  readonly maxResponseBytes?: number;
+  /**
+   * Redirects (default executor only): `"manual"` makes a 3xx a `Redirected` error carrying
+   * its `location`; `"follow"` follows them, never taking the body, credentials or custom
+   * headers to another origin. See {@linkcode FetchExecutorOptions.redirect}.
+   * @default {"manual"}
+   */
+  readonly redirect?: RequestRedirect;
   /** Answer a Basic challenge over plain `http:` (the password travels in clear). @default {false} */
   readonly allowBasicOverHttp?: boolean;
   /** Application usages for document MIME types. @default {KNOWN_APPLICATIONS} */
@@ -78,6 +95,9 @@ function mergeHeaders(
 ): HeadersInit | undefined {
   if (base === undefined) return call;
   if (call === undefined) return base;
+  // Anything else than two header collections: the request builder says what is wrong.
+  if (typeof base !== "object" || base === null) return base;
+  if (typeof call !== "object" || call === null) return call;
   const pairs = (init: HeadersInit): Array<[string, string]> =>
     Array.isArray(init)
       ? init.map((p) => [String(p[0]), String(p[1])])
@@ -95,6 +115,13 @@ function mergeHeaders(
  * Every method returns a `ResultAsync<Resource, XcapError>`: await it and check `isOk()`, or
  * `match` on it. A 409 is `Err({ _tag: "Conflict", condition })` with the parsed
  * `application/xcap-error+xml` condition, a 412 is `Err({ _tag: "PreconditionFailed" })`.
+ * Nothing throws, whatever the arguments: unusable options come back as `InvalidArgument`.
+ *
+ * Safe defaults (default executor): a request gives up after 30 s, body included
+ * (`timeoutMs`, `false` for none); a response body over 16 MiB is refused without being read
+ * further (`maxResponseBytes`); a redirect is `Err({ _tag: "Redirected", location })` rather
+ * than followed (`redirect: "follow"` follows, never taking the body, credentials or custom
+ * headers to another origin).
  *
  * @example Usage
  * ```ts
@@ -120,6 +147,8 @@ export class XCAPClient {
   readonly xui: string;
   readonly #execute: Executor;
   readonly #options: XCAPClientOptions;
+  /** Why the options cannot be used; every call returns it. */
+  readonly #invalid: InvalidArgumentError | undefined;
 
   /**
    * Create a client. Nothing is validated or sent here: a bad XCAP root or XUI comes back as
@@ -132,15 +161,48 @@ export class XCAPClient {
   constructor(xcapRoot: string, xui: string, options: XCAPClientOptions = {}) {
     this.xcapRoot = xcapRoot;
     this.xui = xui;
-    this.#options = options;
-    const base = options.executor ?? createFetchExecutor({
-      ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
-      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    const usable = typeof options === "object" && options !== null;
+    this.#options = usable ? options : {};
+    this.#invalid = usable ? undefined : invalidArgument(
+      "options",
+      `XCAPClient options must be an object, not ${options === null ? "null" : typeof options}`,
+    );
+    const o = this.#options;
+    const base = o.executor ?? createFetchExecutor({
+      ...(o.fetch === undefined ? {} : { fetch: o.fetch }),
+      ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }),
+      ...(o.maxResponseBytes === undefined ? {} : { maxResponseBytes: o.maxResponseBytes }),
+      ...(o.redirect === undefined ? {} : { redirect: o.redirect }),
     });
-    this.#execute = options.password === undefined ? base : withAuthentication(base, {
-      username: options.username ?? userPart(xui),
-      password: options.password,
-    }, { allowBasicOverHttp: options.allowBasicOverHttp ?? false });
+    this.#execute = o.password === undefined ? base : withAuthentication(base, {
+      username: o.username ?? (typeof xui === "string" ? userPart(xui) : ""),
+      password: o.password,
+    }, { allowBasicOverHttp: o.allowBasicOverHttp ?? false });
+  }
+
+  /**
+   * Run `build` unless the options are unusable; anything it throws (a getter on a caller's
+   * object, a value of the wrong type) becomes an error value rather than an exception.
+   */
+  #guard<T>(
+    options: unknown,
+    build: () => ResultAsync<T, XcapError>,
+  ): ResultAsync<T, XcapError> {
+    if (this.#invalid !== undefined) return errAsync(this.#invalid);
+    if (options !== undefined && (typeof options !== "object" || options === null)) {
+      return errAsync(invalidArgument(
+        "options",
+        `Call options must be an object, not ${options === null ? "null" : typeof options}`,
+      ));
+    }
+    try {
+      return build();
+    } catch (cause) {
+      return errAsync(invalidArgument(
+        "options",
+        `Cannot build the request: ${cause instanceof Error ? cause.message : String(cause)}`,
+      ));
+    }
   }
 
   #target(
@@ -172,7 +234,7 @@ export class XCAPClient {
     options: XCAPCallOptions,
   ): ResultAsync<Resource, XcapError> {
     return request.asyncAndThen((r: XcapRequest) =>
-      this.#execute(r, options.signal === undefined ? {} : { signal: options.signal })
+      callExecutor(this.#execute, r, options.signal === undefined ? {} : { signal: options.signal })
     ).andThen(interpretResponse);
   }
 
@@ -202,11 +264,13 @@ export class XCAPClient {
     node?: string | NodeSelector,
     options: XCAPCallOptions = {},
   ): ResultAsync<Resource, XcapError> {
-    const request = buildGetRequest(
-      this.#target(application, node, options),
-      this.#requestOptions(options),
-    );
-    return this.#run(request, options);
+    return this.#guard(options, () => {
+      const request = buildGetRequest(
+        this.#target(application, node, options),
+        this.#requestOptions(options),
+      );
+      return this.#run(request, options);
+    });
   }
 
   /**
@@ -241,14 +305,16 @@ export class XCAPClient {
     node?: string | NodeSelector,
     options: XCAPPutOptions = {},
   ): ResultAsync<Resource, XcapError> {
-    const request = buildPutRequest(this.#target(application, node, options), resource, {
-      ...this.#requestOptions(options),
-      ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
-      ...(this.#options.applications === undefined
-        ? {}
-        : { applications: this.#options.applications }),
+    return this.#guard(options, () => {
+      const request = buildPutRequest(this.#target(application, node, options), resource, {
+        ...this.#requestOptions(options),
+        ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
+        ...(this.#options.applications === undefined
+          ? {}
+          : { applications: this.#options.applications }),
+      });
+      return this.#run(request, options);
     });
-    return this.#run(request, options);
   }
 
   /**
@@ -277,11 +343,13 @@ export class XCAPClient {
     node?: string | NodeSelector,
     options: XCAPCallOptions = {},
   ): ResultAsync<Resource, XcapError> {
-    const request = buildDeleteRequest(
-      this.#target(application, node, options),
-      this.#requestOptions(options),
-    );
-    return this.#run(request, options);
+    return this.#guard(options, () => {
+      const request = buildDeleteRequest(
+        this.#target(application, node, options),
+        this.#requestOptions(options),
+      );
+      return this.#run(request, options);
+    });
   }
 
   /**
@@ -316,6 +384,6 @@ export class XCAPClient {
     change: Change<T>,
     options: UpdateOptions = {},
   ): ResultAsync<UpdateResult<T>, XcapError> {
-    return updateDocument(this, usage, change, options);
+    return this.#guard(options, () => updateDocument(this, usage, change, options));
   }
 }

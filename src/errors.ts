@@ -117,6 +117,19 @@ export interface UnsupportedMediaTypeError extends HttpErrorFields {
   readonly _tag: "UnsupportedMediaType";
 }
 
+/**
+ * 301, 302, 303, 307 or 308 with a `Location`: the server says the resource is elsewhere. XCAP
+ * (RFC 4825) does not use redirects, so the client does not follow them unless asked
+ * (`redirect: "follow"`); this error carries where the server points, for the caller to decide.
+ * A 3xx without a usable `Location` is an `HttpError`.
+ */
+export interface RedirectedError extends HttpErrorFields {
+  /** Discriminant. */
+  readonly _tag: "Redirected";
+  /** The `Location`, resolved against the request URL. */
+  readonly location: string;
+}
+
 /** Any other non-2xx status. */
 export interface HttpError extends HttpErrorFields {
   /** Discriminant. */
@@ -183,6 +196,7 @@ export type XcapError =
   | ForbiddenError
   | MethodNotAllowedError
   | UnsupportedMediaTypeError
+  | RedirectedError
   | HttpError
   | NetworkError
   | TimeoutError

@@ -49,21 +49,41 @@ export interface PutRequestOptions extends RequestOptions {
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE = /[\r\n\0]/;
 
+/** `String(value)`, or `undefined` for a value that has no text form (a null-prototype object). */
+function asText(value: unknown): string | undefined {
+  try {
+    return String(value);
+  } catch {
+    return undefined;
+  }
+}
+
 function toHeaderEntries(init: HeadersInit | undefined): Array<[string, string]> | string {
   if (init === undefined) return [];
+  if (typeof init !== "object" || init === null) {
+    return "headers must be a Headers object, an array of [name, value] pairs or a record";
+  }
   if (Array.isArray(init)) {
     const entries: Array<[string, string]> = [];
     for (const pair of init) {
       if (!Array.isArray(pair) || pair.length !== 2) {
         return "each header must be a [name, value] pair";
       }
-      entries.push([String(pair[0]), String(pair[1])]);
+      const [name, value] = [asText(pair[0]), asText(pair[1])];
+      if (name === undefined || value === undefined) return "a header name or value is not text";
+      entries.push([name, value]);
     }
     return entries;
   }
   // A Headers object would already have rejected CR/LF; copy its normalised entries.
   if (typeof Headers !== "undefined" && init instanceof Headers) return [...init.entries()];
-  return Object.entries(init as Record<string, string>).map(([k, v]) => [k, String(v)]);
+  const entries: Array<[string, string]> = [];
+  for (const [name, value] of Object.entries(init as Record<string, unknown>)) {
+    const text = asText(value);
+    if (text === undefined) return `the value of header ${JSON.stringify(name)} is not text`;
+    entries.push([name, text]);
+  }
+  return entries;
 }
 
 function buildHeaders(
@@ -113,12 +133,25 @@ function resolveNode(
   return ok(node);
 }
 
+/** A JavaScript caller can pass anything: the target and options must at least be objects. */
+function checkShapes(target: unknown, options: unknown): InvalidArgumentError | undefined {
+  if (typeof target !== "object" || target === null) {
+    return invalidArgument("target", "The target must be an object { xcapRoot, auid, ... }");
+  }
+  if (typeof options !== "object" || options === null) {
+    return invalidArgument("options", "Request options must be an object");
+  }
+  return undefined;
+}
+
 function buildRequest(
   method: XcapMethod,
   target: XcapTarget,
   options: RequestOptions,
   body?: { readonly text: string; readonly contentType: (node?: NodeSelector) => string },
 ): Result<XcapRequest, InvalidArgumentError> {
+  const invalid = checkShapes(target, options);
+  if (invalid !== undefined) return err(invalid);
   const node = resolveNode(target.node);
   if (node.isErr()) return err(node.error);
   if (method !== "GET" && node.value?.terminal?.kind === "namespace") {
@@ -221,6 +254,8 @@ export function buildPutRequest(
   if (typeof body !== "string") {
     return err(invalidArgument("body", "The PUT body must be a string"));
   }
+  const invalid = checkShapes(target, options);
+  if (invalid !== undefined) return err(invalid);
   const applications = options.applications ?? KNOWN_APPLICATIONS;
   const contentType = (selector?: NodeSelector): string => {
     if (options.contentType !== undefined) return options.contentType;
@@ -229,6 +264,9 @@ export function buildPutRequest(
       ? XCAP_ATTRIBUTE_MIME_TYPE
       : XCAP_ELEMENT_MIME_TYPE;
   };
+  if (options.contentType !== undefined && typeof options.contentType !== "string") {
+    return err(invalidArgument("contentType", "Content-Type must be a string"));
+  }
   if (options.contentType !== undefined && BAD_VALUE.test(options.contentType)) {
     return err(invalidArgument("contentType", "Content-Type has a CR, LF or NUL in it"));
   }

@@ -14,6 +14,7 @@ import type {
   NotFoundError,
   NotModifiedError,
   PreconditionFailedError,
+  RedirectedError,
   UnauthorizedError,
   UnsupportedMediaTypeError,
   XcapError,
@@ -57,6 +58,7 @@ export interface Resource {
  * | 409 | `Conflict`, `condition` parsed from the xcap-error body (RFC 4825 §11) |
  * | 412 | `PreconditionFailed`, with the `ETag` if sent |
  * | 415 | `UnsupportedMediaType` |
+ * | 301, 302, 303, 307, 308 with a `Location` | `Redirected`, `location` resolved against the URL |
  * | anything else | `HttpError` (1xx, other 3xx, other 4xx, 5xx) |
  *
  * A 409 body is parsed as an xcap-error document whatever its `Content-Type` says, since servers
@@ -213,12 +215,39 @@ export function interpretResponse(response: XcapResponse): Result<Resource, Xcap
         ),
         ...base,
       });
-    default:
-      return fail<HttpError>({
-        _tag: "HttpError",
-        message: say(describeOtherStatus(status, headers) + bodyHint(body, contentType)),
+    case 301:
+    case 302:
+    case 303:
+    case 307:
+    case 308: {
+      const location = resolveLocation(headers.get("location"), url);
+      if (location === undefined) break;
+      return fail<RedirectedError>({
+        _tag: "Redirected",
+        message: say(
+          `the server redirects to ${location}; XCAP does not use redirects, and this one was ` +
+            "not followed",
+        ),
         ...base,
+        location,
       });
+    }
+  }
+  return fail<HttpError>({
+    _tag: "HttpError",
+    message: say(describeOtherStatus(status, headers) + bodyHint(body, contentType)),
+    ...base,
+  });
+}
+
+/** A Location value resolved against the request URL (RFC 9110 §10.2.2), if it is one. */
+function resolveLocation(value: string | null, base: string): string | undefined {
+  const location = value?.trim();
+  if (location === undefined || location === "") return undefined;
+  try {
+    return new URL(location, base === "" ? undefined : base).href;
+  } catch {
+    return undefined;
   }
 }
 
@@ -235,6 +264,7 @@ const XCAP_ERROR_TAGS: Readonly<Record<XcapErrorTag, true>> = {
   NetworkError: true,
   Timeout: true,
   Aborted: true,
+  Redirected: true,
   InvalidArgument: true,
   MalformedResponse: true,
 };

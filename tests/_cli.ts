@@ -62,6 +62,15 @@ export function cliEnv(dir: string, extra: Record<string, string> = {}): Record<
   return { HOME: dir, DENO_NO_UPDATE_CHECK: "1", ...extra };
 }
 
+/**
+ * A body that, printed raw on a terminal, would set the window title, clear the screen, write the
+ * clipboard (OSC 52) and start a C1 CSI sequence.
+ */
+export const ESCAPES_BODY: string =
+  '<resource-lists xmlns="urn:ietf:params:xml:ns:resource-lists">' +
+  "\x1b]0;pwned-title\x07\x1b[2J\x1b[H\x1b]52;c;cm0gLXJmIH4=\x07\u009b31m" +
+  "</resource-lists>\n";
+
 /** What a run of `xcap` did. */
 export interface CliRun {
   /** The exit code. */
@@ -72,13 +81,28 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-/** Run `xcap ARGS` in `dir` with `env` and, optionally, `stdin`. */
+/**
+ * Run `xcap ARGS` in `dir` with `env` and, optionally, `stdin`. `allowRead` adds paths `xcap`
+ * may read besides `dir`; `killAfterMs` kills a run that has not ended by then (a regression
+ * that reads forever fails instead of hanging the suite).
+ */
 export async function runXcap(
   args: readonly string[],
-  options: { readonly env: Record<string, string>; readonly dir: string; readonly stdin?: string },
+  options: {
+    readonly env: Record<string, string>;
+    readonly dir: string;
+    readonly stdin?: string;
+    readonly allowRead?: readonly string[];
+    readonly killAfterMs?: number;
+  },
 ): Promise<CliRun> {
+  const runArgs = denoRunArgs(options.dir).map((arg) =>
+    arg === `--allow-read=${options.dir}` && options.allowRead !== undefined
+      ? [arg, ...options.allowRead].join(",")
+      : arg
+  );
   const child = new Deno.Command(Deno.execPath(), {
-    args: [...denoRunArgs(options.dir), ...args],
+    args: [...runArgs, ...args],
     cwd: options.dir,
     clearEnv: true,
     env: { DENO_DIR: await findDenoDir(), ...options.env },
@@ -86,17 +110,24 @@ export async function runXcap(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  if (options.stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(options.stdin));
-    await writer.close();
+  const killer = options.killAfterMs === undefined
+    ? undefined
+    : setTimeout(() => child.kill("SIGKILL"), options.killAfterMs);
+  try {
+    if (options.stdin !== undefined) {
+      const writer = child.stdin.getWriter();
+      await writer.write(new TextEncoder().encode(options.stdin));
+      await writer.close();
+    }
+    const output = await child.output();
+    return {
+      code: output.code,
+      stdout: output.stdout,
+      stderr: new TextDecoder().decode(output.stderr),
+    };
+  } finally {
+    clearTimeout(killer);
   }
-  const output = await child.output();
-  return {
-    code: output.code,
-    stdout: output.stdout,
-    stderr: new TextDecoder().decode(output.stderr),
-  };
 }
 
 /** Run `fn` with a fresh temp dir, removed afterwards. */
@@ -107,4 +138,43 @@ export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/** What a measured run of `xcap` did, and its peak resident set size. */
+export interface MeasuredCliRun extends CliRun {
+  /** Peak RSS of the `xcap` process (`VmHWM`), in bytes. */
+  readonly peakRssBytes: number;
+}
+
+/**
+ * Run `xcap ARGS` like {@linkcode runXcap}, through `tests/_xcap_peak_rss.ts`, which reports the
+ * process's own peak RSS from `/proc/PID/status` as it ends (Linux only). The report line is
+ * removed from `stderr`.
+ */
+export async function runXcapMeasured(
+  args: readonly string[],
+  options: { readonly env: Record<string, string>; readonly dir: string },
+): Promise<MeasuredCliRun> {
+  const runArgs = denoRunArgs(options.dir)
+    .flatMap((arg) =>
+      arg === MAIN ? ["--allow-run=/bin/cat", `${REPO}tests/_xcap_peak_rss.ts`] : [arg]
+    );
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [...runArgs, ...args],
+    cwd: options.dir,
+    clearEnv: true,
+    env: { DENO_DIR: await findDenoDir(), ...options.env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(output.stderr);
+  const match = /peak-rss-bytes (\d+)\n$/.exec(stderr);
+  if (match === null) throw new Error(`no peak RSS reported: ${stderr}`);
+  return {
+    code: output.code,
+    stdout: output.stdout,
+    stderr: stderr.slice(0, match.index),
+    peakRssBytes: Number(match[1]),
+  };
 }

@@ -46,26 +46,20 @@ export interface ServerProcess {
 }
 
 /**
- * Read another process's `/proc` entries through `cat` and `ls`: Deno lets only `--allow-all`
- * read them directly (NotCapable otherwise), while the tests run with `--allow-run`.
+ * Another process's `/proc` entries, read through a subprocess: Deno asks for `--allow-all` to
+ * read them directly, and the test task grants narrower permissions (`--allow-run` among them).
  */
-function procOutput(command: string, args: string[]): string {
-  const out = new Deno.Command(command, { args, stderr: "null" }).outputSync();
-  if (!out.success) throw new Error(`${command} ${args.join(" ")} failed`);
-  return new TextDecoder().decode(out.stdout);
+function procRead(...args: string[]): string {
+  const output = new Deno.Command(args[0]!, { args: args.slice(1), stderr: "null" }).outputSync();
+  if (!output.success) throw new Error(`Cannot read ${args.at(-1)}`);
+  return new TextDecoder().decode(output.stdout);
 }
 
 function statusField(pid: number, field: string): number {
-  const status = procOutput("cat", [`/proc/${pid}/status`]);
+  const status = procRead("cat", `/proc/${pid}/status`);
   const match = status.match(new RegExp(`^${field}:\\s+(\\d+) kB`, "m"));
   if (match === null) throw new Error(`No ${field} in /proc/${pid}/status`);
   return Number(match[1]) * 1024;
-}
-
-/** Entries of `/proc/PID/fd`. */
-function openFds(pid: number): number {
-  return procOutput("ls", ["-U", `/proc/${pid}/fd`]).split("\n").filter((line) => line !== "")
-    .length;
 }
 
 /**
@@ -146,7 +140,7 @@ export async function spawnServer(options: SpawnServerOptions = {}): Promise<Ser
     pid,
     rssBytes: () => statusField(pid, "VmRSS"),
     peakRssBytes: () => statusField(pid, "VmHWM"),
-    openFds: () => openFds(pid),
+    openFds: () => procRead("ls", "-1", `/proc/${pid}/fd`).split("\n").filter(Boolean).length,
     alive: () => status === undefined,
     kill(signal: Deno.Signal = "SIGTERM") {
       if (status === undefined) child.kill(signal);

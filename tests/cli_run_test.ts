@@ -11,7 +11,7 @@ import {
   assertNotMatch,
   assertStringIncludes,
 } from "@std/assert";
-import { type CliIo, runCli } from "../src/cli/main.ts";
+import { type CliIo, EXIT_CODES, MAX_ACCOUNT_FILE_BYTES, runCli } from "../src/cli/main.ts";
 
 const ROOT = "http://127.0.0.1:9/xcap-root";
 const DOC = `${ROOT}/resource-lists/users/sip:alice@example.com/index`;
@@ -450,4 +450,48 @@ Deno.test("runCli() -o - writes to stdout, and --dump is python xcapclient's -v"
   assertEquals(run.stdout(), LISTS);
   assertEquals(run.written.size, 0);
   assertStringIncludes(run.stderr(), `> GET ${DOC}\n< 200 OK\n`);
+});
+
+Deno.test("runCli() refuses an account file over MAX_ACCOUNT_FILE_BYTES even from an io that ignores maxBytes", async () => {
+  const f = fake({
+    files: { "/home/alice/.xcapclient.ini": "[Account]\n" + "#".repeat(MAX_ACCOUNT_FILE_BYTES) },
+    reply: () => ok(),
+  });
+  const code = await runCli(["get", "--app", "resource-lists"], f.io);
+  assertEquals(code, EXIT_CODES.usage);
+  assertStringIncludes(
+    f.stderr(),
+    `Account file ~/.xcapclient.ini is larger than ${MAX_ACCOUNT_FILE_BYTES} bytes`,
+  );
+  assertEquals(f.requests.length, 0);
+});
+
+Deno.test("runCli() warns about a password in an account file others can read, from io.fileMode", async () => {
+  const ini = "[Account]\nsip_address = alice@example.com\npassword = pw\n";
+  for (const [mode, warned] of [[0o644, true], [0o600, false], [undefined, false]] as const) {
+    const f = fake({ files: { "/home/alice/.xcapclient.ini": ini }, reply: () => ok() });
+    const code = await runCli(["get", "--app", "resource-lists"], {
+      ...f.io,
+      fileMode: () => Promise.resolve(mode),
+    });
+    assertEquals(code, EXIT_CODES.ok);
+    assertEquals(f.stderr().includes("holds a password and can be read by"), warned, `${mode}`);
+  }
+});
+
+Deno.test("runCli() shows a server's control characters as text on a terminal, raw on a pipe", async () => {
+  const body = "<a>\x1b]0;title\x07\x1b[2J\u009b1m\u202e</a>\r\n";
+  const reply = () =>
+    new Response(body, { headers: { etag: '"e\x1b"', "content-type": "text/plain" } });
+  const terminal = fake({
+    reply,
+    terminal: { stdout: true, stderr: true },
+    env: { NO_COLOR: "1" },
+  });
+  assertEquals(await runCli(["get", "--app", "resource-lists"], terminal.io), EXIT_CODES.ok);
+  assertEquals(terminal.stdout(), "<a>\\x1b]0;title\\x07\\x1b[2J\\x9b1m\\u202e</a>\n");
+  assert(!/[\x1b\u009b]/.test(terminal.stderr()));
+  const piped = fake({ reply });
+  assertEquals(await runCli(["get", "--app", "resource-lists"], piped.io), EXIT_CODES.ok);
+  assertEquals(piped.stdout(), body);
 });

@@ -13,7 +13,8 @@ import {
 } from "@std/assert";
 import { XCAPClient } from "../mod.ts";
 import { startXcapServer } from "../src/server/mod.ts";
-import { cliEnv, denoRunArgs, findDenoDir, withTempDir } from "./_cli.ts";
+import { cliEnv, denoRunArgs, ESCAPES_BODY, findDenoDir, withTempDir } from "./_cli.ts";
+import { serveHttp } from "./_hostile_server.ts";
 
 const SCRIPT = "/usr/bin/script";
 const HAVE_SCRIPT = (() => {
@@ -146,7 +147,7 @@ Deno.test({
           typing: [["Password for alice", "s3cret\r"]],
         });
         assertEquals(run.code, 0, run.screen);
-        assertStringIncludes(run.screen, 'Password for alice (realm "xcap"): \r\n');
+        assertStringIncludes(run.screen, 'Password for alice (realm "example.com"): \r\n');
         assertMatch(run.screen, /201 Created\r\netag: "[^"]+"\r\n/);
         assertEquals(run.screen.includes("s3cret"), false, "the password was echoed");
       });
@@ -203,6 +204,59 @@ Deno.test({
       const stored = await new XCAPClient(server.xcapRoot, ALICE, { password: "s3cret" })
         .get("resource-lists");
       assertEquals(stored._unsafeUnwrap().body, LISTS);
+    } finally {
+      await server.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "xcap on a terminal shows a server's escape sequences as text instead of running them",
+  ignore: !HAVE_SCRIPT,
+  fn: async () => {
+    // The body would set the window title, clear the screen, write the clipboard (OSC 52) and
+    // colour the rest with a C1 CSI; the 409 and the ETag carry escapes too.
+    const server = serveHttp((request) => {
+      if (request.method === "PUT") {
+        return new Response(`refused\x1b]0;pwned-by-409\x07\x1b[2J`, {
+          status: 409,
+          headers: { "content-type": "text/plain" },
+        });
+      }
+      return new Response(ESCAPES_BODY, {
+        headers: { "content-type": "application/resource-lists+xml", etag: '"e\u009b1"' },
+      });
+    });
+    try {
+      await withTempDir(async (dir) => {
+        const env = cliEnv(dir, {
+          XCAP_ROOT: `${server.origin}/xcap-root`,
+          XCAP_SIP_ADDRESS: ALICE,
+          NO_COLOR: "1",
+        });
+        const got = await runOnTerminal(["get", "--app", "resource-lists"], { dir, env });
+        assertEquals(got.code, 0, got.screen);
+        // NO_COLOR: xcap itself writes no escape sequence, so none may reach the terminal.
+        assert(!got.screen.includes("\x1b"), JSON.stringify(got.screen));
+        assert(!got.screen.includes("\u009b"), JSON.stringify(got.screen));
+        assertStringIncludes(got.screen, "\\x1b]0;pwned-title\\x07\\x1b[2J\\x1b[H");
+        assertStringIncludes(got.screen, "\\x1b]52;c;cm0gLXJmIH4=\\x07\\x9b31m");
+        assertStringIncludes(got.screen, 'etag: "e\\x9b1"');
+
+        const json = await runOnTerminal(["get", "--app", "resource-lists", "--json"], {
+          dir,
+          env,
+        });
+        assert(!json.screen.includes("\x1b") && !json.screen.includes("\u009b"));
+        const line = json.screen.split("\r\n").find((l) => l.startsWith("{"))!;
+        assertEquals(JSON.parse(line).body, ESCAPES_BODY);
+
+        await Deno.writeTextFile(`${dir}/lists.xml`, LISTS);
+        const put = await runOnTerminal(["put", "-i", `${dir}/lists.xml`], { dir, env });
+        assertEquals(put.code, 4, put.screen);
+        assert(!put.screen.includes("\x1b"), JSON.stringify(put.screen));
+        assertStringIncludes(put.screen, "refused\\x1b]0;pwned-by-409\\x07\\x1b[2J");
+      });
     } finally {
       await server.close();
     }

@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { createFetchExecutor, type XcapRequest } from "../mod.ts";
+import { type RawConnection, serveRaw } from "./_hostile_server.ts";
 
 /** A loopback server for one test; `handler` decides each response. */
 async function withServer(
@@ -147,8 +148,94 @@ Deno.test("createFetchExecutor() reports a redirect loop as NetworkError", async
   await withServer((req) => {
     return new Response(null, { status: 302, headers: { location: new URL(req.url).pathname } });
   }, async (base) => {
-    const result = await createFetchExecutor()(request(`${base}/loop`));
+    const result = await createFetchExecutor({ redirect: "follow" })(request(`${base}/loop`));
     assert(result.isErr());
     assertEquals(result.error._tag, "NetworkError");
   });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Network failures say why (issue 10, item 14)
+// ---------------------------------------------------------------------------------------------
+
+Deno.test("createFetchExecutor() names a refused connection and its host and port", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  const result = await createFetchExecutor()(request(`http://127.0.0.1:${port}/x`));
+  assert(result.isErr());
+  assertEquals(result.error._tag, "NetworkError");
+  assertEquals(
+    result.error.message,
+    `GET http://127.0.0.1:${port}/x failed: connection refused to 127.0.0.1:${port}`,
+  );
+});
+
+Deno.test("createFetchExecutor() says the connection closed before the response was complete", async () => {
+  // Real sockets: one server closes before the status line, one inside the headers, one mid-body.
+  const scripts: Array<[string, (conn: RawConnection) => Promise<void>]> = [
+    ["before the status line", async () => {}],
+    ["inside the headers", (conn) => conn.write("HTTP/1.1 200 OK\r\ncontent-le")],
+    ["mid-body", (conn) => conn.write("HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n<resource")],
+    [
+      "mid-chunk",
+      (conn) => conn.write("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n10\r\n<reso"),
+    ],
+  ];
+  for (const [name, script] of scripts) {
+    const server = serveRaw(script);
+    try {
+      const result = await createFetchExecutor({ timeoutMs: 5_000 })(
+        request(`${server.origin}/x`),
+      );
+      assert(result.isErr(), name);
+      assertEquals(result.error._tag, "NetworkError", name);
+      assertStringIncludes(
+        result.error.message,
+        "failed: connection closed before the response was complete",
+        name,
+      );
+      assert(!result.error.message.includes("fetch failed"), name);
+    } finally {
+      await server.close();
+    }
+  }
+});
+
+Deno.test("createFetchExecutor() names a host that does not resolve (Deno's and Node's errors)", async () => {
+  // What Deno 2.9 throws for a failed DNS lookup, and what Node's undici throws; DNS itself is
+  // not queried (tests talk to 127.0.0.1 only).
+  const deno = new TypeError("fetch failed", {
+    cause: new Error(
+      "error sending request for url (http://xcap.example.invalid/x): client error (Connect): " +
+        "dns error: failed to lookup address information: Name or service not known",
+    ),
+  });
+  const node = Object.assign(new TypeError("fetch failed"), {
+    cause: Object.assign(new Error("getaddrinfo ENOTFOUND xcap.example.invalid"), {
+      code: "ENOTFOUND",
+    }),
+  });
+  for (const thrown of [deno, node]) {
+    const result = await createFetchExecutor({ fetch: () => Promise.reject(thrown) })(
+      request("http://xcap.example.invalid/x"),
+    );
+    assert(result.isErr());
+    assertEquals(result.error._tag, "NetworkError");
+    assertStringIncludes(
+      result.error.message,
+      "GET http://xcap.example.invalid/x failed: cannot resolve host xcap.example.invalid",
+    );
+    assertEquals(result.error._tag === "NetworkError" && result.error.cause, thrown);
+  }
+  const refused = Object.assign(new TypeError("fetch failed"), {
+    cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:9"), { code: "ECONNREFUSED" }),
+  });
+  const result = await createFetchExecutor({ fetch: () => Promise.reject(refused) })(
+    request("http://127.0.0.1:9/x"),
+  );
+  assertStringIncludes(
+    result.isErr() ? result.error.message : "",
+    "connection refused to 127.0.0.1:9",
+  );
 });

@@ -348,10 +348,35 @@ Deno.test("interpretResponse() turns every other status into HttpError", () => {
   }
 });
 
-Deno.test("interpretResponse() names the redirect target of a 3xx", () => {
-  const error = errValue(response(302, { headers: { location: "http://127.0.0.1:9000/x" } }));
-  assertEquals(error._tag, "HttpError");
-  assertStringIncludes(error.message, "redirects to http://127.0.0.1:9000/x");
+Deno.test("interpretResponse() turns a redirect with a Location into Redirected, resolved against the URL", () => {
+  for (const status of [301, 302, 303, 307, 308]) {
+    const error = errValue(response(status, { headers: { location: "http://127.0.0.1:9000/x" } }));
+    assertEquals(error._tag, "Redirected");
+    assert(error._tag === "Redirected");
+    assertEquals(error.location, "http://127.0.0.1:9000/x");
+    assertEquals(error.status, status);
+    assertStringIncludes(error.message, "redirects to http://127.0.0.1:9000/x");
+    assertStringIncludes(error.message, "not followed");
+  }
+  const relative = errValue(response(307, { headers: { location: " ../other/index " } }));
+  assert(relative._tag === "Redirected");
+  assertEquals(
+    relative.location,
+    "http://127.0.0.1:8000/xcap-root/resource-lists/users/other/index",
+  );
+});
+
+Deno.test("interpretResponse() keeps a 3xx it cannot follow as HttpError that names the target", () => {
+  // 300 and 305 are not redirects a client follows by itself; a Location that is not a URL
+  // cannot be followed either.
+  const multiple = errValue(response(300, { headers: { location: "http://127.0.0.1:9000/x" } }));
+  assertEquals(multiple._tag, "HttpError");
+  assertStringIncludes(multiple.message, "redirects to http://127.0.0.1:9000/x");
+  const broken = errValue(response(302, { headers: { location: "http://[::1" } }));
+  assertEquals(broken._tag, "HttpError");
+  const none = errValue(response(302));
+  assertEquals(none._tag, "HttpError");
+  assertStringIncludes(none.message, "redirects elsewhere");
 });
 
 Deno.test("interpretResponse() copes with unknown statuses and a missing URL", () => {
@@ -423,6 +448,7 @@ Deno.test("isXcapError() recognizes every error tag", () => {
     "Forbidden",
     "MethodNotAllowed",
     "UnsupportedMediaType",
+    "Redirected",
     "HttpError",
     "NetworkError",
     "Timeout",

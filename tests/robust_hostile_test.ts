@@ -18,7 +18,10 @@ const RL = "urn:ietf:params:xml:ns:resource-lists";
 const PASSWORD = "hostile-test-password";
 
 /** A client for the server at `origin`, with a password so that it answers challenges. */
-function clientFor(origin: string, options: { timeoutMs?: number } = {}): XCAPClient {
+function clientFor(
+  origin: string,
+  options: { timeoutMs?: number; redirect?: RequestRedirect } = {},
+): XCAPClient {
   return new XCAPClient(`${origin}/xcap-root`, XUI, { password: PASSWORD, ...options });
 }
 
@@ -309,8 +312,11 @@ Deno.test("XCAPClient.get() ends a redirect loop with NetworkError after a bound
     })
   );
   try {
-    const error = errorOf(await clientFor(server.origin).get("resource-lists"));
+    const error = errorOf(
+      await clientFor(server.origin, { redirect: "follow" }).get("resource-lists"),
+    );
     assertEquals(error._tag, "NetworkError");
+    assertStringIncludes(error.message, "more than 20 redirects");
     assert(server.hits() <= 21, `${server.hits()} requests`);
   } finally {
     await server.close();
@@ -328,7 +334,7 @@ Deno.test("XCAPClient.get() reports a redirect without Location as HttpError", a
   }
 });
 
-Deno.test("a redirect to another origin does not carry the Authorization header", async () => {
+Deno.test("a redirect to another origin, once followed, does not carry the Authorization header", async () => {
   const elsewhere: (string | null)[] = [];
   const other = serveHttp((request) => {
     elsewhere.push(request.headers.get("authorization"));
@@ -346,7 +352,12 @@ Deno.test("a redirect to another origin does not carry the Authorization header"
     return new Response(null, { status: 302, headers: { location: `${other.origin}/steal` } });
   });
   try {
-    const got = await clientFor(server.origin).get("resource-lists");
+    // Not followed by default: the caller gets the Location, the other origin nothing.
+    const error = errorOf(await clientFor(server.origin).get("resource-lists"));
+    assertEquals(error._tag, "Redirected");
+    assertEquals(error._tag === "Redirected" && error.location, `${other.origin}/steal`);
+    assertEquals(elsewhere, []);
+    const got = await clientFor(server.origin, { redirect: "follow" }).get("resource-lists");
     assert(got.isOk());
     assertEquals(elsewhere, [null]);
   } finally {

@@ -426,7 +426,12 @@ Deno.test("createAuthenticator() understands username* (RFC 7616 §3.4.4)", asyn
   const authorization = answer(c.value, docUrl(), { username: "jäger", password: "pw" });
   assertStringIncludes(authorization, "username*=UTF-8''j%C3%A4ger");
   const result = await auth.authenticate(new Request(docUrl(), { headers: { authorization } }));
-  assertEquals(result, { kind: "authenticated", username: "jäger" });
+  assertEquals(result, {
+    kind: "authenticated",
+    username: "jäger",
+    account: "jäger",
+    realm: "xcap",
+  });
 });
 
 Deno.test("ownsXui() matches Kamailio's user-part convention and qualified names", () => {

@@ -13,6 +13,19 @@ async function writeAll(writer: { write(p: Uint8Array): Promise<number> }, data:
   while (offset < data.byteLength) offset += await writer.write(data.subarray(offset));
 }
 
+/** Read at most `limit` bytes of a file: enough to tell a file that is too large, whatever it is. */
+async function readAtMost(path: string, limit: number): Promise<Uint8Array> {
+  using file = await Deno.open(path, { read: true });
+  const out = new Uint8Array(limit);
+  let size = 0;
+  while (size < limit) {
+    const n = await file.read(out.subarray(size));
+    if (n === null) break;
+    size += n;
+  }
+  return out.subarray(0, size);
+}
+
 function safely<T>(read: () => T, fallback: T): T {
   try {
     return read();
@@ -42,7 +55,11 @@ export function denoCliIo(): CliIo {
   let stdoutClosed = false;
   return {
     env: (name) => safely(() => Deno.env.get(name), undefined),
-    readFile: (path) => Deno.readFile(path),
+    readFile: (path, options) =>
+      options?.maxBytes === undefined
+        ? Deno.readFile(path)
+        : readAtMost(path, options.maxBytes + 1),
+    fileMode: async (path) => (await Deno.stat(path)).mode ?? undefined,
     writeFile: (path, data) => Deno.writeFile(path, data),
     // Read with Deno.stdin.read rather than Deno.stdin.readable: the stream would lock stdin,
     // and the password prompt may still need it after a body typed on the terminal.

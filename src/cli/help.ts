@@ -173,7 +173,8 @@ const ACCOUNTS = `Accounts:
     xcap_root = https://xcap.work.example.com/xcap-root
 
   Without a password, xcap asks for one (without echo) when the server answers
-  401 and stdin is a terminal.`;
+  401 and stdin is a terminal. A file that holds a password should be readable
+  by you alone (chmod 600): xcap warns otherwise.`;
 
 /**
  * The general help: usage, actions, options by group, accounts and exit codes.

@@ -51,12 +51,14 @@ export {
 } from "./guess.ts";
 export {
   type CliError,
+  escapeControlCharacters,
   EXIT_CODES,
   exitCodeFor,
   failureToJson,
   formatFailure,
   formatSuccess,
   type JsonFailure,
+  jsonForTerminal,
   type JsonSuccess,
   type LocalFileError,
   type PreconditionNotMetError,
@@ -77,7 +79,7 @@ export {
   promptSecret,
   type SecretInput,
 } from "./prompt.ts";
-export { type CliIo, runCli } from "./run.ts";
+export { type CliIo, MAX_ACCOUNT_FILE_BYTES, runCli } from "./run.ts";
 export { denoCliIo } from "./deno_io.ts";
 
 import { denoCliIo } from "./deno_io.ts";

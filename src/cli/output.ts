@@ -116,6 +116,7 @@ export function exitCodeFor(error: CliError): number {
     case "Forbidden":
     case "MethodNotAllowed":
     case "UnsupportedMediaType":
+    case "Redirected":
     case "HttpError":
       return EXIT_CODES.httpError;
   }
@@ -170,6 +171,74 @@ export function shouldColor(
   if (noColor !== undefined && noColor !== "") return false;
   if (input.env["TERM"] === "dumb") return false;
   return input.isTerminal;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Terminal safety
+
+// C0 controls but TAB and LF, DEL, C1 controls, and the bidirectional embedding, override and
+// isolate controls (which reorder what is shown). A CR is kept only before an LF (CRLF).
+const UNSAFE_ON_TERMINAL =
+  // deno-lint-ignore no-control-regex -- these are exactly the characters to find
+  /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]|\r(?!\n)/g;
+
+/**
+ * Make text from a server safe to show on a terminal: every control character that a terminal
+ * would act on (ESC, which starts escape sequences that set the window title, clear the screen
+ * or write the clipboard with OSC 52; BEL, backspace, a lone CR, DEL, the C1 controls including
+ * the one-character CSI, and the bidirectional overrides) is shown instead as `\xHH` (`\uHHHH`
+ * above U+00FF). TAB, LF and CR LF stay as they are. `xcap` applies it to everything a server
+ * sent that it prints on a terminal; the body on a pipe or in `-o FILE` keeps its exact bytes.
+ *
+ * @param text Text received from a server.
+ * @returns The text with unsafe characters made visible.
+ *
+ * @example Usage
+ * ```ts
+ * import { escapeControlCharacters } from "@xcap/xcap/cli";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(
+ *   escapeControlCharacters("<a>\x1b]0;pwned\x07\x1b[2J</a>\r\n"),
+ *   "<a>\\x1b]0;pwned\\x07\\x1b[2J</a>\r\n",
+ * );
+ * ```
+ */
+export function escapeControlCharacters(text: string): string {
+  return text.replace(UNSAFE_ON_TERMINAL, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 0xff
+      ? `\\x${code.toString(16).padStart(2, "0")}`
+      : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+}
+
+/** Characters `JSON.stringify` leaves raw that a terminal may act on. */
+const UNSAFE_IN_JSON = /[\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * `JSON.stringify(value)` for a terminal: the same JSON value, with DEL, the C1 controls and the
+ * bidirectional controls written as `\uXXXX` escapes (`JSON.stringify` already escapes the C0
+ * controls), so that nothing in it acts on the terminal.
+ *
+ * @param value What to serialise.
+ * @returns The JSON text.
+ *
+ * @example Usage
+ * ```ts
+ * import { jsonForTerminal } from "@xcap/xcap/cli";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const text = jsonForTerminal({ body: "\x1b[2J\u009b2J" });
+ * assertEquals(text, '{"body":"\\u001b[2J\\u009b2J"}');
+ * assertEquals(JSON.parse(text).body, "\x1b[2J\u009b2J");
+ * ```
+ */
+export function jsonForTerminal(value: unknown): string {
+  return (JSON.stringify(value) ?? "null").replace(
+    UNSAFE_IN_JSON,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -484,12 +553,18 @@ export function formatSuccess(
 ): string {
   const color = options.color ?? false;
   const lines = [paint(color, "green", statusText(report.status))];
-  if (report.etag !== undefined) lines.push(`${paint(color, "dim", "etag:")} ${report.etag}`);
+  if (report.etag !== undefined) {
+    lines.push(`${paint(color, "dim", "etag:")} ${escapeControlCharacters(report.etag)}`);
+  }
   if (report.contentType !== undefined) {
-    lines.push(`${paint(color, "dim", "content-type:")} ${report.contentType}`);
+    lines.push(
+      `${paint(color, "dim", "content-type:")} ${escapeControlCharacters(report.contentType)}`,
+    );
   }
   if (report.saved !== undefined) {
-    lines.push(`${report.saved.bytes} bytes saved to ${report.saved.path}`);
+    lines.push(
+      `${report.saved.bytes} bytes saved to ${escapeControlCharacters(report.saved.path)}`,
+    );
   }
   return `${lines.join("\n")}\n`;
 }
@@ -497,7 +572,8 @@ export function formatSuccess(
 /**
  * The lines `xcap` writes to stderr for a failure: `xcap: ` and the error's message, then
  * details that help: the xcap-error condition of a 409 in words (RFC 4825 §11) with the
- * server's phrase, the current ETag of a 412, a hint for 401s and timeouts.
+ * server's phrase, the current ETag of a 412, a hint for 401s and timeouts. Control characters
+ * in what the server sent are shown visibly ({@linkcode escapeControlCharacters}).
  *
  * @param error The failure.
  * @param options `color`: colour the first line; `hint`: extra advice to add (e.g. how to give a
@@ -525,19 +601,21 @@ export function formatFailure(
   options: { readonly color?: boolean; readonly hint?: string } = {},
 ): string {
   const color = options.color ?? false;
-  const lines = [`${paint(color, "red", "xcap:")} ${error.message}`];
+  // Messages quote what servers sent (Location, phrases, bodies): never let it act on a terminal.
+  const safe = escapeControlCharacters;
+  const lines = [`${paint(color, "red", "xcap:")} ${safe(error.message)}`];
   if (error._tag === "Conflict") {
     if (error.condition !== undefined) {
       // The message says it in words already (describeXcapErrorCondition): name the element.
       lines.push(`condition: <${error.condition.tag}>`);
     } else if (error.body.trim() !== "") {
-      lines.push(`response body: ${error.body.trim().slice(0, 500)}`);
+      lines.push(`response body: ${safe(error.body.trim().slice(0, 500))}`);
     }
   }
   if ((error._tag === "PreconditionFailed" || error._tag === "NotModified") && error.etag) {
-    lines.push(`etag: ${error.etag}`);
+    lines.push(`etag: ${safe(error.etag)}`);
   }
-  if (options.hint !== undefined) lines.push(options.hint);
+  if (options.hint !== undefined) lines.push(safe(options.hint));
   return `${lines.join("\n")}\n`;
 }
 
@@ -588,6 +666,8 @@ export interface JsonFailure {
     readonly conditionText?: string;
     /** The current ETag reported with a 412 or 304. */
     readonly etag?: string;
+    /** Where a redirect (`Redirected`) points. */
+    readonly location?: string;
     /** The response body of an HTTP error. */
     readonly body?: string;
   };
@@ -620,6 +700,7 @@ export function failureToJson(error: CliError, action?: Action): JsonFailure {
     detail.conditionText = describeXcapErrorCondition(error.condition);
   }
   if ("etag" in error && error.etag !== undefined) detail.etag = error.etag;
+  if (error._tag === "Redirected") detail.location = error.location;
   if ("body" in error && typeof error.body === "string" && error.body !== "") {
     detail.body = error.body;
   }

@@ -28,11 +28,13 @@ import { guessApplication } from "./guess.ts";
 import { actionHelp, generalHelp, VERSION } from "./help.ts";
 import {
   type CliError,
+  escapeControlCharacters,
   EXIT_CODES,
   exitCodeFor,
   failureToJson,
   formatFailure,
   formatSuccess,
+  jsonForTerminal,
   type JsonSuccess,
   prettyPrintXml,
   readCapabilities,
@@ -40,13 +42,26 @@ import {
   statusText,
 } from "./output.ts";
 import { challengeRealm } from "./prompt.ts";
+import { DEFAULT_TIMEOUT_MS } from "../executor.ts";
 
 /** Everything a run of `xcap` does to the outside world. */
 export interface CliIo {
   /** Read an environment variable (`undefined` when unset or not permitted). */
   readonly env: (name: string) => string | undefined;
-  /** Read a whole file; rejects when it cannot. */
-  readonly readFile: (path: string) => Promise<Uint8Array>;
+  /**
+   * Read a whole file; rejects when it cannot. With `maxBytes`, read at most `maxBytes + 1`
+   * bytes (enough to tell that the file is too large) from files without end such as
+   * `/dev/zero`.
+   */
+  readonly readFile: (
+    path: string,
+    options?: { readonly maxBytes?: number },
+  ) => Promise<Uint8Array>;
+  /**
+   * The permission bits of a file (`0o600`), or `undefined` where the platform has none or the
+   * file cannot be examined. Used to warn about an account file others can read.
+   */
+  readonly fileMode?: (path: string) => Promise<number | undefined>;
   /** Write a whole file, replacing it; rejects when it cannot. */
   readonly writeFile: (path: string, data: Uint8Array) => Promise<void>;
   /** Read stdin to its end. */
@@ -69,12 +84,28 @@ export interface CliIo {
   readonly homeDir?: () => string | undefined;
 }
 
-const DEFAULT_TIMEOUT_MS = 30_000;
+/**
+ * The largest account file `xcap` reads, in bytes (1 MiB; python-xcaplib's files are a few
+ * hundred bytes). A larger one, or an endless one such as `/dev/zero`, is a usage error naming
+ * the file and the limit.
+ *
+ * @example Usage
+ * ```ts
+ * import { MAX_ACCOUNT_FILE_BYTES } from "@xcap/xcap/cli";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(MAX_ACCOUNT_FILE_BYTES, 1024 * 1024);
+ * ```
+ */
+export const MAX_ACCOUNT_FILE_BYTES = 1024 * 1024;
+
 const encoder = new TextEncoder();
 
 interface Printer {
   readonly out: (text: string) => Promise<void>;
   readonly err: (text: string) => Promise<void>;
+  /** One JSON object and a newline on stdout; made terminal-safe when stdout is a terminal. */
+  readonly json: (value: unknown) => Promise<void>;
   readonly color: { readonly stdout: boolean; readonly stderr: boolean };
 }
 
@@ -120,9 +151,12 @@ function describeThrown(e: unknown): string {
  * ```
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const out = async (text: string) => await io.writeStdout(encoder.encode(text));
   let printer: Printer = {
-    out: async (text) => await io.writeStdout(encoder.encode(text)),
+    out,
     err: async (text) => await io.writeStderr(encoder.encode(text)),
+    json: async (value) =>
+      await out(`${io.isTerminal.stdout ? jsonForTerminal(value) : JSON.stringify(value)}\n`),
     color: { stdout: false, stderr: false },
   };
   let json = false;
@@ -163,7 +197,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       message: `Unexpected failure: ${describeThrown(e)}`,
     };
     try {
-      if (json) await printer.out(`${JSON.stringify(failureToJson(error, action))}\n`);
+      if (json) await printer.json(failureToJson(error, action));
       else await printer.err(formatFailure(error));
     } catch {
       // stdout and stderr are gone: only the exit code is left.
@@ -179,7 +213,7 @@ async function reportUsage(
   action?: Action,
 ): Promise<void> {
   if (json) {
-    await printer.out(`${JSON.stringify(failureToJson(error, action))}\n`);
+    await printer.json(failureToJson(error, action));
     return;
   }
   const topic = error._tag === "Usage" && error.action !== undefined
@@ -196,6 +230,7 @@ async function reportUsage(
 async function loadAccountFile(
   options: CliOptions,
   io: CliIo,
+  printer: Printer,
 ): Promise<{ ini?: IniDocument; path: string; error?: CliError }> {
   const explicit = options.config ?? io.env("XCAP_CONFIG");
   const home = io.homeDir?.() ?? io.env("HOME") ?? io.env("USERPROFILE");
@@ -205,7 +240,7 @@ async function loadAccountFile(
   if (path === undefined) return { path: shown };
   let bytes: Uint8Array;
   try {
-    bytes = await io.readFile(path);
+    bytes = await io.readFile(path, { maxBytes: MAX_ACCOUNT_FILE_BYTES });
   } catch (e) {
     // No account file is normal; an explicitly named one must exist.
     if (explicit === undefined && e instanceof Error && e.name === "NotFound") {
@@ -217,6 +252,16 @@ async function loadAccountFile(
       error: { _tag: "Usage", message: `Cannot read account file ${shown}: ${describeThrown(e)}` },
     };
   }
+  if (bytes.byteLength > MAX_ACCOUNT_FILE_BYTES) {
+    return {
+      path: shown,
+      error: {
+        _tag: "Usage",
+        message: `Account file ${shown} is larger than ${MAX_ACCOUNT_FILE_BYTES} bytes, the ` +
+          "most xcap reads from one: is it really an account file?",
+      },
+    };
+  }
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
@@ -225,7 +270,36 @@ async function loadAccountFile(
   }
   const ini = parseIni(text, { path: shown });
   if (ini.isErr()) return { path: shown, error: ini.error };
+  await warnIfReadableByOthers(ini.value, path, shown, io, printer);
   return { ini: ini.value, path: shown };
+}
+
+/**
+ * Like ssh with a private key, warn when an account file that holds a password can be read by
+ * the file's group or by everyone: anyone on the machine can then take the password.
+ */
+async function warnIfReadableByOthers(
+  ini: IniDocument,
+  path: string,
+  shown: string,
+  io: CliIo,
+  printer: Printer,
+): Promise<void> {
+  const holdsPassword = [...ini.values()].some((section) => (section.get("password") ?? "") !== "");
+  if (!holdsPassword || io.fileMode === undefined) return;
+  let mode: number | undefined;
+  try {
+    mode = await io.fileMode(path);
+  } catch {
+    return;
+  }
+  if (mode === undefined || (mode & 0o044) === 0) return;
+  const octal = (mode & 0o777).toString(8).padStart(3, "0");
+  const who = (mode & 0o004) !== 0 ? "everyone" : "its group";
+  await printer.err(
+    `xcap: warning: ${escapeControlCharacters(shown)} holds a password and can be read by ${who} ` +
+      `(mode ${octal}); run: chmod 600 ${escapeControlCharacters(shown)}\n`,
+  );
 }
 
 async function readBody(
@@ -285,7 +359,7 @@ function verboseFetch(
     if (headers.has("authorization")) {
       lines.push(`>   authorization: ${headers.get("authorization")!.split(" ", 1)[0]} (hidden)`);
     }
-    await log(`${lines.join("\n")}\n`);
+    await log(`${escapeControlCharacters(lines.join("\n"))}\n`);
     const response = await base(input, init);
     await log(`< ${statusText(response.status)}\n`);
     return response;
@@ -303,7 +377,7 @@ async function runAction(
     if (error._tag === "Usage") {
       await reportUsage(printer, error, json, action);
     } else if (json) {
-      await printer.out(`${JSON.stringify(failureToJson(error, action))}\n`);
+      await printer.json(failureToJson(error, action));
     } else {
       await printer.err(formatFailure(error, {
         color: printer.color.stderr,
@@ -313,7 +387,7 @@ async function runAction(
     return exitCodeFor(error);
   };
 
-  const account = await loadAccountFile(options, io);
+  const account = await loadAccountFile(options, io, printer);
   if (account.error !== undefined) return await fail(account.error);
 
   // The application: --app, else guessed from the selector or the body.
@@ -392,7 +466,9 @@ async function runAction(
     const user = connection.username ??
       (connection.xui ?? "").replace(/^sips?:/i, "").split("@")[0];
     const password = await io.promptPassword(
-      `Password for ${user}${realm === undefined ? "" : ` (realm ${JSON.stringify(realm)})`}: `,
+      escapeControlCharacters(
+        `Password for ${user}${realm === undefined ? "" : ` (realm ${JSON.stringify(realm)})`}: `,
+      ),
     );
     if (password !== undefined) {
       connection = { ...connection, password, passwordSource: "prompt" };
@@ -449,7 +525,7 @@ async function report(
         message: `The request succeeded (${statusText(resource.status)}), but the body cannot be ` +
           `written to ${options.output}: ${describeThrown(e)}`,
       };
-      if (json) await printer.out(`${JSON.stringify(failureToJson(error, action))}\n`);
+      if (json) await printer.json(failureToJson(error, action));
       else await printer.err(formatFailure(error, { color: printer.color.stderr }));
       return EXIT_CODES.localFailure;
     }
@@ -467,13 +543,17 @@ async function report(
       ...(saved === undefined ? { body: resource.body } : { output: saved.path }),
       ...(action === "caps" ? { capabilities: readCapabilities(resource.body) } : {}),
     };
-    await printer.out(`${JSON.stringify(object)}\n`);
+    await printer.json(object);
     return EXIT_CODES.ok;
   }
 
   if (saved === undefined && resource.body !== "") {
     if (io.isTerminal.stdout) {
-      await printer.out(prettyPrintXml(resource.body, { color: printer.color.stdout }));
+      // A terminal acts on escape sequences (title, clear screen, OSC 52 clipboard writes): a
+      // body shows them as text there; on a pipe or in -o FILE it keeps its exact bytes.
+      await printer.out(
+        prettyPrintXml(escapeControlCharacters(resource.body), { color: printer.color.stdout }),
+      );
     } else {
       await io.writeStdout(bytes);
     }

@@ -44,3 +44,4 @@ export * from "./usages.ts";
 export * from "./caps.ts";
 export * from "./http1.ts";
 export * from "./serve.ts";
+export * from "./users.ts";

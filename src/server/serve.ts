@@ -6,7 +6,7 @@
  * Deno-specific edge file (`Deno.listen`, `Deno.openKv`, signals).
  *
  * ```sh
- * deno task serve --port 8080 --kv ./xcap.sqlite --user sip:alice@example.com:secret
+ * deno task serve --port 8080 --kv ./xcap.sqlite --users-file ./users
  * ```
  *
  * The first line on stdout is the XCAP root URL (`http://127.0.0.1:8080/xcap-root`); SIGINT and
@@ -16,11 +16,18 @@
  */
 import { err, ok, type Result, ResultAsync } from "npm:neverthrow@^8.2.0";
 import { invalidArgument, type InvalidArgumentError } from "../errors.ts";
-import { ownsXui, type ServerAuthenticationOptions } from "./auth.ts";
+import type { AuthenticationScheme, DigestAlgorithm, ServerAuthenticationOptions } from "./auth.ts";
 import { createXcapHandler, type XcapHandlerOptions } from "./handler.ts";
 import { type Http1ServerOptions, serveHttp1 } from "./http1.ts";
 import { KvStore } from "./kv_store.ts";
 import type { DocumentStore } from "./store.ts";
+import {
+  hashUserLines,
+  parseUsersFile,
+  type UserCredential,
+  usersAuthentication,
+} from "./users.ts";
+import { promptSecret } from "../cli/prompt.ts";
 
 /** Options of {@linkcode startXcapServer}. */
 export interface StartXcapServerOptions
@@ -38,16 +45,34 @@ export interface StartXcapServerOptions
   /**
    * Users, SIP address to password, e.g. `{ "sip:alice@example.com": "secret" }`: turns on
    * Digest (and, with `allowBasicOverHttp`, Basic) authentication. A user signs in with the
-   * address's user part (`alice`, Kamailio's convention; ambiguous when two addresses share it),
-   * `user@host`, or the whole address, and owns exactly that address's tree.
-   * Without users (and without `authentication`), there is no authentication.
+   * address's user part (`alice`), `user@host`, or the whole address, and owns exactly that
+   * address's tree. Without users, `credentials`, `usersFile` or `authentication`, there is no
+   * authentication.
    */
   readonly users?: Readonly<Record<string, string>>;
-  /** The realm for `users`. @default "xcap" */
+  /** More users: passwords or pre-hashed HA1 values (see {@linkcode parseUsersFile}). */
+  readonly credentials?: readonly UserCredential[];
+  /**
+   * A users file to read at start (see {@linkcode parseUsersFile}): keeps passwords out of the
+   * command line, where `ps` shows them, and lets them be stored as HA1 hashes.
+   */
+  readonly usersFile?: string;
+  /** A fixed realm for every request. @default the addressed user's domain (OpenXCAP's rule) */
   readonly realm?: string;
-  /** Full authentication options instead of `users`. */
+  /**
+   * The realm of requests that address no user (global documents). @default the users' domain
+   * when they all share one, `"xcap"` otherwise
+   */
+  readonly defaultRealm?: string;
+  /** The Digest algorithms offered, in order. @default ["SHA-256", "MD5"] */
+  readonly digestAlgorithms?: readonly DigestAlgorithm[];
+  /** See {@linkcode ServerAuthenticationOptions.maxTrackedNonces}. @default 65_536 */
+  readonly maxTrackedNonces?: number;
+  /** See {@linkcode ServerAuthenticationOptions.maxTrackedNoncesPerUser}. @default 1_024 */
+  readonly maxTrackedNoncesPerUser?: number;
+  /** Full authentication options instead of users. */
   readonly authentication?: ServerAuthenticationOptions;
-  /** Also accept Basic over plain HTTP (for `users`). @default false */
+  /** Also accept Basic over plain HTTP (for users). @default false */
   readonly allowBasicOverHttp?: boolean;
   /**
    * How long `close()` lets requests in flight finish before it cuts their connections.
@@ -88,40 +113,65 @@ function startError(message: string, cause: unknown): ServerStartError {
   return Object.freeze({ _tag: "ServerStart", message: `${message}: ${reason}`, cause });
 }
 
-/** `user@host` of a SIP address, without scheme and parameters. */
-function userAtHost(address: string): string {
-  return address.replace(/^(sips?|tel):/i, "").split(/[;?]/)[0]!;
+/** The most a users file may hold: it is read whole at start. */
+const MAX_USERS_FILE_BYTES = 16 * 1024 * 1024;
+
+/** Read and parse a users file, warning when others may read clear-text passwords in it. */
+async function readUsersFile(path: string): Promise<Result<UserCredential[], ServerStartError>> {
+  let text: string;
+  try {
+    const info = await Deno.stat(path);
+    if (info.size > MAX_USERS_FILE_BYTES) {
+      return err(startError(
+        `Cannot read users file ${JSON.stringify(path)}`,
+        `it is larger than ${MAX_USERS_FILE_BYTES} bytes`,
+      ));
+    }
+    text = await Deno.readTextFile(path);
+    const parsed = parseUsersFile(text, `users file ${JSON.stringify(path)}`);
+    if (parsed.isErr()) return err(startError("Invalid users file", parsed.error.message));
+    const mode = info.mode ?? 0;
+    if ((mode & 0o077) !== 0 && parsed.value.some((c) => "password" in c)) {
+      console.error(
+        `xcap server: warning: ${path} holds clear-text passwords and others may read it ` +
+          `(mode ${(mode & 0o777).toString(8)}); chmod 600 it, or store HA1 lines ` +
+          "(deno task serve --hash-user ADDRESS)",
+      );
+    }
+    return ok(parsed.value);
+  } catch (e) {
+    return err(startError(`Cannot read users file ${JSON.stringify(path)}`, e));
+  }
 }
 
-/** Authentication for a fixed set of users (see {@linkcode StartXcapServerOptions.users}). */
-function usersAuthentication(
-  users: Readonly<Record<string, string>>,
-  realm: string,
-  allowBasicOverHttp: boolean,
-): ServerAuthenticationOptions {
-  const byName = new Map<string, { address: string; password: string } | null>();
-  const add = (name: string, entry: { address: string; password: string }) => {
-    const existing = byName.get(name);
-    // A bare user part shared by two addresses signs in nobody: it would be ambiguous.
-    byName.set(name, existing === undefined || existing?.address === entry.address ? entry : null);
-  };
-  for (const [address, password] of Object.entries(users)) {
-    const entry = { address, password };
-    const full = userAtHost(address);
-    add(address, entry);
-    add(full, entry);
-    const at = full.indexOf("@");
-    if (at > 0) add(full.slice(0, at), entry);
-  }
-  return {
-    realm,
-    allowBasicOverHttp,
-    lookup: (username) => byName.get(username)?.password,
-    owns: (username, xui) => {
-      const entry = byName.get(username);
-      return entry !== undefined && entry !== null && ownsXui(userAtHost(entry.address), xui);
-    },
-  };
+/** The authentication options `startXcapServer` derives from its user options. */
+function userAuthentication(
+  options: StartXcapServerOptions,
+  fromFile: readonly UserCredential[],
+): ServerAuthenticationOptions | undefined {
+  if (options.authentication !== undefined) return options.authentication;
+  const credentials: UserCredential[] = [
+    ...Object.entries(options.users ?? {}).map(([address, password]) => ({ address, password })),
+    ...(options.credentials ?? []),
+    ...fromFile,
+  ];
+  if (credentials.length === 0) return undefined;
+  const algorithms = options.digestAlgorithms ?? ["SHA-256", "MD5"];
+  return usersAuthentication(credentials, {
+    ...(options.realm === undefined ? {} : { realm: options.realm }),
+    ...(options.defaultRealm === undefined ? {} : { defaultRealm: options.defaultRealm }),
+    schemes: [
+      ...algorithms.map((a): AuthenticationScheme => a === "MD5" ? "digest-md5" : "digest-sha-256"),
+      "basic",
+    ],
+    allowBasicOverHttp: options.allowBasicOverHttp ?? false,
+    ...(options.maxTrackedNonces === undefined
+      ? {}
+      : { maxTrackedNonces: options.maxTrackedNonces }),
+    ...(options.maxTrackedNoncesPerUser === undefined
+      ? {}
+      : { maxTrackedNoncesPerUser: options.maxTrackedNoncesPerUser }),
+  });
 }
 
 /**
@@ -160,14 +210,16 @@ export function startXcapServer(
     } catch (e) {
       return err(startError(`Cannot open Deno KV ${JSON.stringify(options.kvPath)}`, e));
     }
-    const authentication = options.authentication ??
-      (options.users !== undefined && Object.keys(options.users).length > 0
-        ? usersAuthentication(
-          options.users,
-          options.realm ?? "xcap",
-          options.allowBasicOverHttp ?? false,
-        )
-        : undefined);
+    let fromFile: UserCredential[] = [];
+    if (options.usersFile !== undefined) {
+      const read = await readUsersFile(options.usersFile);
+      if (read.isErr()) {
+        kv?.close();
+        return err(read.error);
+      }
+      fromFile = read.value;
+    }
+    const authentication = userAuthentication(options, fromFile);
     const handler = createXcapHandler({
       ...options,
       ...(store === undefined ? {} : { store }),
@@ -209,22 +261,65 @@ export function startXcapServer(
   return new ResultAsync(start());
 }
 
-/** What the command line asks for: server options, or help. */
+/** What the command line asks for: server options, help, or the users file lines of a user. */
 export type ServeCommand =
   | { readonly kind: "serve"; readonly options: StartXcapServerOptions }
-  | { readonly kind: "help"; readonly text: string };
+  | { readonly kind: "help"; readonly text: string }
+  | {
+    readonly kind: "hash-user";
+    /** The SIP address to print HA1 lines for (the password is read from stdin). */
+    readonly address: string;
+    /** The realm, when `--realm` fixed one. */
+    readonly realm?: string;
+    /** The Digest algorithms to hash for. */
+    readonly algorithms: readonly DigestAlgorithm[];
+  };
+
+/**
+ * The environment variable `deno task serve` reads users from at start: users file lines (see
+ * {@linkcode parseUsersFile}). Unlike `--user`, it does not show in `ps`.
+ *
+ * @example Usage
+ * ```ts
+ * import { USERS_ENV } from "@xcap/xcap/server";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(USERS_ENV, "XCAP_SERVER_USERS");
+ * ```
+ */
+export const USERS_ENV = "XCAP_SERVER_USERS";
 
 const USAGE = `Usage: deno task serve [options]
 
   --hostname HOST        address to listen on (default 127.0.0.1)
   --port PORT            port; 0 picks a free one (default 8080)
   --kv PATH              keep documents in this Deno KV file (default: in memory)
-  --user ADDRESS:PASS    a user, e.g. sip:alice@example.com:secret (repeatable;
-                         without users there is no authentication)
-  --realm REALM          authentication realm (default xcap)
+  --users-file PATH      users and their passwords or HA1 hashes, one per line:
+                           ADDRESS password PASSWORD
+                           ADDRESS MD5|SHA-256 USERNAME REALM HA1
+                         (without users there is no authentication)
+  --user ADDRESS:PASS    a user, e.g. sip:alice@example.com:secret (repeatable; ps shows
+                         it: prefer --users-file or $${USERS_ENV}, which holds users file lines)
+  --hash-user ADDRESS    print users file lines with the HA1 hashes of ADDRESS's password
+                         (read from stdin) for --realm and --digest-algorithms, and exit
+  --realm REALM          one realm for every request (default: the domain of the addressed
+                         user, e.g. example.com for sip:alice@example.com)
+  --default-realm REALM  realm of requests that address no user (default: the users'
+                         domain when they share one, else xcap)
+  --digest-algorithms LIST  Digest algorithms offered, in order (default SHA-256,MD5;
+                         python-xcaplib needs MD5)
+  --max-tracked-nonces N  nonces whose counts are remembered (default 65536)
+  --max-tracked-nonces-per-user N  ... per user (default 1024)
+  --strict-content-type  refuse (415) document PUTs whose Content-Type is not the usage's
+                         MIME type (RFC 4825 section 8.2.2); by default no type, form-encoded,
+                         application/xml and text/xml are taken for a document
   --root PATH            XCAP root path (default /xcap-root)
   --global-writable      allow PUT and DELETE of global documents
   --allow-basic-over-http  accept Basic credentials over plain HTTP
+  --cache-bytes N        memory the parsed-document cache may hold, estimated
+                         (default 67108864, 64 MiB; 0 turns it off)
+  --max-user-documents N documents per user tree (default 100)
+  --max-user-bytes N     bytes per user tree, all documents (default 16777216)
   --max-connections N    connections served at once; more are shed with 503
                          (default: open-file limit less a tenth, at most 32768)
   --header-timeout-ms MS a request head must arrive within MS (default 30000)
@@ -287,7 +382,14 @@ export function parseServeArgs(
   let root: string | undefined;
   let globalWritable = false;
   let allowBasicOverHttp = false;
+  let strictContentType = false;
+  let usersFile: string | undefined;
+  let defaultRealm: string | undefined;
+  let digestAlgorithms: DigestAlgorithm[] | undefined;
+  let hashUser: string | undefined;
+  const nonceBounds: { maxTrackedNonces?: number; maxTrackedNoncesPerUser?: number } = {};
   const users: Record<string, string> = {};
+  const counts: Record<string, number> = {};
   const numbers: Partial<Record<NumericOption, number>> = {};
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -304,6 +406,40 @@ export function parseServeArgs(
       case "--allow-basic-over-http":
         allowBasicOverHttp = true;
         break;
+      case "--strict-content-type":
+        strictContentType = true;
+        break;
+      case "--users-file":
+      case "--default-realm":
+      case "--hash-user":
+      case "--digest-algorithms":
+      case "--max-tracked-nonces":
+      case "--max-tracked-nonces-per-user": {
+        const v = value();
+        if (v === undefined || v === "") {
+          return err(invalidArgument(name, `Option ${name} needs a value`));
+        }
+        if (name === "--users-file") usersFile = v;
+        else if (name === "--default-realm") defaultRealm = v;
+        else if (name === "--hash-user") hashUser = v;
+        else if (name === "--digest-algorithms") {
+          const names = v.split(",").map((a) => a.trim().toUpperCase());
+          if (!names.every((a) => a === "MD5" || a === "SHA-256")) {
+            return err(invalidArgument(
+              name,
+              `Option ${name} takes MD5 and SHA-256, comma-separated, not ${JSON.stringify(v)}`,
+            ));
+          }
+          digestAlgorithms = [...new Set(names as DigestAlgorithm[])];
+        } else {
+          if (!/^\d{1,9}$/.test(v) || Number(v) < 1) {
+            return err(invalidArgument(name, `Option ${name} needs a positive whole number`));
+          }
+          if (name === "--max-tracked-nonces") nonceBounds.maxTrackedNonces = Number(v);
+          else nonceBounds.maxTrackedNoncesPerUser = Number(v);
+        }
+        break;
+      }
       case "--hostname":
       case "--port":
       case "--kv":
@@ -341,6 +477,21 @@ export function parseServeArgs(
         }
         break;
       }
+      case "--cache-bytes":
+      case "--max-user-documents":
+      case "--max-user-bytes": {
+        const v = value();
+        if (v === undefined || !/^\d{1,15}$/.test(v)) {
+          return err(invalidArgument(
+            name,
+            `Option ${name} needs a whole number${
+              v === undefined ? "" : `, not ${JSON.stringify(v)}`
+            }`,
+          ));
+        }
+        counts[name] = Number(v);
+        break;
+      }
       default: {
         const numeric = NUMERIC_FLAGS[name];
         if (numeric === undefined) {
@@ -359,18 +510,89 @@ export function parseServeArgs(
       }
     }
   }
+  if (hashUser !== undefined) {
+    return ok({
+      kind: "hash-user",
+      address: hashUser,
+      ...(realm === undefined ? {} : { realm }),
+      algorithms: digestAlgorithms ?? ["SHA-256", "MD5"],
+    });
+  }
   const options: StartXcapServerOptions = {
     hostname,
     port,
     ...(kvPath === undefined ? {} : { kvPath }),
     ...(Object.keys(users).length === 0 ? {} : { users }),
+    ...(usersFile === undefined ? {} : { usersFile }),
     ...(realm === undefined ? {} : { realm }),
+    ...(defaultRealm === undefined ? {} : { defaultRealm }),
+    ...(digestAlgorithms === undefined ? {} : { digestAlgorithms }),
+    ...nonceBounds,
     ...(root === undefined ? {} : { xcapRootPath: root }),
     ...(globalWritable ? { globalWritable } : {}),
     ...(allowBasicOverHttp ? { allowBasicOverHttp } : {}),
+    ...(strictContentType ? { strictContentType } : {}),
+    ...quotaOptions(counts),
     ...numbers,
   };
   return ok({ kind: "serve", options });
+}
+
+/** The cache and quota options of `--cache-bytes`, `--max-user-documents`, `--max-user-bytes`. */
+function quotaOptions(
+  counts: Readonly<Record<string, number>>,
+): Pick<StartXcapServerOptions, "limits" | "documentCache"> {
+  const documents = counts["--max-user-documents"];
+  const bytes = counts["--max-user-bytes"];
+  const cache = counts["--cache-bytes"];
+  return {
+    ...(documents === undefined && bytes === undefined ? {} : {
+      limits: {
+        ...(documents === undefined ? {} : { maxUserDocuments: documents }),
+        ...(bytes === undefined ? {} : { maxUserBytes: bytes }),
+      },
+    }),
+    ...(cache === undefined ? {} : { documentCache: { maxBytes: cache } }),
+  };
+}
+
+/** The first line of stdin (or a prompt without echo on a terminal), at most 64 KiB read. */
+async function readPassword(address: string): Promise<string | undefined> {
+  if (Deno.stdin.isTerminal()) return await promptSecret(`Password for ${address}: `);
+  const reader = Deno.stdin.readable.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  try {
+    while (!text.includes("\n") && text.length < 65_536) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  const line = text.split(/\r?\n/)[0]!;
+  return line === "" ? undefined : line;
+}
+
+async function printHashedUser(
+  command: Extract<ServeCommand, { kind: "hash-user" }>,
+): Promise<number> {
+  const password = await readPassword(command.address);
+  if (password === undefined) {
+    console.error("No password: give it on stdin (the first line)");
+    return 2;
+  }
+  const lines = hashUserLines(command.address, password, {
+    ...(command.realm === undefined ? {} : { realm: command.realm }),
+    algorithms: command.algorithms,
+  });
+  if (lines.isErr()) {
+    console.error(lines.error.message);
+    return 2;
+  }
+  console.log(lines.value.trimEnd());
+  return 0;
 }
 
 async function main(): Promise<number> {
@@ -383,8 +605,23 @@ async function main(): Promise<number> {
     console.log(command.value.text);
     return 0;
   }
+  if (command.value.kind === "hash-user") return await printHashedUser(command.value);
+  let credentials: UserCredential[] = [];
+  const fromEnv = Deno.env.get(USERS_ENV);
+  if (fromEnv !== undefined && fromEnv.trim() !== "") {
+    const parsed = parseUsersFile(fromEnv, `$${USERS_ENV}`);
+    if (parsed.isErr()) {
+      console.error(parsed.error.message);
+      return 2;
+    }
+    credentials = parsed.value;
+  }
+  const options = command.value.options;
   const started = await startXcapServer({
-    ...command.value.options,
+    ...options,
+    ...(credentials.length === 0
+      ? {}
+      : { credentials: [...(options.credentials ?? []), ...credentials] }),
     onError: (error) => console.error("xcap server: internal error:", error),
   });
   if (started.isErr()) {

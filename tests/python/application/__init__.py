@@ -1,0 +1,1 @@
+"""A stand-in for python3-application (see configuration.py), for the tests only."""
