@@ -1,15 +1,16 @@
 /**
- * Run the XCAP server on `Deno.serve`: {@linkcode startXcapServer} for tests and scripts, and the
- * `deno task serve` command line.
+ * Run the XCAP server on the hardened HTTP/1.1 server of `http1.ts` ({@linkcode serveHttp1}:
+ * connection limit, header, keep-alive and body timeouts, graceful shutdown):
+ * {@linkcode startXcapServer} for tests and scripts, and the `deno task serve` command line.
  *
- * Deno-specific edge file (`Deno.serve`, `Deno.openKv`, signals).
+ * Deno-specific edge file (`Deno.listen`, `Deno.openKv`, signals).
  *
  * ```sh
  * deno task serve --port 8080 --kv ./xcap.sqlite --users-file ./users
  * ```
  *
  * The first line on stdout is the XCAP root URL (`http://127.0.0.1:8080/xcap-root`); SIGINT and
- * SIGTERM shut the server down.
+ * SIGTERM stop accepting, let requests in flight finish (up to `--shutdown-timeout-ms`) and exit 0.
  *
  * @module
  */
@@ -18,6 +19,7 @@ import { invalidArgument, type InvalidArgumentError } from "../errors.ts";
 import type { AuthenticationScheme, DigestAlgorithm, ServerAuthenticationOptions } from "./auth.ts";
 import { checkCorsOptions, type CorsOptions } from "./cors.ts";
 import { createXcapHandler, type XcapHandlerOptions } from "./handler.ts";
+import { type Http1ServerOptions, serveHttp1 } from "./http1.ts";
 import { KvStore } from "./kv_store.ts";
 import type { DocumentStore } from "./store.ts";
 import {
@@ -30,7 +32,9 @@ import { promptSecret } from "../cli/prompt.ts";
 
 /** Options of {@linkcode startXcapServer}. */
 export interface StartXcapServerOptions
-  extends Omit<XcapHandlerOptions, "store" | "authentication"> {
+  extends
+    Omit<XcapHandlerOptions, "store" | "authentication">,
+    Omit<Http1ServerOptions, "hostname" | "port" | "onError"> {
   /** The address to listen on. @default "127.0.0.1" */
   readonly hostname?: string;
   /** The port; `0` picks a free one. @default 0 */
@@ -71,6 +75,11 @@ export interface StartXcapServerOptions
   readonly authentication?: ServerAuthenticationOptions;
   /** Also accept Basic over plain HTTP (for users). @default false */
   readonly allowBasicOverHttp?: boolean;
+  /**
+   * How long `close()` lets requests in flight finish before it cuts their connections.
+   * @default 10000
+   */
+  readonly shutdownTimeoutMs?: number;
 }
 
 /** A running server. */
@@ -81,7 +90,10 @@ export interface XcapServer {
   readonly hostname: string;
   /** The port listened on (the one picked, when `0` was asked for). */
   readonly port: number;
-  /** Stop listening, finish the requests in flight, close the KV database if it opened one. */
+  /**
+   * Stop listening, close idle connections, let requests in flight finish for up to
+   * `shutdownTimeoutMs` (then cut them), close the KV database if it opened one.
+   */
   close(): Promise<void>;
 }
 
@@ -94,6 +106,8 @@ export interface ServerStartError {
   /** The underlying error. */
   readonly cause: unknown;
 }
+
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 
 function startError(message: string, cause: unknown): ServerStartError {
   const reason = cause instanceof Error ? cause.message : String(cause);
@@ -162,7 +176,8 @@ function userAuthentication(
 }
 
 /**
- * Start the XCAP server on `Deno.serve` in this process: for tests, scripts and the demo.
+ * Start the XCAP server in this process ({@linkcode createXcapHandler} on {@linkcode serveHttp1}):
+ * for tests, scripts, the demo and `deno task serve`.
  *
  * @param options Address, store, users and everything {@linkcode createXcapHandler} takes.
  * @returns The running server (its `xcapRoot` and `close`), or `ServerStart` when it cannot
@@ -222,13 +237,13 @@ export function startXcapServer(
       ...(cors === undefined ? {} : { cors }),
     });
     const hostname = options.hostname ?? "127.0.0.1";
-    let server: Deno.HttpServer<Deno.NetAddr>;
-    try {
-      server = Deno.serve({ hostname, port: options.port ?? 0, onListen() {} }, handler);
-    } catch (e) {
+    const listening = serveHttp1(handler, { ...options, hostname, port: options.port ?? 0 });
+    if (listening.isErr()) {
       kv?.close();
-      return err(startError(`Cannot listen on ${hostname}:${options.port ?? 0}`, e));
+      const where = `Cannot listen on ${hostname}:${options.port ?? 0}`;
+      return err(startError(where, listening.error.cause));
     }
+    const server = listening.value;
     const port = server.addr.port;
     const host = hostname.includes(":") ? `[${hostname}]` : hostname;
     const rootPath = `/${(options.xcapRootPath ?? "/xcap-root").replace(/^\/+|\/+$/g, "")}`
@@ -241,7 +256,7 @@ export function startXcapServer(
       close(): Promise<void> {
         closed ??= (async () => {
           try {
-            await server.shutdown();
+            await server.shutdown(options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS);
           } finally {
             try {
               kv?.close();
@@ -321,9 +336,33 @@ const USAGE = `Usage: deno task serve [options]
                          (default 67108864, 64 MiB; 0 turns it off)
   --max-user-documents N documents per user tree (default 100)
   --max-user-bytes N     bytes per user tree, all documents (default 16777216)
+  --max-connections N    connections served at once; more are shed with 503
+                         (default: open-file limit less a tenth, at most 32768)
+  --header-timeout-ms MS a request head must arrive within MS (default 30000)
+  --keep-alive-timeout-ms MS  close connections idle between requests (default 5000)
+  --body-timeout-ms MS   close when a request body or response stalls MS (default 30000)
+  --shutdown-timeout-ms MS  on SIGINT/SIGTERM, requests in flight get MS to finish
+                         before their connections are cut (default 10000)
   --help                 this text
 
-Prints the XCAP root URL as its first line; SIGINT or SIGTERM stops it.`;
+Prints the XCAP root URL as its first line; SIGINT or SIGTERM stops accepting, lets requests
+in flight finish (up to --shutdown-timeout-ms) and exits 0.`;
+
+/** Numeric options: flag, option name, smallest value allowed. */
+const NUMERIC_FLAGS: Readonly<Record<string, readonly [NumericOption, number]>> = {
+  "--max-connections": ["maxConnections", 1],
+  "--header-timeout-ms": ["headerTimeoutMs", 1],
+  "--keep-alive-timeout-ms": ["keepAliveTimeoutMs", 1],
+  "--body-timeout-ms": ["bodyTimeoutMs", 1],
+  "--shutdown-timeout-ms": ["shutdownTimeoutMs", 0],
+};
+
+type NumericOption =
+  | "maxConnections"
+  | "headerTimeoutMs"
+  | "keepAliveTimeoutMs"
+  | "bodyTimeoutMs"
+  | "shutdownTimeoutMs";
 
 /**
  * Parse the `deno task serve` command line.
@@ -370,6 +409,7 @@ export function parseServeArgs(
   const nonceBounds: { maxTrackedNonces?: number; maxTrackedNoncesPerUser?: number } = {};
   const users: Record<string, string> = {};
   const counts: Record<string, number> = {};
+  const numbers: Partial<Record<NumericOption, number>> = {};
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
@@ -489,8 +529,22 @@ export function parseServeArgs(
         counts[name] = Number(v);
         break;
       }
-      default:
-        return err(invalidArgument(name, `Unknown option ${JSON.stringify(name)}; see --help`));
+      default: {
+        const numeric = NUMERIC_FLAGS[name];
+        if (numeric === undefined) {
+          return err(invalidArgument(name, `Unknown option ${JSON.stringify(name)}; see --help`));
+        }
+        const v = value();
+        if (v === undefined || !/^\d{1,9}$/.test(v) || Number(v) < numeric[1]) {
+          return err(invalidArgument(
+            name,
+            `Option ${name} needs a whole number of at least ${numeric[1]}, not ${
+              JSON.stringify(v ?? "")
+            }`,
+          ));
+        }
+        numbers[numeric[0]] = Number(v);
+      }
     }
   }
   if (hashUser !== undefined) {
@@ -519,6 +573,7 @@ export function parseServeArgs(
     ...(strictContentType ? { strictContentType } : {}),
     ...quotaOptions(counts),
     ...(cors.value === undefined ? {} : { cors: cors.value }),
+    ...numbers,
   };
   return ok({ kind: "serve", options });
 }
@@ -644,7 +699,6 @@ async function main(): Promise<number> {
     return 1;
   }
   const server = started.value;
-  console.log(server.xcapRoot);
   const { promise, resolve } = Promise.withResolvers<void>();
   const stop = () => resolve();
   Deno.addSignalListener("SIGINT", stop);
@@ -653,6 +707,8 @@ async function main(): Promise<number> {
   } catch {
     // SIGTERM cannot be listened to on Windows.
   }
+  // Listening for signals before the URL is out: whoever starts us may signal at once.
+  console.log(server.xcapRoot);
   await promise;
   await server.close();
   return 0;
