@@ -5,8 +5,8 @@ import {
   supportsApplication,
   supportsNamespace,
   type XcapCapabilities,
-} from "../src/caps.ts";
-import { XCAPClient } from "../src/client.ts";
+} from "../src/usages/caps.ts";
+import { XCAPClient } from "../src/client/client.ts";
 import { buildXcapCaps, DEFAULT_SERVER_APPLICATIONS, startXcapServer } from "../src/server/mod.ts";
 import { kamailioTest } from "./_kamailio.ts";
 

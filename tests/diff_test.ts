@@ -10,7 +10,7 @@ import {
   type XcapDiffResult,
   type XmlPatchError,
   type XmlPatchOperation,
-} from "../src/diff.ts";
+} from "../src/diff/xcap_diff.ts";
 
 const RL = "urn:ietf:params:xml:ns:resource-lists";
 const JOE = "resource-lists/users/sip:joe@example.com/index";

@@ -6,7 +6,7 @@
  * with a note, except under `CI=true`.
  */
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
-import { parseXcapError } from "../src/xcap_error.ts";
+import { parseXcapError } from "../src/client/conflict_report.ts";
 import { type ServerProcess, spawnServer } from "./_server_process.ts";
 import {
   pythonTest,

@@ -7,11 +7,11 @@ import {
   assertStrictEquals,
   assertStringIncludes,
 } from "@std/assert";
-import type { XcapError, XcapErrorCondition, XcapErrorTag } from "../src/errors.ts";
-import { invalidArgument } from "../src/errors.ts";
-import type { XcapResponse } from "../src/types.ts";
-import { interpretResponse, isXcapError, type Resource } from "../src/response.ts";
-import { buildXcapError, describeXcapErrorCondition } from "../src/xcap_error.ts";
+import type { XcapError, XcapErrorCondition, XcapErrorTag } from "../src/client/errors.ts";
+import { invalidArgument } from "../src/client/errors.ts";
+import type { XcapResponse } from "../src/client/types.ts";
+import { interpretResponse, isXcapError, type Resource } from "../src/client/response.ts";
+import { buildXcapError, describeXcapErrorCondition } from "../src/client/conflict_report.ts";
 
 const URL_ = "http://127.0.0.1:8000/xcap-root/resource-lists/users/sip:alice@example.com/index";
 const NS = "urn:ietf:params:xml:ns:xcap-error";

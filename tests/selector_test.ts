@@ -11,7 +11,7 @@ import {
   type Step,
   step,
   type TerminalSelector,
-} from "../src/selector.ts";
+} from "../src/client/selector.ts";
 
 /** The error message of a parse that must fail. */
 function parseError(text: string): string {

@@ -1,13 +1,13 @@
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import { withAuthentication } from "../src/auth.ts";
-import { createFetchExecutor } from "../src/executor.ts";
+import { withAuthentication } from "../src/client/auth.ts";
+import { createFetchExecutor } from "../src/client/executor.ts";
 import {
   computeBasicAuthorization,
   computeDigestAuthorization,
   type DigestChallenge,
   parseChallenges,
   readDigestChallenge,
-} from "../src/_digest.ts";
+} from "../src/client/_digest.ts";
 import {
   createAuthenticator,
   createXcapHandler,

@@ -4,7 +4,7 @@
  * restores RFC 4825 §8.2.2 exactly.
  */
 import { assertEquals, assertStringIncludes } from "@std/assert";
-import { parseXcapError } from "../src/xcap_error.ts";
+import { parseXcapError } from "../src/client/conflict_report.ts";
 import { createXcapHandler, parseServeArgs } from "../src/server/mod.ts";
 
 const ROOT = "http://127.0.0.1/xcap-root";

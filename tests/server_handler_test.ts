@@ -5,9 +5,9 @@ import {
   assertNotEquals,
   assertStringIncludes,
 } from "@std/assert";
-import { buildXcapUri, type BuildXcapUriOptions } from "../src/uri.ts";
-import { parseXcapError } from "../src/xcap_error.ts";
-import type { XcapErrorCondition } from "../src/errors.ts";
+import { buildXcapUri, type BuildXcapUriOptions } from "../src/client/uri.ts";
+import { parseXcapError } from "../src/client/conflict_report.ts";
+import type { XcapErrorCondition } from "../src/client/errors.ts";
 import {
   createXcapHandler,
   type DocumentKey,

@@ -3,9 +3,9 @@
  * ships, the conditions and phrases a write that breaks them gets, on every kind of write.
  */
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import { buildXcapUri, type BuildXcapUriOptions } from "../src/uri.ts";
-import { parseXcapError } from "../src/xcap_error.ts";
-import type { XcapErrorCondition } from "../src/errors.ts";
+import { buildXcapUri, type BuildXcapUriOptions } from "../src/client/uri.ts";
+import { parseXcapError } from "../src/client/conflict_report.ts";
+import type { XcapErrorCondition } from "../src/client/errors.ts";
 import { parseXmlDocument } from "../src/xml/document.ts";
 import {
   buildXcapCaps,

@@ -1,7 +1,7 @@
 // Run with --unstable-kv (or "unstable": ["kv"] in deno.json) and --allow-run.
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
-import { withAuthentication } from "../src/auth.ts";
-import { createFetchExecutor } from "../src/executor.ts";
+import { withAuthentication } from "../src/client/auth.ts";
+import { createFetchExecutor } from "../src/client/executor.ts";
 import { parseServeArgs, startXcapServer } from "../src/server/mod.ts";
 
 const RL = "urn:ietf:params:xml:ns:resource-lists";

@@ -3,8 +3,8 @@
  * realm), the environment variable, `--hash-user`, and Digest/Basic against pre-hashed passwords.
  */
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import { withAuthentication } from "../src/auth.ts";
-import { createFetchExecutor } from "../src/executor.ts";
+import { withAuthentication } from "../src/client/auth.ts";
+import { createFetchExecutor } from "../src/client/executor.ts";
 import {
   createXcapHandler,
   hashUserLines,

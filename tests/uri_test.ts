@@ -7,13 +7,13 @@ import {
   type Step,
   step,
   type TerminalSelector,
-} from "../src/selector.ts";
+} from "../src/client/selector.ts";
 import {
   buildXcapUri,
   type BuildXcapUriOptions,
   type ParsedXcapUri,
   parseXcapUri,
-} from "../src/uri.ts";
+} from "../src/client/uri.ts";
 
 const ROOT = "http://xcap.example.com/root";
 const JOE = { xcapRoot: ROOT, auid: "resource-lists", xui: "sip:joe@example.com" } as const;

@@ -25,9 +25,9 @@
  * @module
  */
 import { err, type Result } from "npm:neverthrow@^8.2.0";
-import type { XCAPCallOptions, XCAPClient, XCAPPutOptions } from "../client.ts";
-import type { XcapError } from "../errors.ts";
-import type { Resource } from "../response.ts";
+import type { XCAPCallOptions, XCAPClient, XCAPPutOptions } from "../client/client.ts";
+import type { XcapError } from "../client/errors.ts";
+import type { Resource } from "../client/response.ts";
 import type { Action } from "./args.ts";
 import type { PreconditionNotMetError } from "./output.ts";
 

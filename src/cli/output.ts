@@ -5,8 +5,8 @@
  * @module
  */
 import { STATUS_TEXT } from "jsr:@std/http@^1.0.21/status";
-import type { XcapError, XcapErrorCondition } from "../errors.ts";
-import { describeXcapErrorCondition } from "../xcap_error.ts";
+import type { XcapError, XcapErrorCondition } from "../client/errors.ts";
+import { describeXcapErrorCondition } from "../client/conflict_report.ts";
 import type { Action, UsageError } from "./args.ts";
 
 /**

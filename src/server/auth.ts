@@ -21,7 +21,7 @@
  */
 import { hmac } from "npm:@noble/hashes@^2.0.0/hmac.js";
 import { sha256 } from "npm:@noble/hashes@^2.0.0/sha2.js";
-import { type Challenge, hashHex, parseChallenges, quote, randomHex } from "../_digest.ts";
+import { type Challenge, hashHex, parseChallenges, quote, randomHex } from "../client/_digest.ts";
 import { ReplayGuard } from "./_replay.ts";
 
 /** An authentication scheme the server can offer. */

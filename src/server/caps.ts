@@ -6,10 +6,10 @@
  *
  * @module
  */
-import type { ApplicationUsage } from "../application.ts";
+import type { ApplicationUsage } from "../client/media_types.ts";
 import type { ServerApplicationUsage } from "./usages.ts";
 
-import { XCAP_CAPS_NAMESPACE } from "../caps.ts";
+import { XCAP_CAPS_NAMESPACE } from "../usages/caps.ts";
 import { escapeText } from "../xml/_names.ts";
 
 /**

@@ -11,11 +11,11 @@ import {
   XCAP_ELEMENT_MIME_TYPE,
   XCAP_ERROR_MIME_TYPE,
   XCAP_NAMESPACE_MIME_TYPE,
-} from "../application.ts";
-import type { XcapErrorCondition } from "../errors.ts";
-import type { NodeSelector } from "../selector.ts";
-import { buildXcapUri, type ParsedXcapUri, parseXcapUri } from "../uri.ts";
-import { buildXcapError } from "../xcap_error.ts";
+} from "../client/media_types.ts";
+import type { XcapErrorCondition } from "../client/errors.ts";
+import type { NodeSelector } from "../client/selector.ts";
+import { buildXcapUri, type ParsedXcapUri, parseXcapUri } from "../client/uri.ts";
+import { buildXcapError } from "../client/conflict_report.ts";
 import {
   decodeUtf8,
   type ParseLimits,

@@ -15,7 +15,7 @@
  * @module
  */
 import { err, ok, type Result, ResultAsync } from "npm:neverthrow@^8.2.0";
-import { invalidArgument, type InvalidArgumentError } from "../errors.ts";
+import { invalidArgument, type InvalidArgumentError } from "../client/errors.ts";
 import type { AuthenticationScheme, DigestAlgorithm, ServerAuthenticationOptions } from "./auth.ts";
 import { checkCorsOptions, type CorsOptions } from "./cors.ts";
 import { createXcapHandler, type XcapHandlerOptions } from "./handler.ts";

@@ -18,10 +18,10 @@
  * @module
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
-import { type ApplicationUsage, KNOWN_APPLICATIONS } from "../application.ts";
-import type { UniquenessExists, XcapErrorCondition } from "../errors.ts";
+import { type ApplicationUsage, KNOWN_APPLICATIONS } from "../client/media_types.ts";
+import type { UniquenessExists, XcapErrorCondition } from "../client/errors.ts";
 import type { XmlDocument, XmlElement } from "../xml/document.ts";
-import { findUniquenessViolations, type UniquenessConstraint } from "../uniqueness.ts";
+import { findUniquenessViolations, type UniquenessConstraint } from "../usages/uniqueness.ts";
 import { describePath } from "../usages/_model.ts";
 import { PIDF_MANIPULATION } from "../usages/pidf.ts";
 import { PRES_RULES } from "../usages/pres_rules.ts";

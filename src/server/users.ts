@@ -16,8 +16,8 @@
  * @module
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
-import { hashHex } from "../_digest.ts";
-import { invalidArgument, type InvalidArgumentError } from "../errors.ts";
+import { hashHex } from "../client/_digest.ts";
+import { invalidArgument, type InvalidArgumentError } from "../client/errors.ts";
 import type {
   AuthenticationScheme,
   DigestAlgorithm,

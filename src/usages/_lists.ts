@@ -5,7 +5,7 @@
  * @module
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
-import type { InvalidArgumentError } from "../errors.ts";
+import type { InvalidArgumentError } from "../client/errors.ts";
 import type { XmlElement } from "../xml/document.ts";
 import {
   attributeValue,

@@ -13,7 +13,7 @@
  * @module
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
-import { invalidArgument, type InvalidArgumentError } from "../errors.ts";
+import { invalidArgument, type InvalidArgumentError } from "../client/errors.ts";
 import {
   parseXmlDocument,
   type XmlAttribute,

@@ -7,12 +7,12 @@
  * @module
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
-import { invalidArgument, type InvalidArgumentError } from "../errors.ts";
-import type { NodeSelector, QualifiedName, Step } from "../selector.ts";
+import { invalidArgument, type InvalidArgumentError } from "../client/errors.ts";
+import type { NodeSelector, QualifiedName, Step } from "../client/selector.ts";
 import type { XmlDocument, XmlElement } from "../xml/document.ts";
 import { deleteNode, putNode } from "../xml/edit.ts";
 import { attributeValue, childElements, sameTree } from "./_model.ts";
-import type { UniquenessConstraint } from "../uniqueness.ts";
+import type { UniquenessConstraint } from "./uniqueness.ts";
 
 /** What a server does with node operations; see {@linkcode RFC_NODE_SUPPORT}. */
 export interface NodeSupport {

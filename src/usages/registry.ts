@@ -11,10 +11,10 @@
  * @module
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
-import { type ApplicationUsage, KNOWN_APPLICATIONS } from "../application.ts";
-import { invalidArgument, type InvalidArgumentError } from "../errors.ts";
+import { type ApplicationUsage, KNOWN_APPLICATIONS } from "../client/media_types.ts";
+import { invalidArgument, type InvalidArgumentError } from "../client/errors.ts";
 import { parseXmlDocument, type XmlDocument } from "../xml/document.ts";
-import type { UniquenessConstraint } from "../uniqueness.ts";
+import type { UniquenessConstraint } from "./uniqueness.ts";
 import { RESOURCE_LISTS } from "./resource_lists.ts";
 import { RLS_SERVICES } from "./rls_services.ts";
 import { OMA_PRES_RULES, PRES_RULES } from "./pres_rules.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
-import { formatNodeSelector, type NodeSelector, type QualifiedName } from "../selector.ts";
+import { formatNodeSelector, type NodeSelector, type QualifiedName } from "../client/selector.ts";
 import type { XmlAttribute, XmlDocument, XmlElement } from "./document.ts";
 import type { NamespaceContext, NodeOperationError } from "./edit.ts";
 import { XML_NAMESPACE } from "./_names.ts";

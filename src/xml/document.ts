@@ -21,7 +21,7 @@
  * @module
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
-import type { XcapErrorCondition } from "../errors.ts";
+import type { XcapErrorCondition } from "../client/errors.ts";
 import {
   codePointLabel,
   firstNonXmlChar,

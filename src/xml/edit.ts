@@ -12,8 +12,8 @@
  * @module
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
-import type { XcapErrorCondition } from "../errors.ts";
-import type { NodeSelector } from "../selector.ts";
+import type { XcapErrorCondition } from "../client/errors.ts";
+import type { NodeSelector } from "../client/selector.ts";
 import {
   type ParseLimits,
   parseXmlDocument,

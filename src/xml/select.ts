@@ -5,7 +5,7 @@
  * @module
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
-import type { NodeSelector } from "../selector.ts";
+import type { NodeSelector } from "../client/selector.ts";
 import type { XmlAttribute, XmlDocument, XmlElement } from "./document.ts";
 import type { NamespaceContext, NodeOperationError } from "./edit.ts";
 import { evaluateSteps, findAttribute, resolveSelector, selectorText } from "./_match.ts";

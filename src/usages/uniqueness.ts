@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { XmlDocument, XmlElement } from "./xml/document.ts";
+import type { XmlDocument, XmlElement } from "../xml/document.ts";
 
 /** A uniqueness constraint (RFC 4825 §5.5): an attribute that must not repeat. */
 export interface UniquenessConstraint {

@@ -11,9 +11,9 @@
  * @module
  */
 import { err, ok, type Result, type ResultAsync } from "npm:neverthrow@^8.2.0";
-import type { XCAPClient } from "./client.ts";
-import type { MalformedResponseError, XcapError } from "./errors.ts";
-import { parseXmlDocument, type XmlElement } from "./xml/document.ts";
+import type { XCAPClient } from "../client/client.ts";
+import type { MalformedResponseError, XcapError } from "../client/errors.ts";
+import { parseXmlDocument, type XmlElement } from "../xml/document.ts";
 
 /**
  * The namespace of `xcap-caps` documents (RFC 4825 §12.1).

@@ -18,13 +18,13 @@ import {
   parseQualifiedName,
   type QualifiedName,
   type Step,
-} from "./selector.ts";
-import type { XmlDocument, XmlElement, XmlNamespaceDeclaration, XmlNode } from "./xml/document.ts";
-import { parseXmlDocument } from "./xml/document.ts";
-import { selectElements, selectNode } from "./xml/select.ts";
-import { deleteNode, type NodeOperationError, putNode } from "./xml/edit.ts";
-import { escapeAttributeValue as escapeAttribute } from "./xml/_names.ts";
-import type { XmlPatchCondition } from "./diff.ts";
+} from "../client/selector.ts";
+import type { XmlDocument, XmlElement, XmlNamespaceDeclaration, XmlNode } from "./document.ts";
+import { parseXmlDocument } from "./document.ts";
+import { selectElements, selectNode } from "./select.ts";
+import { deleteNode, type NodeOperationError, putNode } from "./edit.ts";
+import { escapeAttributeValue as escapeAttribute } from "./_names.ts";
+import type { XmlPatchCondition } from "../diff/xcap_diff.ts";
 
 /** RFC 5261 §5.1 error conditions, plus `unsupported-selector`; declared in `diff.ts`. */
 export type PatchCondition = XmlPatchCondition;

@@ -4,7 +4,7 @@
  * @module
  */
 import { errAsync, type ResultAsync } from "npm:neverthrow@^8.2.0";
-import type { ApplicationUsage } from "./application.ts";
+import type { ApplicationUsage } from "./media_types.ts";
 import { withAuthentication } from "./auth.ts";
 import { invalidArgument, type InvalidArgumentError, type XcapError } from "./errors.ts";
 import { createFetchExecutor } from "./executor.ts";
@@ -19,8 +19,8 @@ import {
 import { interpretResponse, type Resource } from "./response.ts";
 import type { NodeSelector } from "./selector.ts";
 import type { Executor, XcapRequest } from "./types.ts";
-import { type Change, updateDocument, type UpdateOptions, type UpdateResult } from "./update.ts";
-import type { TypedApplicationUsage } from "./usages/registry.ts";
+import { type Change, updateDocument, type UpdateOptions, type UpdateResult } from "../usages/update.ts";
+import type { TypedApplicationUsage } from "../usages/registry.ts";
 
 /** Options of the {@linkcode XCAPClient} constructor. */
 export interface XCAPClientOptions {

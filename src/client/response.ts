@@ -21,7 +21,7 @@ import type {
   XcapErrorTag,
 } from "./errors.ts";
 import type { XcapResponse } from "./types.ts";
-import { describeXcapErrorCondition, parseXcapError } from "./xcap_error.ts";
+import { describeXcapErrorCondition, parseXcapError } from "./conflict_report.ts";
 
 /** RFC 4825 §11 (also `XCAP_ERROR_MIME_TYPE` in application.ts; kept here to stay standalone). */
 const XCAP_ERROR_MEDIA_TYPE = "application/xcap-error+xml";

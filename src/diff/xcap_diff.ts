@@ -15,19 +15,19 @@
  * @module
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
-import { type ApplicationUsage, KNOWN_APPLICATIONS } from "./application.ts";
+import { type ApplicationUsage, KNOWN_APPLICATIONS } from "../client/media_types.ts";
 import {
   invalidArgument,
   type InvalidArgumentError,
   type MalformedResponseError,
-} from "./errors.ts";
-import { formatNodeSelector, type NodeSelector, parseNodeSelector } from "./selector.ts";
-import { parseXcapUri } from "./uri.ts";
-import { parseXmlDocument, type XmlDocument, type XmlElement } from "./xml/document.ts";
-import { deleteNode, putNode } from "./xml/edit.ts";
-import { selectElements, selectNode } from "./xml/select.ts";
-import { applyPatchOperations, relocateElement } from "./_xml_patch.ts";
-import { escapeAttributeValue as escapeAttribute, escapeText } from "./xml/_names.ts";
+} from "../client/errors.ts";
+import { formatNodeSelector, type NodeSelector, parseNodeSelector } from "../client/selector.ts";
+import { parseXcapUri } from "../client/uri.ts";
+import { parseXmlDocument, type XmlDocument, type XmlElement } from "../xml/document.ts";
+import { deleteNode, putNode } from "../xml/edit.ts";
+import { selectElements, selectNode } from "../xml/select.ts";
+import { applyPatchOperations, relocateElement } from "../xml/patch.ts";
+import { escapeAttributeValue as escapeAttribute, escapeText } from "../xml/_names.ts";
 
 /**
  * The namespace of xcap-diff documents (RFC 5874 §4).

@@ -10,7 +10,7 @@ import {
   KNOWN_APPLICATIONS,
   XCAP_ATTRIBUTE_MIME_TYPE,
   XCAP_ELEMENT_MIME_TYPE,
-} from "./application.ts";
+} from "./media_types.ts";
 import { invalidArgument, type InvalidArgumentError } from "./errors.ts";
 import { formatEntityTag } from "./etag.ts";
 import { type NodeSelector, parseNodeSelector } from "./selector.ts";

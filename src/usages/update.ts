@@ -19,21 +19,21 @@
  * @module
  */
 import { err, ok, type Result, ResultAsync } from "npm:neverthrow@^8.2.0";
-import type { ApplicationUsage } from "./application.ts";
-import type { XCAPClient } from "./client.ts";
+import type { ApplicationUsage } from "../client/media_types.ts";
+import type { XCAPClient } from "../client/client.ts";
 import {
   invalidArgument,
   type MalformedResponseError,
   type PreconditionFailedError,
   type XcapError,
-} from "./errors.ts";
-import type { Resource } from "./response.ts";
-import { formatNodeSelector, type NodeSelector } from "./selector.ts";
-import { parseXmlDocument, type XmlDocument } from "./xml/document.ts";
-import { describePath } from "./usages/_model.ts";
-import { type NodeOperation, type NodeSupport, planNodeOperations } from "./usages/_plan.ts";
+} from "../client/errors.ts";
+import type { Resource } from "../client/response.ts";
+import { formatNodeSelector, type NodeSelector } from "../client/selector.ts";
+import { parseXmlDocument, type XmlDocument } from "../xml/document.ts";
+import { describePath } from "./_model.ts";
+import { type NodeOperation, type NodeSupport, planNodeOperations } from "./_plan.ts";
 import { findUniquenessViolations } from "./uniqueness.ts";
-import type { TypedApplicationUsage } from "./usages/registry.ts";
+import type { TypedApplicationUsage } from "./registry.ts";
 import {
   type ListPath,
   RESOURCE_LISTS,
@@ -44,16 +44,16 @@ import {
   withListName,
   withoutEntry,
   withoutList,
-} from "./usages/resource_lists.ts";
+} from "./resource_lists.ts";
 import {
   PRES_RULES,
   type Ruleset,
   type SubHandling,
   withWatcherHandling,
-} from "./usages/pres_rules.ts";
-import { PIDF_MANIPULATION, type Presence, withPresenceNote } from "./usages/pidf.ts";
+} from "./pres_rules.ts";
+import { PIDF_MANIPULATION, type Presence, withPresenceNote } from "./pidf.ts";
 
-export type { NodeOperation, NodeSupport } from "./usages/_plan.ts";
+export type { NodeOperation, NodeSupport } from "./_plan.ts";
 
 /** What a server supports, for choosing requests. */
 export interface ServerProfile {

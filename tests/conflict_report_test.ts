@@ -6,13 +6,13 @@ import {
   assertNotMatch,
   assertStringIncludes,
 } from "@std/assert";
-import type { XcapErrorCondition } from "../src/errors.ts";
+import type { XcapErrorCondition } from "../src/client/errors.ts";
 import {
   buildXcapError,
   describeXcapErrorCondition,
   parseXcapError,
   XCAP_ERROR_NAMESPACE,
-} from "../src/xcap_error.ts";
+} from "../src/client/conflict_report.ts";
 
 const NS = "urn:ietf:params:xml:ns:xcap-error";
 const DECL = '<?xml version="1.0" encoding="UTF-8"?>\n';
