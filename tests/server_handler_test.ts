@@ -5,7 +5,7 @@ import {
   assertNotEquals,
   assertStringIncludes,
 } from "@std/assert";
-import { buildXcapUri, type BuildXcapUriOptions } from "../src/client/uri.ts";
+import { buildXcapUri, type XcapTarget } from "../src/client/uri.ts";
 import { parseXcapError } from "../src/client/conflict_report.ts";
 import type { XcapErrorCondition } from "../src/client/errors.ts";
 import {
@@ -38,7 +38,7 @@ const DOC = `<?xml version="1.0" encoding="UTF-8"?>
 
 type Handler = (request: Request) => Promise<Response>;
 
-function uri(options: Partial<BuildXcapUriOptions> = {}): string {
+function uri(options: Partial<XcapTarget> = {}): string {
   const built = buildXcapUri({ xcapRoot: ROOT, auid: "resource-lists", xui: ALICE, ...options });
   assert(built.isOk(), built.isErr() ? built.error.message : "");
   return built.value;

@@ -3,7 +3,7 @@
  * ships, the conditions and phrases a write that breaks them gets, on every kind of write.
  */
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import { buildXcapUri, type BuildXcapUriOptions } from "../src/client/uri.ts";
+import { buildXcapUri, type XcapTarget } from "../src/client/uri.ts";
 import { parseXcapError } from "../src/client/conflict_report.ts";
 import type { XcapErrorCondition } from "../src/client/errors.ts";
 import { parseXmlDocument } from "../src/xml/document.ts";
@@ -395,7 +395,7 @@ Deno.test("validateDocument() requires an <external> anchor to be an absolute HT
 // Every kind of write, through the handler
 // ---------------------------------------------------------------------------------------------
 
-function uri(options: Partial<BuildXcapUriOptions>): string {
+function uri(options: Partial<XcapTarget>): string {
   return buildXcapUri({ xcapRoot: ROOT, auid: "rls-services", xui: ALICE, ...options })
     ._unsafeUnwrap();
 }

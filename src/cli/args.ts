@@ -5,6 +5,7 @@
  * @module
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
+import type { NamespaceBindings } from "../client/selector.ts";
 
 /** The actions `xcap` performs on an XCAP resource. */
 export type Action = "get" | "put" | "insert" | "replace" | "delete" | "caps";
@@ -96,7 +97,7 @@ export interface CliOptions {
   /** `--global` or `-c global` (`false` for `-c users`). */
   readonly global?: boolean;
   /** `--ns PREFIX=URI`, repeatable: namespace bindings for prefixed selector steps. */
-  readonly namespaces?: Readonly<Record<string, string>>;
+  readonly namespaces?: NamespaceBindings;
   /** `--etag ETAG` (If-Match). */
   readonly etag?: string;
   /** `--if-none-match ETAG` (If-None-Match; `*` allowed). */

@@ -14,12 +14,17 @@ import {
   buildGetRequest,
   buildPutRequest,
   type RequestOptions,
-  type XcapTarget,
 } from "./request.ts";
+import type { XcapTarget } from "./uri.ts";
 import { interpretResponse, type Resource } from "./response.ts";
-import type { NodeSelector } from "./selector.ts";
+import type { NamespaceBindings, NodeSelector } from "./selector.ts";
 import type { Executor, XcapRequest } from "./types.ts";
-import { type Change, updateDocument, type UpdateOptions, type UpdateResult } from "../usages/update.ts";
+import {
+  type Change,
+  updateDocument,
+  type UpdateOptions,
+  type UpdateResult,
+} from "../usages/update.ts";
 import type { TypedApplicationUsage } from "../usages/registry.ts";
 
 /** Options of the {@linkcode XCAPClient} constructor. */
@@ -67,7 +72,7 @@ export interface XCAPClientOptions {
 /** Options of one {@linkcode XCAPClient} call. */
 export interface XCAPCallOptions extends RequestOptions {
   /** Prefix to namespace URI bindings for prefixed node-selector steps. */
-  readonly namespaces?: Readonly<Record<string, string>>;
+  readonly namespaces?: NamespaceBindings;
   /** Use the `global` tree instead of the user's. @default {false} */
   readonly global?: boolean;
   /** Document name below the tree, sub-folders allowed. @default {"index"} */

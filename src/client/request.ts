@@ -15,13 +15,7 @@ import { invalidArgument, type InvalidArgumentError } from "./errors.ts";
 import { formatEntityTag } from "./etag.ts";
 import { type NodeSelector, parseNodeSelector } from "./selector.ts";
 import type { XcapMethod, XcapRequest } from "./types.ts";
-import { buildXcapUri, type BuildXcapUriOptions } from "./uri.ts";
-
-/**
- * What a request acts on: a document, or one node in it (RFC 4825 §6). The same fields
- * {@linkcode buildXcapUri} takes.
- */
-export type XcapTarget = BuildXcapUriOptions;
+import { buildXcapUri, type XcapTarget } from "./uri.ts";
 
 /** Options every request builder takes. */
 export interface RequestOptions {

@@ -6,6 +6,13 @@
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
 import { invalidArgument, type InvalidArgumentError } from "./errors.ts";
 
+/**
+ * Namespace bindings: prefix to namespace URI, `""` for the default namespace. Prefixed
+ * node-selector steps resolve through them (RFC 4825 §6.4), and so do the prefixes of XML patch
+ * operations and xcap-diff entries.
+ */
+export type NamespaceBindings = Readonly<Record<string, string>>;
+
 /** A possibly prefixed XML name, as in a `QName`. */
 export interface QualifiedName {
   /** The namespace prefix, absent for an unprefixed name. */

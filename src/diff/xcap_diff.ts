@@ -21,7 +21,12 @@ import {
   type InvalidArgumentError,
   type MalformedResponseError,
 } from "../client/errors.ts";
-import { formatNodeSelector, type NodeSelector, parseNodeSelector } from "../client/selector.ts";
+import {
+  formatNodeSelector,
+  type NamespaceBindings,
+  type NodeSelector,
+  parseNodeSelector,
+} from "../client/selector.ts";
 import { parseXcapUri } from "../client/uri.ts";
 import { parseXmlDocument, type XmlDocument, type XmlElement } from "../xml/document.ts";
 import { deleteNode, putNode } from "../xml/edit.ts";
@@ -54,12 +59,6 @@ export const XCAP_DIFF_NAMESPACE = "urn:ietf:params:xml:ns:xcap-diff";
  * ```
  */
 export const XCAP_DIFF_MIME_TYPE = "application/xcap-diff+xml";
-
-/**
- * Namespace bindings in scope at an operation or entry: prefix to namespace URI, `""` for the
- * default namespace. Prefixes in selectors and in content resolve here.
- */
-export type NamespaceBindings = Readonly<Record<string, string>>;
 
 /**
  * One RFC 5261 patch operation. `sel` is the restricted XPath of RFC 5261 §4.1 relative to the

@@ -13,7 +13,7 @@ import {
   XCAP_NAMESPACE_MIME_TYPE,
 } from "../client/media_types.ts";
 import type { XcapErrorCondition } from "../client/errors.ts";
-import type { NodeSelector } from "../client/selector.ts";
+import type { NamespaceBindings, NodeSelector } from "../client/selector.ts";
 import { buildXcapUri, type ParsedXcapUri, parseXcapUri } from "../client/uri.ts";
 import { buildXcapError } from "../client/conflict_report.ts";
 import {
@@ -22,13 +22,7 @@ import {
   parseXmlDocument,
   type XmlDocument,
 } from "../xml/document.ts";
-import {
-  deleteNode,
-  getNode,
-  type NamespaceContext,
-  type NodeOperationError,
-  putNode,
-} from "../xml/edit.ts";
+import { deleteNode, getNode, type NodeOperationError, putNode } from "../xml/edit.ts";
 import {
   type Authenticator,
   createAuthenticator,
@@ -205,7 +199,7 @@ interface Target {
   readonly uri: ParsedXcapUri;
   readonly key: DocumentKey;
   readonly usage: ServerApplicationUsage;
-  readonly ns: NamespaceContext;
+  readonly ns: NamespaceBindings;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
 import { invalidArgument, type InvalidArgumentError } from "../client/errors.ts";
-import type { NodeSelector, QualifiedName, Step } from "../client/selector.ts";
+import type { NamespaceBindings, NodeSelector, QualifiedName, Step } from "../client/selector.ts";
 import type { XmlDocument, XmlElement } from "../xml/document.ts";
 import { deleteNode, putNode } from "../xml/edit.ts";
 import { attributeValue, childElements, sameTree } from "./_model.ts";
@@ -37,7 +37,7 @@ export type NodeOperation =
     /** The element, as `application/xcap-el+xml`. */
     readonly body: string;
     /** Prefix bindings the selector uses (for the `xmlns()` query). */
-    readonly namespaces: Readonly<Record<string, string>>;
+    readonly namespaces: NamespaceBindings;
   }
   | {
     /** Delete the element the selector selects. */
@@ -45,7 +45,7 @@ export type NodeOperation =
     /** The node selector. */
     readonly node: NodeSelector;
     /** Prefix bindings the selector uses. */
-    readonly namespaces: Readonly<Record<string, string>>;
+    readonly namespaces: NamespaceBindings;
   };
 
 /** The facts of a usage the planner needs. */
@@ -55,7 +55,7 @@ export interface PlanUsage {
   /** Attributes that identify elements among their siblings. */
   readonly uniqueness: readonly UniquenessConstraint[];
   /** Conventional prefixes. */
-  readonly prefixes: Readonly<Record<string, string>>;
+  readonly prefixes: NamespaceBindings;
 }
 
 class NoPlan {

@@ -13,6 +13,7 @@
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
 import { type ApplicationUsage, KNOWN_APPLICATIONS } from "../client/media_types.ts";
 import { invalidArgument, type InvalidArgumentError } from "../client/errors.ts";
+import type { NamespaceBindings } from "../client/selector.ts";
 import { parseXmlDocument, type XmlDocument } from "../xml/document.ts";
 import type { UniquenessConstraint } from "./uniqueness.ts";
 import { RESOURCE_LISTS } from "./resource_lists.ts";
@@ -55,7 +56,7 @@ export interface TypedApplicationUsage<T> extends ApplicationUsage {
    */
   readonly uniqueness: readonly UniquenessConstraint[];
   /** Conventional prefixes for the namespaces its documents use, for node selectors. */
-  readonly prefixes: Readonly<Record<string, string>>;
+  readonly prefixes: NamespaceBindings;
 }
 
 /**

@@ -28,7 +28,11 @@ import {
   type XcapError,
 } from "../client/errors.ts";
 import type { Resource } from "../client/response.ts";
-import { formatNodeSelector, type NodeSelector } from "../client/selector.ts";
+import {
+  formatNodeSelector,
+  type NamespaceBindings,
+  type NodeSelector,
+} from "../client/selector.ts";
 import { parseXmlDocument, type XmlDocument } from "../xml/document.ts";
 import { describePath } from "./_model.ts";
 import { type NodeOperation, type NodeSupport, planNodeOperations } from "./_plan.ts";
@@ -45,12 +49,7 @@ import {
   withoutEntry,
   withoutList,
 } from "./resource_lists.ts";
-import {
-  PRES_RULES,
-  type Ruleset,
-  type SubHandling,
-  withWatcherHandling,
-} from "./pres_rules.ts";
+import { PRES_RULES, type Ruleset, type SubHandling, withWatcherHandling } from "./pres_rules.ts";
 import { PIDF_MANIPULATION, type Presence, withPresenceNote } from "./pidf.ts";
 
 export type { NodeOperation, NodeSupport } from "./_plan.ts";
@@ -572,7 +571,7 @@ export type ElementChange = (
 export interface UpdateElementOptions
   extends Omit<UpdateOptions, "strategy" | "convergent" | "server"> {
   /** Prefix bindings for prefixed steps of the selector (RFC 4825 §6.4). */
-  readonly namespaces?: Readonly<Record<string, string>>;
+  readonly namespaces?: NamespaceBindings;
 }
 
 /** The outcome of {@linkcode updateElement}. */

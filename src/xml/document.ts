@@ -22,6 +22,7 @@
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
 import type { XcapErrorCondition } from "../client/errors.ts";
+import type { NamespaceBindings } from "../client/selector.ts";
 import {
   codePointLabel,
   firstNonXmlChar,
@@ -218,7 +219,7 @@ export interface ParseXmlElementOptions {
    * default namespace); prefixes the element uses without declaring them resolve here.
    * @default no bindings but `xml`
    */
-  readonly namespaces?: ReadonlyMap<string, string> | Readonly<Record<string, string>>;
+  readonly namespaces?: ReadonlyMap<string, string> | NamespaceBindings;
   /** Parse limits. @default the defaults of {@linkcode ParseLimits} */
   readonly limits?: ParseLimits;
   /** Depth of the element's future parent, counted toward `limits.maxDepth`. @default 0 */

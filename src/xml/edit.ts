@@ -13,7 +13,7 @@
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
 import type { XcapErrorCondition } from "../client/errors.ts";
-import type { NodeSelector } from "../client/selector.ts";
+import type { NamespaceBindings, NodeSelector } from "../client/selector.ts";
 import {
   type ParseLimits,
   parseXmlDocument,
@@ -42,13 +42,6 @@ import {
   isXmlCharCode,
   PREDEFINED_ENTITIES,
 } from "./_names.ts";
-
-/**
- * Prefix bindings for evaluating a node selector: `""` is the application usage's default
- * namespace (RFC 4825 §6.3), every other prefix comes from the request URI's `xmlns(p=uri)`
- * query (§6.4). `xml` is always bound.
- */
-export type NamespaceContext = Readonly<Record<string, string>>;
 
 /**
  * Why a node operation failed; the server maps `kind` to a status: `not-found` 404, `conflict`
@@ -178,7 +171,7 @@ function namespacesNotAllowed(method: string): NodeOperationError {
 export function getNode(
   doc: XmlDocument,
   selector: NodeSelector,
-  ns: NamespaceContext,
+  ns: NamespaceBindings,
 ): Result<GetNodeResult, NodeOperationError> {
   return selectNode(doc, selector, ns).map((node): GetNodeResult => {
     switch (node.kind) {
@@ -397,7 +390,7 @@ function reparse(
 export function putNode(
   doc: XmlDocument,
   selector: NodeSelector,
-  ns: NamespaceContext,
+  ns: NamespaceBindings,
   body: string,
   options: NodeEditOptions = {},
 ): Result<PutNodeResult, NodeOperationError> {
@@ -818,7 +811,7 @@ function chooseAttributePrefix(
 export function deleteNode(
   doc: XmlDocument,
   selector: NodeSelector,
-  ns: NamespaceContext,
+  ns: NamespaceBindings,
   options: NodeEditOptions = {},
 ): Result<DeleteNodeResult, NodeOperationError> {
   if (selector?.terminal?.kind === "namespace") return err(namespacesNotAllowed("DELETE"));

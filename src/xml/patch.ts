@@ -14,6 +14,7 @@
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
 import {
+  type NamespaceBindings,
   type NodeSelector,
   parseQualifiedName,
   type QualifiedName,
@@ -37,19 +38,19 @@ export type PatchOperation =
     readonly content: string;
     readonly pos?: "before" | "after" | "prepend";
     readonly type?: string;
-    readonly namespaces?: Readonly<Record<string, string>>;
+    readonly namespaces?: NamespaceBindings;
   }
   | {
     readonly op: "replace";
     readonly sel: string;
     readonly content: string;
-    readonly namespaces?: Readonly<Record<string, string>>;
+    readonly namespaces?: NamespaceBindings;
   }
   | {
     readonly op: "remove";
     readonly sel: string;
     readonly ws?: "before" | "after" | "both";
-    readonly namespaces?: Readonly<Record<string, string>>;
+    readonly namespaces?: NamespaceBindings;
   };
 
 /** Why one operation failed: the condition and a readable message. */
@@ -337,7 +338,7 @@ function describeCount(n: number): string {
 function locate(
   doc: XmlDocument,
   selector: PatchSelector,
-  ns: Readonly<Record<string, string>>,
+  ns: NamespaceBindings,
   sel: string,
 ): Result<Target, PatchFailure> {
   let element: XmlElement | undefined;
@@ -469,7 +470,7 @@ interface ParsedContent {
  * itself resolve as they did in the patch document.
  */
 function parseContent(
-  op: { readonly content: string; readonly namespaces?: Readonly<Record<string, string>> },
+  op: { readonly content: string; readonly namespaces?: NamespaceBindings },
 ): Result<ParsedContent, PatchFailure> {
   let open = "<patch-content";
   for (const [prefix, uri] of Object.entries(op.namespaces ?? {})) {
@@ -615,7 +616,7 @@ function add(
   doc: XmlDocument,
   op: Extract<PatchOperation, { op: "add" }>,
   selector: PatchSelector,
-  ns: Readonly<Record<string, string>>,
+  ns: NamespaceBindings,
 ): Result<string, PatchFailure> {
   const sel = JSON.stringify(op.sel);
   const located = locate(doc, selector, ns, sel);
@@ -730,7 +731,7 @@ function replace(
   doc: XmlDocument,
   op: Extract<PatchOperation, { op: "replace" }>,
   selector: PatchSelector,
-  ns: Readonly<Record<string, string>>,
+  ns: NamespaceBindings,
 ): Result<string, PatchFailure> {
   const sel = JSON.stringify(op.sel);
   const located = locate(doc, selector, ns, sel);
@@ -812,7 +813,7 @@ function remove(
   doc: XmlDocument,
   op: Extract<PatchOperation, { op: "remove" }>,
   selector: PatchSelector,
-  ns: Readonly<Record<string, string>>,
+  ns: NamespaceBindings,
 ): Result<string, PatchFailure> {
   const sel = JSON.stringify(op.sel);
   const located = locate(doc, selector, ns, sel);
@@ -907,7 +908,7 @@ function remove(
 }
 
 /** Bindings for selector evaluation: the operation's in-scope namespaces (§4.2.1, §4.2.2). */
-function selectorNamespaces(op: PatchOperation): Readonly<Record<string, string>> {
+function selectorNamespaces(op: PatchOperation): NamespaceBindings {
   const ns: Record<string, string> = {};
   for (const [prefix, uri] of Object.entries(op.namespaces ?? {})) {
     if (uri !== "") ns[prefix] = uri;
@@ -980,7 +981,7 @@ export function applyPatchOperations(
  */
 export function relocateElement(
   content: string,
-  namespaces: Readonly<Record<string, string>>,
+  namespaces: NamespaceBindings,
   target: ReadonlyMap<string, string>,
 ): Result<string, PatchFailure> {
   const parsed = parseContent({ content, namespaces });
