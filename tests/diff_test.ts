@@ -3,7 +3,7 @@ import {
   applyXcapDiff,
   applyXmlPatch,
   buildXcapDiff,
-  type CachedDocument,
+  type CachedXcapDocument,
   parseXcapDiff,
   XCAP_DIFF_NAMESPACE,
   type XcapDiff,
@@ -28,7 +28,7 @@ function patchError(text: string, operations: XmlPatchOperation[]): XmlPatchErro
 }
 
 function apply(
-  cache: Map<string, CachedDocument> | Record<string, CachedDocument>,
+  cache: Map<string, CachedXcapDocument> | Record<string, CachedXcapDocument>,
   diff: string | XcapDiff,
 ): XcapDiffResult {
   const result = applyXcapDiff(cache, diff);

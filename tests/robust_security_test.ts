@@ -8,8 +8,8 @@ import {
   digestAuthorization,
   type Executor,
   interpretResponse,
+  parseConflictReport,
   parseWwwAuthenticate,
-  parseXcapError,
   parseXmlDocument,
   withAuthentication,
   XCAPClient,
@@ -637,7 +637,7 @@ Deno.test("parseXmlDocument() refuses deep nesting without exhausting the stack"
   }
 });
 
-Deno.test("parseXcapError() and interpretResponse() do not expand entities or overflow on hostile 409 bodies", () => {
+Deno.test("parseConflictReport() and interpretResponse() do not expand entities or overflow on hostile 409 bodies", () => {
   const bodies = [
     `${BILLION_LAUGHS}<xcap-error xmlns="urn:ietf:params:xml:ns:xcap-error">` +
     `<not-well-formed phrase="&lol9;"/></xcap-error>`,
@@ -647,7 +647,7 @@ Deno.test("parseXcapError() and interpretResponse() do not expand entities or ov
     "<a>".repeat(100_000) + "</a>".repeat(100_000) + "</extension></xcap-error>",
   ];
   for (const body of bodies) {
-    const parsed = timed("parseXcapError", () => parseXcapError(body));
+    const parsed = timed("parseConflictReport", () => parseConflictReport(body));
     if (parsed.isOk()) {
       // Whatever it returns is no bigger than the input: nothing was expanded.
       assert(JSON.stringify(parsed.value).length <= body.length * 2);

@@ -6,8 +6,8 @@ import {
   assertStringIncludes,
 } from "@std/assert";
 import { buildXcapUri, type XcapTarget } from "../src/client/uri.ts";
-import { parseXcapError } from "../src/client/conflict_report.ts";
-import type { XcapErrorCondition } from "../src/client/errors.ts";
+import { parseConflictReport } from "../src/client/conflict_report.ts";
+import type { ConflictCondition } from "../src/client/errors.ts";
 import {
   createXcapHandler,
   type DocumentKey,
@@ -71,10 +71,10 @@ function del(handler: Handler, url: string, headers: Record<string, string> = {}
   return handler(new Request(url, { method: "DELETE", headers }));
 }
 
-async function conditionOf(response: Response): Promise<XcapErrorCondition> {
+async function conditionOf(response: Response): Promise<ConflictCondition> {
   assertEquals(response.status, 409);
   assertEquals(response.headers.get("content-type"), "application/xcap-error+xml");
-  const parsed = parseXcapError(await response.text());
+  const parsed = parseConflictReport(await response.text());
   assert(parsed.isOk(), parsed.isErr() ? parsed.error.message : "");
   return parsed.value;
 }
@@ -926,7 +926,7 @@ Deno.test("createXcapHandler() works over real HTTP on Deno.serve", async () => 
       body: "<a",
     });
     assertEquals(conflict.status, 409);
-    assertEquals(parseXcapError(await conflict.text())._unsafeUnwrap().tag, "not-well-formed");
+    assertEquals(parseConflictReport(await conflict.text())._unsafeUnwrap().tag, "not-well-formed");
   } finally {
     await server.shutdown();
   }

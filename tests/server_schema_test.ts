@@ -4,8 +4,8 @@
  */
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { buildXcapUri, type XcapTarget } from "../src/client/uri.ts";
-import { parseXcapError } from "../src/client/conflict_report.ts";
-import type { XcapErrorCondition } from "../src/client/errors.ts";
+import { parseConflictReport } from "../src/client/conflict_report.ts";
+import type { ConflictCondition } from "../src/client/errors.ts";
 import { parseXmlDocument } from "../src/xml/document.ts";
 import {
   buildXcapCaps,
@@ -35,7 +35,7 @@ function usage(auid: string): ServerApplicationUsage {
 }
 
 /** The condition `validateDocument` gives `text` as a document of `auid`, or undefined. */
-function conditionFor(auid: string, text: string): XcapErrorCondition | undefined {
+function conditionFor(auid: string, text: string): ConflictCondition | undefined {
   const doc = parseXmlDocument(text);
   assert(doc.isOk(), doc.isErr() ? doc.error.phrase : "");
   const result = validateDocument(usage(auid), doc.value);
@@ -400,10 +400,10 @@ function uri(options: Partial<XcapTarget>): string {
     ._unsafeUnwrap();
 }
 
-async function conditionOf(response: Response): Promise<XcapErrorCondition> {
+async function conditionOf(response: Response): Promise<ConflictCondition> {
   assertEquals(response.status, 409);
   assertEquals(response.headers.get("content-type"), "application/xcap-error+xml");
-  return parseXcapError(await response.text())._unsafeUnwrap();
+  return parseConflictReport(await response.text())._unsafeUnwrap();
 }
 
 Deno.test("createXcapHandler() validates the result of document, element and attribute PUTs and of DELETEs", async () => {

@@ -11,7 +11,6 @@ import {
   findList,
   invalidArgument,
   KAMAILIO_SERVER_PROFILE,
-  type ListItem,
   parseRuleset,
   PRES_RULES,
   removeEntry,
@@ -19,6 +18,7 @@ import {
   renameEntry,
   renameList,
   RESOURCE_LISTS,
+  type ResourceListItem,
   type ResourceLists,
   setPresenceNote,
   updateDocument,
@@ -67,7 +67,7 @@ async function withServer(fn: (server: XcapServer) => Promise<void>): Promise<vo
 }
 
 function entries(lists: ResourceLists, list: string): string[] {
-  return (findList(lists, list)?.items ?? []).flatMap((i: ListItem) =>
+  return (findList(lists, list)?.items ?? []).flatMap((i: ResourceListItem) =>
     i.kind === "entry" ? [i.uri] : []
   );
 }

@@ -8,19 +8,19 @@ import {
   allowWatcher,
   blockWatcher,
   findList,
-  type ListItem,
   parsePresence,
   parseResourceLists,
   parseRuleset,
   removeEntry,
   renameEntry,
+  type ResourceListItem,
   setPresenceNote,
   watcherHandling,
   XCAPClient,
 } from "../mod.ts";
 import { kamailioTest } from "./_kamailio.ts";
 
-function uris(items: readonly ListItem[] | undefined): string[] {
+function uris(items: readonly ResourceListItem[] | undefined): string[] {
   return (items ?? []).flatMap((i) => i.kind === "entry" ? [i.uri] : []);
 }
 

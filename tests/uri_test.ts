@@ -4,8 +4,8 @@ import {
   type NodeSelector,
   parseNodeSelector,
   selectorPrefixes,
-  type Step,
-  step,
+  type SelectorStep,
+  selectorStep,
   type TerminalSelector,
 } from "../src/client/selector.ts";
 import {
@@ -687,14 +687,14 @@ function generate(random: () => number) {
   );
   let node: NodeSelector | undefined;
   if (random() < 0.7) {
-    const steps: Step[] = [];
+    const steps: SelectorStep[] = [];
     const count = 1 + Math.floor(random() * 3);
     for (let i = 0; i < count; i++) {
       const s: { name?: object; position?: number; attribute?: object } = {};
       if (random() < 0.85) s.name = qname();
       if (random() < 0.4) s.position = 1 + Math.floor(random() * 30);
       if (random() < 0.6) s.attribute = { name: qname(), value: text(VALUE_CHARS, 0, 6) };
-      steps.push(s as Step);
+      steps.push(s as SelectorStep);
     }
     const r = random();
     const terminal: TerminalSelector | undefined = r < 0.25
@@ -793,11 +793,11 @@ Deno.test("parseXcapUri(buildXcapUri(x)) round-trips hand-picked tricky inputs",
   }
 });
 
-Deno.test("buildXcapUri() and step() compose without hand-written strings", () => {
+Deno.test("buildXcapUri() and selectorStep() compose without hand-written strings", () => {
   const selector = {
     steps: [
-      step("rl:resource-lists")._unsafeUnwrap(),
-      step("rl:list", { attribute: ["name", "a/b"] })._unsafeUnwrap(),
+      selectorStep("rl:resource-lists")._unsafeUnwrap(),
+      selectorStep("rl:list", { attribute: ["name", "a/b"] })._unsafeUnwrap(),
     ],
   };
   const uri = built({

@@ -7,8 +7,8 @@ import {
   OMA_PRES_RULES,
   parseRuleset,
   parseXmlDocument,
+  type PolicyRule,
   PRES_RULES,
-  type Rule,
   type Ruleset,
   type SubHandling,
   watcherHandling,
@@ -187,7 +187,7 @@ const value = fc.array(fc.constantFrom("a", "&", "<", '"', "é", " ", "1"), {
 }).map((a) => a.join("").trim() || "x"); // element values are tokens: read trimmed
 const handling = fc.constantFrom<SubHandling>("block", "confirm", "polite-block", "allow");
 
-const ruleArb: fc.Arbitrary<Rule> = fc.record({
+const ruleArb: fc.Arbitrary<PolicyRule> = fc.record({
   id: fc.constantFrom("r1", "r2", "r3"),
   conditions: fc.record({
     identity: fc.record({

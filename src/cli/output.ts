@@ -5,8 +5,8 @@
  * @module
  */
 import { STATUS_TEXT } from "jsr:@std/http@^1.0.21/status";
-import type { XcapError, XcapErrorCondition } from "../client/errors.ts";
-import { describeXcapErrorCondition } from "../client/conflict_report.ts";
+import type { ConflictCondition, XcapError } from "../client/errors.ts";
+import { describeConflictCondition } from "../client/conflict_report.ts";
 import type { Action, UsageError } from "./args.ts";
 
 /**
@@ -606,7 +606,7 @@ export function formatFailure(
   const lines = [`${paint(color, "red", "xcap:")} ${safe(error.message)}`];
   if (error._tag === "Conflict") {
     if (error.condition !== undefined) {
-      // The message says it in words already (describeXcapErrorCondition): name the element.
+      // The message says it in words already (describeConflictCondition): name the element.
       lines.push(`condition: <${error.condition.tag}>`);
     } else if (error.body.trim() !== "") {
       lines.push(`response body: ${safe(error.body.trim().slice(0, 500))}`);
@@ -661,7 +661,7 @@ export interface JsonFailure {
     /** The HTTP status, when a response arrived. */
     readonly status?: number;
     /** The xcap-error condition of a 409. */
-    readonly condition?: XcapErrorCondition;
+    readonly condition?: ConflictCondition;
     /** The condition in words. */
     readonly conditionText?: string;
     /** The current ETag reported with a 412 or 304. */
@@ -697,7 +697,7 @@ export function failureToJson(error: CliError, action?: Action): JsonFailure {
   if ("status" in error && typeof error.status === "number") detail.status = error.status;
   if (error._tag === "Conflict" && error.condition !== undefined) {
     detail.condition = error.condition;
-    detail.conditionText = describeXcapErrorCondition(error.condition);
+    detail.conditionText = describeConflictCondition(error.condition);
   }
   if ("etag" in error && error.etag !== undefined) detail.etag = error.etag;
   if (error._tag === "Redirected") detail.location = error.location;

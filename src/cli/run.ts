@@ -7,7 +7,7 @@
  */
 import { KNOWN_APPLICATIONS } from "../client/media_types.ts";
 import { XCAPClient } from "../client/client.ts";
-import type { Resource } from "../client/response.ts";
+import type { XcapResource } from "../client/response.ts";
 import {
   type Action,
   type CliArgs,
@@ -507,7 +507,7 @@ function describePasswordSource(connection: ConnectionSettings, iniPath: string)
 }
 
 async function report(
-  resource: Resource,
+  resource: XcapResource,
   action: Action,
   options: CliOptions,
   io: CliIo,

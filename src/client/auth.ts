@@ -36,7 +36,7 @@ import {
 export type { Challenge, DigestParams } from "./_digest.ts";
 
 /** The user name and password {@linkcode withAuthentication} answers challenges with. */
-export interface Credentials {
+export interface XcapCredentials {
   /** The user name. */
   readonly username: string;
   /** The password. It never appears in an error message. */
@@ -378,7 +378,7 @@ function checkAuthenticationArguments(
  */
 export function withAuthentication(
   executor: Executor,
-  credentials: Credentials,
+  credentials: XcapCredentials,
   options: AuthenticationOptions = {},
 ): Executor {
   const invalid = checkAuthenticationArguments(executor, credentials, options);

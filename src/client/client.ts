@@ -13,14 +13,14 @@ import {
   buildDeleteRequest,
   buildGetRequest,
   buildPutRequest,
-  type RequestOptions,
+  type BuildRequestOptions,
 } from "./request.ts";
 import type { XcapTarget } from "./uri.ts";
-import { interpretResponse, type Resource } from "./response.ts";
+import { interpretResponse, type XcapResource } from "./response.ts";
 import type { NamespaceBindings, NodeSelector } from "./selector.ts";
 import type { Executor, XcapRequest } from "./types.ts";
 import {
-  type Change,
+  type DocumentChange,
   updateDocument,
   type UpdateOptions,
   type UpdateResult,
@@ -28,7 +28,7 @@ import {
 import type { TypedApplicationUsage } from "../usages/registry.ts";
 
 /** Options of the {@linkcode XCAPClient} constructor. */
-export interface XCAPClientOptions {
+export interface XcapClientOptions {
   /** Password for HTTP Digest (or Basic) authentication; without it no credentials are sent. */
   readonly password?: string;
   /**
@@ -70,7 +70,7 @@ export interface XCAPClientOptions {
 }
 
 /** Options of one {@linkcode XCAPClient} call. */
-export interface XCAPCallOptions extends RequestOptions {
+export interface XcapCallOptions extends BuildRequestOptions {
   /** Prefix to namespace URI bindings for prefixed node-selector steps. */
   readonly namespaces?: NamespaceBindings;
   /** Use the `global` tree instead of the user's. @default {false} */
@@ -82,7 +82,7 @@ export interface XCAPCallOptions extends RequestOptions {
 }
 
 /** Options of {@linkcode XCAPClient.put}. */
-export interface XCAPPutOptions extends XCAPCallOptions {
+export interface XcapPutOptions extends XcapCallOptions {
   /** Override the Content-Type derived from the target. */
   readonly contentType?: string;
 }
@@ -117,7 +117,7 @@ function mergeHeaders(
 /**
  * An XCAP client bound to one XCAP root and one user (python-xcaplib's `XCAPClient`).
  *
- * Every method returns a `ResultAsync<Resource, XcapError>`: await it and check `isOk()`, or
+ * Every method returns a `ResultAsync<XcapResource, XcapError>`: await it and check `isOk()`, or
  * `match` on it. A 409 is `Err({ _tag: "Conflict", condition })` with the parsed
  * `application/xcap-error+xml` condition, a 412 is `Err({ _tag: "PreconditionFailed" })`.
  * Nothing throws, whatever the arguments: unusable options come back as `InvalidArgument`.
@@ -151,7 +151,7 @@ export class XCAPClient {
   /** The XCAP User Identifier whose documents this client addresses. */
   readonly xui: string;
   readonly #execute: Executor;
-  readonly #options: XCAPClientOptions;
+  readonly #options: XcapClientOptions;
   /** Why the options cannot be used; every call returns it. */
   readonly #invalid: InvalidArgumentError | undefined;
 
@@ -163,7 +163,7 @@ export class XCAPClient {
    * @param xui The XCAP User Identifier, e.g. `sip:alice@example.com`.
    * @param options Credentials, transport and defaults.
    */
-  constructor(xcapRoot: string, xui: string, options: XCAPClientOptions = {}) {
+  constructor(xcapRoot: string, xui: string, options: XcapClientOptions = {}) {
     this.xcapRoot = xcapRoot;
     this.xui = xui;
     const usable = typeof options === "object" && options !== null;
@@ -213,7 +213,7 @@ export class XCAPClient {
   #target(
     application: string,
     node: string | NodeSelector | undefined,
-    options: XCAPCallOptions,
+    options: XcapCallOptions,
   ): XcapTarget {
     return {
       xcapRoot: this.xcapRoot,
@@ -225,7 +225,7 @@ export class XCAPClient {
     };
   }
 
-  #requestOptions(options: XCAPCallOptions): RequestOptions {
+  #requestOptions(options: XcapCallOptions): BuildRequestOptions {
     const headers = mergeHeaders(this.#options.headers, options.headers);
     return {
       ...(options.etag === undefined ? {} : { etag: options.etag }),
@@ -236,8 +236,8 @@ export class XCAPClient {
 
   #run(
     request: ReturnType<typeof buildGetRequest>,
-    options: XCAPCallOptions,
-  ): ResultAsync<Resource, XcapError> {
+    options: XcapCallOptions,
+  ): ResultAsync<XcapResource, XcapError> {
     return request.asyncAndThen((r: XcapRequest) =>
       callExecutor(this.#execute, r, options.signal === undefined ? {} : { signal: options.signal })
     ).andThen(interpretResponse);
@@ -267,8 +267,8 @@ export class XCAPClient {
   get(
     application: string,
     node?: string | NodeSelector,
-    options: XCAPCallOptions = {},
-  ): ResultAsync<Resource, XcapError> {
+    options: XcapCallOptions = {},
+  ): ResultAsync<XcapResource, XcapError> {
     return this.#guard(options, () => {
       const request = buildGetRequest(
         this.#target(application, node, options),
@@ -308,8 +308,8 @@ export class XCAPClient {
     application: string,
     resource: string,
     node?: string | NodeSelector,
-    options: XCAPPutOptions = {},
-  ): ResultAsync<Resource, XcapError> {
+    options: XcapPutOptions = {},
+  ): ResultAsync<XcapResource, XcapError> {
     return this.#guard(options, () => {
       const request = buildPutRequest(this.#target(application, node, options), resource, {
         ...this.#requestOptions(options),
@@ -346,8 +346,8 @@ export class XCAPClient {
   delete(
     application: string,
     node?: string | NodeSelector,
-    options: XCAPCallOptions = {},
-  ): ResultAsync<Resource, XcapError> {
+    options: XcapCallOptions = {},
+  ): ResultAsync<XcapResource, XcapError> {
     return this.#guard(options, () => {
       const request = buildDeleteRequest(
         this.#target(application, node, options),
@@ -386,7 +386,7 @@ export class XCAPClient {
    */
   update<T>(
     usage: TypedApplicationUsage<T>,
-    change: Change<T>,
+    change: DocumentChange<T>,
     options: UpdateOptions = {},
   ): ResultAsync<UpdateResult<T>, XcapError> {
     return this.#guard(options, () => updateDocument(this, usage, change, options));

@@ -223,7 +223,7 @@ export interface XmlPatchError {
 }
 
 /** A cached document: its text and the ETag of that text. */
-export interface CachedDocument {
+export interface CachedXcapDocument {
   /** The document text. */
   readonly text: string;
   /**
@@ -235,8 +235,8 @@ export interface CachedDocument {
 
 /** Cached documents by document selector (the path below the XCAP root). */
 export type XcapDocumentCache =
-  | ReadonlyMap<string, CachedDocument>
-  | Readonly<Record<string, CachedDocument>>;
+  | ReadonlyMap<string, CachedXcapDocument>
+  | Readonly<Record<string, CachedXcapDocument>>;
 
 /** Why a document has to be fetched again. */
 export type XcapDiffRefetchReason =
@@ -283,7 +283,7 @@ export type XcapDiffDocumentStatus =
 /** What {@linkcode applyXcapDiff} returns. */
 export interface XcapDiffResult {
   /** The new cache (the input is not modified): patched entries updated, removed ones gone. */
-  readonly cache: ReadonlyMap<string, CachedDocument>;
+  readonly cache: ReadonlyMap<string, CachedXcapDocument>;
   /** Every document the diff mentions, by cache key (or diff selector), with its final status. */
   readonly documents: ReadonlyMap<string, XcapDiffDocumentStatus>;
   /** The documents to fetch again, one entry each, in order of first mention. */
@@ -883,7 +883,7 @@ function splitNodeSel(sel: string): Result<NodeSel, string> {
 }
 
 class DiffApplier {
-  readonly cache: Map<string, CachedDocument>;
+  readonly cache: Map<string, CachedXcapDocument>;
   readonly documents = new Map<string, XcapDiffDocumentStatus>();
   readonly refetch: XcapDiffRefetch[] = [];
   readonly #index = new Map<string, string>();
@@ -894,8 +894,8 @@ class DiffApplier {
     readonly xcapRoot: string | undefined,
     options: ApplyXcapDiffOptions,
   ) {
-    const entries: [string, CachedDocument][] = cache instanceof Map
-      ? [...(cache as ReadonlyMap<string, CachedDocument>)]
+    const entries: [string, CachedXcapDocument][] = cache instanceof Map
+      ? [...(cache as ReadonlyMap<string, CachedXcapDocument>)]
       : Object.entries(cache ?? {});
     this.cache = new Map(entries);
     for (const key of this.cache.keys()) {

@@ -19,7 +19,7 @@
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
 import { type ApplicationUsage, KNOWN_APPLICATIONS } from "../client/media_types.ts";
-import type { UniquenessExists, XcapErrorCondition } from "../client/errors.ts";
+import type { ConflictCondition, NonUniqueField } from "../client/errors.ts";
 import type { XmlDocument, XmlElement } from "../xml/document.ts";
 import { findUniquenessViolations, type UniquenessConstraint } from "../usages/uniqueness.ts";
 import { describePath } from "../usages/_model.ts";
@@ -43,7 +43,7 @@ export interface ElementName {
  * Checks a whole document after a write; returns the condition that rejects it, or `undefined`
  * when it is acceptable.
  */
-export type DocumentValidator = (document: XmlDocument) => XcapErrorCondition | undefined;
+export type DocumentValidator = (document: XmlDocument) => ConflictCondition | undefined;
 
 /** An application usage as the server serves it: the facts of §5 plus its validation rules. */
 export interface ServerApplicationUsage extends ApplicationUsage {
@@ -82,7 +82,7 @@ function describe(element: { readonly namespace?: string; readonly localName: st
     : `<${element.localName}> in namespace ${element.namespace}`;
 }
 
-function schemaError(phrase: string): XcapErrorCondition {
+function schemaError(phrase: string): ConflictCondition {
   return { tag: "schema-validation-error", phrase };
 }
 
@@ -132,7 +132,7 @@ export function uniquenessValidator(
   return (document) => {
     const violations = findUniquenessViolations({ uniqueness: constraints }, document);
     if (violations.length === 0) return undefined;
-    const exists: UniquenessExists[] = violations.map(({ constraint, value, element, taken }) => ({
+    const exists: NonUniqueField[] = violations.map(({ constraint, value, element, taken }) => ({
       field: `${describePath(element)}/@${constraint.attribute}`,
       altValues: constraint.suggestAlternatives ? alternatives(value, taken) : [],
     }));
@@ -211,7 +211,7 @@ function usageValidator(
  * The schema only says `xs:anyURI`. Checked wherever a resource-lists `<list>` appears, so in
  * rls-services documents too.
  */
-function externalAnchorsAreHttpUris(document: XmlDocument): XcapErrorCondition | undefined {
+function externalAnchorsAreHttpUris(document: XmlDocument): ConflictCondition | undefined {
   const stack: XmlElement[] = [document.root];
   while (stack.length > 0) {
     const element = stack.pop()!;
@@ -369,7 +369,7 @@ export const DEFAULT_SERVER_APPLICATIONS: readonly ServerApplicationUsage[] = Ob
 export function validateDocument(
   usage: ServerApplicationUsage,
   document: XmlDocument,
-): Result<void, XcapErrorCondition> {
+): Result<void, ConflictCondition> {
   const roots = usage.rootElements;
   if (roots !== undefined && roots.length > 0 && !roots.some((r) => hasName(document.root, r))) {
     const expected = roots.map((r) => `<${r.localName}> in namespace ${r.namespace}`).join(" or ");

@@ -8,7 +8,12 @@
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
 import { invalidArgument, type InvalidArgumentError } from "../client/errors.ts";
-import type { NamespaceBindings, NodeSelector, QualifiedName, Step } from "../client/selector.ts";
+import type {
+  NamespaceBindings,
+  NodeSelector,
+  QualifiedName,
+  SelectorStep,
+} from "../client/selector.ts";
 import type { XmlDocument, XmlElement } from "../xml/document.ts";
 import { deleteNode, putNode } from "../xml/edit.ts";
 import { attributeValue, childElements, sameTree } from "./_model.ts";
@@ -223,7 +228,11 @@ class Planner {
   }
 
   /** A step that selects `e` among its siblings (by key, position or name alone). */
-  stepFor(e: XmlElement, bindings: Record<string, string>, by: "key" | "position" | "any"): Step {
+  stepFor(
+    e: XmlElement,
+    bindings: Record<string, string>,
+    by: "key" | "position" | "any",
+  ): SelectorStep {
     const parent = e.parent;
     if (by === "any" && parent !== undefined) {
       return { position: childElements(parent).indexOf(e) + 1 };
@@ -242,7 +251,7 @@ class Planner {
     return same.length === 1 && by === "key" ? { name } : { name, position: same.indexOf(e) + 1 };
   }
 
-  ancestorsSteps(parent: XmlElement, bindings: Record<string, string>): Step[] {
+  ancestorsSteps(parent: XmlElement, bindings: Record<string, string>): SelectorStep[] {
     const chain: XmlElement[] = [];
     for (let e: XmlElement | undefined = parent; e !== undefined; e = e.parent) chain.unshift(e);
     return chain.map((e) => this.stepFor(e, bindings, "key"));
@@ -299,7 +308,7 @@ class Planner {
       siblings.slice(0, index).filter((s) =>
         s.namespace === element.namespace && s.localName === element.localName
       ).length;
-    const candidates: ((b: Record<string, string>) => Step)[] = [
+    const candidates: ((b: Record<string, string>) => SelectorStep)[] = [
       (b) => {
         const key = this.keyOf(element);
         const name = this.name(element, b);

@@ -83,7 +83,7 @@ export const OPENXCAP_DIALOG_RULES: TypedApplicationUsage<Ruleset> = Object.free
 });
 
 /** One watcher of a presentity, as OpenXCAP lists it. */
-export interface Watcher {
+export interface OpenXcapWatcher {
   /** The watcher's address (`<id>`), e.g. `bob@example.com`. */
   readonly id: string;
   /** `<status>`: `allow`, `confirm`, `deny` or `unknown` in OpenXCAP. */
@@ -95,9 +95,9 @@ export interface Watcher {
 }
 
 /** An `org.openxcap.watchers` document. */
-export interface Watchers {
+export interface OpenXcapWatchers {
   /** The watchers. */
-  readonly watchers: readonly Watcher[];
+  readonly watchers: readonly OpenXcapWatcher[];
   /** Where it was parsed from. */
   readonly origin?: XmlOrigin | undefined;
 }
@@ -127,11 +127,13 @@ function text(e: XmlElement, local: string): string | undefined {
  * ]);
  * ```
  */
-export function parseWatchers(input: string | XmlDocument): Result<Watchers, InvalidArgumentError> {
+export function parseWatchers(
+  input: string | XmlDocument,
+): Result<OpenXcapWatchers, InvalidArgumentError> {
   const doc = readModelDocument(input, WHAT);
   return doc.andThen((d) =>
     checkRoot(d, W, "watchers", WHAT).andThen((root) => {
-      const watchers: Watcher[] = [];
+      const watchers: OpenXcapWatcher[] = [];
       for (const c of childElements(root)) {
         if (c.namespace !== W || c.localName !== "watcher") continue;
         const id = text(c, "id");
@@ -178,7 +180,7 @@ function leaf(parent: XmlOrigin | undefined, local: string, value: string): Chil
  * assertEquals(parseWatchers(text)._unsafeUnwrap().watchers[0]?.status, "allow");
  * ```
  */
-export function buildWatchers(value: Watchers): Result<string, InvalidArgumentError> {
+export function buildWatchers(value: OpenXcapWatchers): Result<string, InvalidArgumentError> {
   return renderDocument({
     origin: value.origin,
     namespace: W,
@@ -215,10 +217,10 @@ export function buildWatchers(value: Watchers): Result<string, InvalidArgumentEr
  * assertEquals(WATCHERS_CODEC.empty({}), { watchers: [] });
  * ```
  */
-export const WATCHERS_CODEC: DocumentCodec<Watchers> = Object.freeze({
+export const WATCHERS_CODEC: DocumentCodec<OpenXcapWatchers> = Object.freeze({
   parse: (document: XmlDocument) => parseWatchers(document),
-  build: (value: Watchers) => buildWatchers(value),
-  empty: (): Watchers => ({ watchers: [] }),
+  build: (value: OpenXcapWatchers) => buildWatchers(value),
+  empty: (): OpenXcapWatchers => ({ watchers: [] }),
 });
 
 /**
@@ -232,7 +234,7 @@ export const WATCHERS_CODEC: DocumentCodec<Watchers> = Object.freeze({
  * assertEquals(OPENXCAP_WATCHERS.defaultNamespace, "http://openxcap.org/ns/watchers");
  * ```
  */
-export const OPENXCAP_WATCHERS: TypedApplicationUsage<Watchers> = Object.freeze({
+export const OPENXCAP_WATCHERS: TypedApplicationUsage<OpenXcapWatchers> = Object.freeze({
   ...KNOWN_APPLICATIONS.get("org.openxcap.watchers")!,
   codec: WATCHERS_CODEC,
   uniqueness: [],

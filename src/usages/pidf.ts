@@ -49,7 +49,7 @@ const PIDF = PIDF_NAMESPACE;
 const WHAT = "PIDF";
 
 /** A `<note>`, with its language. */
-export interface Note {
+export interface PresenceNote {
   /** The text. */
   readonly value: string;
   /** Its `xml:lang`, if any. */
@@ -59,7 +59,7 @@ export interface Note {
 }
 
 /** A tuple's `<contact>`. */
-export interface Contact {
+export interface PresenceContact {
   /** The contact URI. */
   readonly uri: string;
   /** Its `priority` (a decimal from 0 to 1, as text). */
@@ -67,15 +67,15 @@ export interface Contact {
 }
 
 /** A `<tuple>`. */
-export interface Tuple {
+export interface PresenceTuple {
   /** The tuple's `id` (an `xs:ID`, unique in the document). */
   readonly id: string;
   /** `<status><basic>`: open or closed. */
   readonly basic?: "open" | "closed" | undefined;
   /** `<contact>`. */
-  readonly contact?: Contact | undefined;
+  readonly contact?: PresenceContact | undefined;
   /** The tuple's notes. */
-  readonly notes?: readonly Note[] | undefined;
+  readonly notes?: readonly PresenceNote[] | undefined;
   /** `<timestamp>` (an `xs:dateTime`, as text). */
   readonly timestamp?: string | undefined;
   /** Where it was parsed from. */
@@ -87,14 +87,14 @@ export interface Presence {
   /** The presentity's URI (`entity`). */
   readonly entity: string;
   /** The tuples. */
-  readonly tuples: readonly Tuple[];
+  readonly tuples: readonly PresenceTuple[];
   /** The presence-level notes. */
-  readonly notes: readonly Note[];
+  readonly notes: readonly PresenceNote[];
   /** Where it was parsed from. */
   readonly origin?: XmlOrigin | undefined;
 }
 
-function parseNote(e: XmlElement, text: string): Note {
+function parseNote(e: XmlElement, text: string): PresenceNote {
   const lang = xmlLang(e);
   return {
     value: textContent(e),
@@ -103,13 +103,13 @@ function parseNote(e: XmlElement, text: string): Note {
   };
 }
 
-function notesOf(e: XmlElement, text: string): Note[] {
+function notesOf(e: XmlElement, text: string): PresenceNote[] {
   return childElements(e).filter((c) => c.namespace === PIDF && c.localName === "note").map((c) =>
     parseNote(c, text)
   );
 }
 
-function parseTuple(e: XmlElement, text: string): Result<Tuple, InvalidArgumentError> {
+function parseTuple(e: XmlElement, text: string): Result<PresenceTuple, InvalidArgumentError> {
   const id = requiredAttribute(e, "id", WHAT);
   if (id.isErr()) return err(id.error);
   const status = firstChild(e, PIDF, "status");
@@ -172,7 +172,7 @@ export function parsePresence(input: string | XmlDocument): Result<Presence, Inv
   return doc.andThen((d) =>
     checkRoot(d, PIDF, "presence", WHAT).andThen((root) =>
       requiredAttribute(root, "entity", WHAT).andThen((entity) => {
-        const tuples: Tuple[] = [];
+        const tuples: PresenceTuple[] = [];
         for (const c of childElements(root)) {
           if (c.namespace !== PIDF || c.localName !== "tuple") continue;
           const tuple = parseTuple(c, d.text);
@@ -190,7 +190,7 @@ function isFirst(e: XmlElement, local: string): boolean {
     firstChild(e.parent, PIDF, local) === e;
 }
 
-function notePlan(note: Note): ChildPlan {
+function notePlan(note: PresenceNote): ChildPlan {
   return childOf({
     origin: note.origin,
     namespace: PIDF,
@@ -218,7 +218,7 @@ function leafOf(
   });
 }
 
-function tuplePlan(tuple: Tuple): ChildPlan {
+function tuplePlan(tuple: PresenceTuple): ChildPlan {
   const origin = tuple.origin;
   const statusElement = origin === undefined
     ? undefined
@@ -321,7 +321,7 @@ export function withPresenceNote(
   if (note === undefined ? same.length === 0 : same.length === 1 && same[0]!.value === note) {
     return presence;
   }
-  const notes: Note[] = [];
+  const notes: PresenceNote[] = [];
   let placed = false;
   for (const n of presence.notes) {
     if (n.lang !== lang) notes.push(n);

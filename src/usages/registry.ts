@@ -125,7 +125,7 @@ function usageProblem(usage: TypedApplicationUsage<unknown>): string | undefined
 }
 
 /** Options of {@linkcode ApplicationRegistry.register} and {@linkcode registerApplicationUsage}. */
-export interface RegisterOptions {
+export interface RegisterUsageOptions {
   /** Replace a usage already registered under the same AUID. @default false */
   readonly replace?: boolean;
 }
@@ -194,7 +194,7 @@ export class ApplicationRegistry {
    */
   register<T>(
     usage: TypedApplicationUsage<T>,
-    options: RegisterOptions = {},
+    options: RegisterUsageOptions = {},
   ): Result<TypedApplicationUsage<T>, InvalidArgumentError> {
     const problem = usageProblem(usage as TypedApplicationUsage<unknown>);
     if (problem !== undefined) {
@@ -273,7 +273,7 @@ export function createApplicationRegistry(
 export const APPLICATION_REGISTRY: ApplicationRegistry = createApplicationRegistry();
 
 /** Options of {@linkcode registerApplicationUsage}. */
-export interface RegisterApplicationUsageOptions extends RegisterOptions {
+export interface RegisterApplicationUsageOptions extends RegisterUsageOptions {
   /** The registry to add to. @default {APPLICATION_REGISTRY} */
   readonly registry?: ApplicationRegistry;
 }

@@ -24,7 +24,7 @@ import {
   type XmlOrigin,
 } from "./_model.ts";
 import type { DocumentCodec, TypedApplicationUsage } from "./registry.ts";
-import { type List, RESOURCE_LISTS_NAMESPACE } from "./resource_lists.ts";
+import { RESOURCE_LISTS_NAMESPACE, type ResourceList } from "./resource_lists.ts";
 import { listPlan, parseList } from "./_lists.ts";
 
 /**
@@ -44,13 +44,13 @@ const RLS = RLS_SERVICES_NAMESPACE;
 const WHAT = "rls-services";
 
 /** A `<service>`: a URI served from a resource list (by reference or inline). */
-export interface Service {
+export interface RlsService {
   /** The service URI (unique, RFC 4826 §4.4.5). */
   readonly uri: string;
   /** `<resource-list>`: the HTTP URI of a resource list; exclusive with `list`. */
   readonly resourceList?: string | undefined;
   /** `<list>`: the service's own list; exclusive with `resourceList`. */
-  readonly list?: List | undefined;
+  readonly list?: ResourceList | undefined;
   /** `<packages>`: the event packages served; absent when the element is absent. */
   readonly packages?: readonly string[] | undefined;
   /** Where it was parsed from; absent for a new service. */
@@ -60,18 +60,18 @@ export interface Service {
 /** An rls-services document. */
 export interface RlsServices {
   /** The services, in document order. */
-  readonly services: readonly Service[];
+  readonly services: readonly RlsService[];
   /** Where it was parsed from; absent for a new document. */
   readonly origin?: XmlOrigin | undefined;
 }
 
-function parseService(element: XmlElement, text: string): Result<Service, InvalidArgumentError> {
+function parseService(element: XmlElement, text: string): Result<RlsService, InvalidArgumentError> {
   const uri = requiredAttribute(element, "uri", WHAT);
   if (uri.isErr()) return err(uri.error);
   const resourceList = firstChild(element, RLS, "resource-list");
   const listElement = firstChild(element, RLS, "list");
   const packagesElement = firstChild(element, RLS, "packages");
-  let list: List | undefined;
+  let list: ResourceList | undefined;
   if (listElement !== undefined) {
     const parsed = parseList(listElement, text);
     if (parsed.isErr()) return err(parsed.error);
@@ -117,7 +117,7 @@ export function parseRlsServices(
   const doc = readModelDocument(input, WHAT);
   return doc.andThen((d) =>
     checkRoot(d, RLS, "rls-services", WHAT).andThen((root) => {
-      const services: Service[] = [];
+      const services: RlsService[] = [];
       for (const child of childElements(root)) {
         if (child.namespace !== RLS || child.localName !== "service") continue;
         const service = parseService(child, d.text);
@@ -145,7 +145,7 @@ function leaf(
   })];
 }
 
-function packagesPlan(service: Service): ChildPlan[] {
+function packagesPlan(service: RlsService): ChildPlan[] {
   const packages = service.packages;
   if (packages === undefined) return [];
   const origin = service.origin;
@@ -176,7 +176,7 @@ function packagesPlan(service: Service): ChildPlan[] {
   })];
 }
 
-function servicePlan(service: Service): ChildPlan {
+function servicePlan(service: RlsService): ChildPlan {
   const origin = service.origin;
   const resourceListText = (() => {
     if (service.resourceList === undefined) return undefined;

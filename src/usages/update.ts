@@ -27,7 +27,7 @@ import {
   type PreconditionFailedError,
   type XcapError,
 } from "../client/errors.ts";
-import type { Resource } from "../client/response.ts";
+import type { XcapResource } from "../client/response.ts";
 import {
   formatNodeSelector,
   type NamespaceBindings,
@@ -39,8 +39,8 @@ import { type NodeOperation, type NodeSupport, planNodeOperations } from "./_pla
 import { findUniquenessViolations } from "./uniqueness.ts";
 import type { TypedApplicationUsage } from "./registry.ts";
 import {
-  type ListPath,
   RESOURCE_LISTS,
+  type ResourceListPath,
   type ResourceLists,
   withEntry,
   withEntryDisplayName,
@@ -180,7 +180,7 @@ export interface UpdateOptions {
 }
 
 /** What a change function is told besides the current value. */
-export interface ChangeContext {
+export interface DocumentChangeContext {
   /** Whether the document exists (otherwise the value is the usage's empty value). */
   readonly exists: boolean;
   /** The attempt this is, from 1. */
@@ -191,7 +191,10 @@ export interface ChangeContext {
  * A pure change: the new value from the current one, or an error value to stop. It may run
  * several times (once per attempt), so it must not have side effects.
  */
-export type Change<T> = (current: T, context: ChangeContext) => T | Result<T, XcapError>;
+export type DocumentChange<T> = (
+  current: T,
+  context: DocumentChangeContext,
+) => T | Result<T, XcapError>;
 
 /** One write an update sent. */
 export interface UpdateRequest {
@@ -233,9 +236,9 @@ function isResult<T>(value: unknown): value is Result<T, XcapError> {
 }
 
 function applyChange<T>(
-  change: Change<T>,
+  change: DocumentChange<T>,
   current: T,
-  context: ChangeContext,
+  context: DocumentChangeContext,
 ): Result<T, XcapError> {
   try {
     const next = change(current, context);
@@ -371,7 +374,7 @@ function resultAsync<T>(body: () => Promise<Result<T, XcapError>>): ResultAsync<
 export function updateDocument<T>(
   client: XCAPClient,
   usage: TypedApplicationUsage<T>,
-  change: Change<T>,
+  change: DocumentChange<T>,
   options: UpdateOptions = {},
 ): ResultAsync<UpdateResult<T>, XcapError> {
   return resultAsync(async () => {
@@ -396,7 +399,7 @@ export function updateDocument<T>(
       }
       const got = await client.get(usage.auid, undefined, withName);
       let exists = true;
-      let resource: Resource | undefined;
+      let resource: XcapResource | undefined;
       if (got.isErr()) {
         if (got.error._tag !== "NotFound") return err(got.error);
         exists = false;
@@ -564,7 +567,7 @@ export function updateDocument<T>(
 /** A change of one element: its text (undefined when it does not exist) in, the new text out. */
 export type ElementChange = (
   current: string | undefined,
-  context: ChangeContext,
+  context: DocumentChangeContext,
 ) => string | undefined | Result<string | undefined, XcapError>;
 
 /** Options of {@linkcode updateElement}. */
@@ -696,7 +699,7 @@ function convergent(options: UpdateOptions): UpdateOptions {
 /** What {@linkcode addEntry} adds. */
 export interface AddEntryRequest {
   /** The list, by name or path of names (created when missing). */
-  readonly list: ListPath;
+  readonly list: ResourceListPath;
   /** The entry's URI. */
   readonly uri: string;
   /** Its display name. */
@@ -747,7 +750,7 @@ export function addEntry(
 /** What {@linkcode removeEntry} removes. */
 export interface RemoveEntryRequest {
   /** The list. */
-  readonly list: ListPath;
+  readonly list: ResourceListPath;
   /** The entry's URI. */
   readonly uri: string;
 }
@@ -791,7 +794,7 @@ export function removeEntry(
 /** What {@linkcode renameEntry} renames. */
 export interface RenameEntryRequest {
   /** The list. */
-  readonly list: ListPath;
+  readonly list: ResourceListPath;
   /** The entry's URI. */
   readonly uri: string;
   /** The new display name; `undefined` removes it. */
@@ -844,7 +847,7 @@ export interface AddListRequest {
   /** Its display name. */
   readonly displayName?: string;
   /** The list to add it to; absent: the top level. */
-  readonly parent?: ListPath;
+  readonly parent?: ResourceListPath;
 }
 
 /**
@@ -885,7 +888,7 @@ export function addList(
 /** What {@linkcode removeList} removes. */
 export interface RemoveListRequest {
   /** The list. */
-  readonly list: ListPath;
+  readonly list: ResourceListPath;
 }
 
 /**
@@ -925,7 +928,7 @@ export function removeList(
 /** What {@linkcode renameList} renames. */
 export interface RenameListRequest {
   /** The list. */
-  readonly list: ListPath;
+  readonly list: ResourceListPath;
   /** Its new name. */
   readonly name: string;
   /** Its new display name, if it changes too. */

@@ -56,7 +56,7 @@ export interface DirectoryEntry {
 }
 
 /** The documents of one AUID, or the error that kept the server from listing them. */
-export interface Folder {
+export interface DirectoryFolder {
   /** The AUID. */
   readonly auid: string;
   /** The documents. */
@@ -70,12 +70,12 @@ export interface Folder {
 /** An xcap-directory document. */
 export interface XcapDirectory {
   /** The folders. */
-  readonly folders: readonly Folder[];
+  readonly folders: readonly DirectoryFolder[];
   /** Where it was parsed from. */
   readonly origin?: XmlOrigin | undefined;
 }
 
-function parseFolder(e: XmlElement, text: string): Result<Folder, InvalidArgumentError> {
+function parseFolder(e: XmlElement, text: string): Result<DirectoryFolder, InvalidArgumentError> {
   const auid = requiredAttribute(e, "auid", WHAT);
   if (auid.isErr()) return err(auid.error);
   const entries: DirectoryEntry[] = [];
@@ -127,7 +127,7 @@ export function parseXcapDirectory(
   const doc = readModelDocument(input, WHAT);
   return doc.andThen((d) =>
     checkRoot(d, XD, "xcap-directory", WHAT).andThen((root) => {
-      const folders: Folder[] = [];
+      const folders: DirectoryFolder[] = [];
       for (const c of childElements(root)) {
         if (c.namespace !== XD || c.localName !== "folder") continue;
         const folder = parseFolder(c, d.text);

@@ -12,14 +12,14 @@
  * @module
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
-import type { XcapErrorCondition } from "../client/errors.ts";
+import type { ConflictCondition } from "../client/errors.ts";
 import type { NamespaceBindings, NodeSelector } from "../client/selector.ts";
 import {
-  type ParseLimits,
   parseXmlDocument,
   parseXmlElement,
   type XmlDocument,
   type XmlElement,
+  type XmlParseLimits,
 } from "./document.ts";
 import { selectNode } from "./select.ts";
 import {
@@ -59,7 +59,7 @@ export type NodeOperationError =
   | { readonly kind: "not-found"; readonly message: string }
   | {
     readonly kind: "conflict";
-    readonly condition: XcapErrorCondition;
+    readonly condition: ConflictCondition;
     readonly message: string;
     readonly ancestor?: NodeSelector;
   }
@@ -68,8 +68,8 @@ export type NodeOperationError =
 
 /** Options of {@linkcode putNode} and {@linkcode deleteNode}. */
 export interface NodeEditOptions {
-  /** Limits for parsing the body and the changed document. @default the defaults of ParseLimits */
-  readonly limits?: ParseLimits;
+  /** Limits for parsing the body and the changed document. @default the defaults of XmlParseLimits */
+  readonly limits?: XmlParseLimits;
 }
 
 /** What {@linkcode getNode} returns. */
@@ -107,7 +107,7 @@ function conflict(
   return { kind: "conflict", condition: { tag, phrase: message }, message };
 }
 
-function conditionError(condition: XcapErrorCondition, what: string): NodeOperationError {
+function conditionError(condition: ConflictCondition, what: string): NodeOperationError {
   const phrase = condition.phrase ?? condition.tag;
   return { kind: "conflict", condition, message: `${what}: ${phrase}` };
 }
@@ -315,7 +315,7 @@ function noParent(
 
 function reparse(
   text: string,
-  limits: ParseLimits,
+  limits: XmlParseLimits,
   what: string,
 ): Result<XmlDocument, NodeOperationError> {
   return parseXmlDocument(text, limits).mapErr((condition) =>
@@ -560,7 +560,7 @@ function putElement(
   selector: NodeSelector,
   resolved: ResolvedSelector,
   body: string,
-  limits: ParseLimits,
+  limits: XmlParseLimits,
 ): Result<PutNodeResult, NodeOperationError> {
   const steps = resolved.steps;
   const last = steps[steps.length - 1]!;
@@ -663,7 +663,7 @@ function putAttribute(
   selector: NodeSelector,
   resolved: ResolvedSelector,
   body: string,
-  limits: ParseLimits,
+  limits: XmlParseLimits,
 ): Result<PutNodeResult, NodeOperationError> {
   const terminal = resolved.terminal as { kind: "attribute"; name: ExpandedName };
   const name = terminal.name;

@@ -18,7 +18,7 @@ import {
   type NodeSelector,
   parseQualifiedName,
   type QualifiedName,
-  type Step,
+  type SelectorStep,
 } from "../client/selector.ts";
 import type { XmlDocument, XmlElement, XmlNamespaceDeclaration, XmlNode } from "./document.ts";
 import { parseXmlDocument } from "./document.ts";
@@ -84,7 +84,7 @@ export type PatchTerminal =
 /** A patch selector translated into node selector steps plus an optional terminal. */
 export interface PatchSelector {
   /** Element steps from the document node; empty for `/comment()` and the like. */
-  readonly steps: readonly Step[];
+  readonly steps: readonly SelectorStep[];
   readonly terminal?: PatchTerminal;
 }
 
@@ -112,7 +112,7 @@ class PatchSelectorParser {
     if (text.trim() === "") this.unsupported("it is empty");
     if (text.startsWith("/")) this.pos = 1;
     if (text.startsWith("//")) this.unsupported('the descendant axis "//" is not supported');
-    const steps: Step[] = [];
+    const steps: SelectorStep[] = [];
     let terminal: PatchTerminal | undefined;
     for (;;) {
       if (this.pos >= text.length) this.unsupported(`empty step at offset ${this.pos}`);
@@ -184,7 +184,7 @@ class PatchSelectorParser {
     return undefined;
   }
 
-  step(): Step {
+  step(): SelectorStep {
     let name: QualifiedName | undefined;
     if (this.peek() === "*") {
       this.pos++;
