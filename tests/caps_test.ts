@@ -7,7 +7,8 @@ import {
   type XcapCapabilities,
 } from "../src/usages/caps.ts";
 import { XCAPClient } from "../src/client/client.ts";
-import { buildXcapCaps, DEFAULT_SERVER_APPLICATIONS, startXcapServer } from "../src/server/mod.ts";
+import { DEFAULT_SERVER_APPLICATIONS, startXcapServer } from "../src/server/mod.ts";
+import { buildXcapCaps } from "../src/server/caps.ts";
 import { kamailioTest } from "./_kamailio.ts";
 
 /** Kamailio 5.6's fixed xcap-caps document, byte for byte as it serves it. */

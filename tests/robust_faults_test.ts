@@ -8,7 +8,9 @@
 // reads again (addEntry: is called again) before writing again.
 import { assert, assertEquals } from "@std/assert";
 import { okAsync, type ResultAsync } from "npm:neverthrow@^8.2.0";
-import { addEntry, createFetchExecutor, isXcapError, XCAPClient, type XcapError } from "../mod.ts";
+import { createFetchExecutor, XCAPClient, type XcapError } from "../mod.ts";
+import { addEntry } from "../src/usages/mod.ts";
+import { isXcapError } from "../src/client/response.ts";
 import {
   type DocumentKey,
   type DocumentStore,

@@ -7,25 +7,27 @@ import {
   buildConflictReport,
   buildXcapUri,
   type ConflictCondition,
-  decodeUtf8,
-  deleteNode,
-  formatEntityTag,
   formatNodeSelector,
-  getNode,
   interpretResponse,
-  isXcapError,
   type NodeSelector,
   parseConflictReport,
   parseNodeSelector,
-  parseWwwAuthenticate,
   parseXcapUri,
-  parseXmlDocument,
-  putNode,
   type QualifiedName,
   type SelectorStep,
+} from "../mod.ts";
+import {
+  deleteNode,
+  getNode,
+  parseXmlDocument,
+  putNode,
   type XmlDocument,
   type XmlElement,
-} from "../mod.ts";
+} from "../src/xml/mod.ts";
+import { parseWwwAuthenticate } from "../src/client/auth.ts";
+import { formatEntityTag } from "../src/client/etag.ts";
+import { isXcapError } from "../src/client/response.ts";
+import { decodeUtf8 } from "../src/xml/document.ts";
 import { fcParams } from "./_faults.ts";
 
 // ---------------------------------------------------------------------------------------------

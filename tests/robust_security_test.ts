@@ -5,16 +5,15 @@ import fc from "npm:fast-check@^4.3.0";
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import {
   createFetchExecutor,
-  digestAuthorization,
   type Executor,
   interpretResponse,
   parseConflictReport,
-  parseWwwAuthenticate,
-  parseXmlDocument,
   withAuthentication,
   XCAPClient,
   type XcapRequest,
 } from "../mod.ts";
+import { parseXmlDocument } from "../src/xml/mod.ts";
+import { digestAuthorization, parseWwwAuthenticate } from "../src/client/auth.ts";
 import { startXcapServer, type XcapServer } from "../src/server/mod.ts";
 import { fcParams, serializeForLogs, withFaults } from "./_faults.ts";
 import { rawRequest, serveHttp, serveRaw } from "./_hostile_server.ts";

@@ -8,12 +8,8 @@ import {
   parseChallenges,
   readDigestChallenge,
 } from "../src/client/_digest.ts";
-import {
-  createAuthenticator,
-  createXcapHandler,
-  ownsXui,
-  type ServerAuthenticationOptions,
-} from "../src/server/mod.ts";
+import { createXcapHandler, type ServerAuthenticationOptions } from "../src/server/mod.ts";
+import { createAuthenticator, ownsXui } from "../src/server/auth.ts";
 
 const ROOT = "http://127.0.0.1/xcap-root";
 const RL = "urn:ietf:params:xml:ns:resource-lists";

@@ -5,7 +5,8 @@
  */
 import { assertEquals, assertStringIncludes } from "@std/assert";
 import { parseConflictReport } from "../src/client/conflict_report.ts";
-import { createXcapHandler, parseServeArgs } from "../src/server/mod.ts";
+import { createXcapHandler } from "../src/server/mod.ts";
+import { parseServeArgs } from "../src/server/serve.ts";
 
 const ROOT = "http://127.0.0.1/xcap-root";
 const RL = "urn:ietf:params:xml:ns:resource-lists";

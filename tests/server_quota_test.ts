@@ -8,9 +8,9 @@ import {
   type DocumentStore,
   KvStore,
   MemoryStore,
-  parseServeArgs,
   type UserQuota,
 } from "../src/server/mod.ts";
+import { parseServeArgs } from "../src/server/serve.ts";
 import { parseConflictReport } from "../mod.ts";
 import { spawnServer } from "./_server_process.ts";
 

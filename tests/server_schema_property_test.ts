@@ -10,11 +10,12 @@
 import { assert, assertEquals } from "@std/assert";
 import fc from "npm:fast-check@^4.3.0";
 import { parseXmlDocument, type XmlElement } from "../src/xml/document.ts";
-import { DEFAULT_SERVER_APPLICATIONS, validateDocument } from "../src/server/mod.ts";
+import { DEFAULT_SERVER_APPLICATIONS } from "../src/server/mod.ts";
+import { validateDocument } from "../src/server/usages.ts";
 import { compileSchemas } from "../src/server/_xsd.ts";
 import { validateAgainstSchema } from "../src/server/_xsd_validate.ts";
 import { SCHEMA_FILES } from "../src/server/schemas/mod.ts";
-import type { TypedApplicationUsage } from "../src/usages/registry.ts";
+import type { TypedApplicationUsage } from "../src/usages/codec.ts";
 import {
   RESOURCE_LISTS,
   type ResourceList,

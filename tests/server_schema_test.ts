@@ -8,12 +8,12 @@ import { parseConflictReport } from "../src/client/conflict_report.ts";
 import type { ConflictCondition } from "../src/client/errors.ts";
 import { parseXmlDocument } from "../src/xml/document.ts";
 import {
-  buildXcapCaps,
   createXcapHandler,
   DEFAULT_SERVER_APPLICATIONS,
   type ServerApplicationUsage,
-  validateDocument,
 } from "../src/server/mod.ts";
+import { buildXcapCaps } from "../src/server/caps.ts";
+import { validateDocument } from "../src/server/usages.ts";
 import { compileSchemas } from "../src/server/_xsd.ts";
 import { validateAgainstSchema } from "../src/server/_xsd_validate.ts";
 import { SCHEMA_FILES } from "../src/server/schemas/mod.ts";

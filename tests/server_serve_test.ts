@@ -2,7 +2,8 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { withAuthentication } from "../src/client/auth.ts";
 import { createFetchExecutor } from "../src/client/executor.ts";
-import { parseServeArgs, startXcapServer } from "../src/server/mod.ts";
+import { startXcapServer } from "../src/server/mod.ts";
+import { parseServeArgs } from "../src/server/serve.ts";
 
 const RL = "urn:ietf:params:xml:ns:resource-lists";
 const RL_TYPE = "application/resource-lists+xml";

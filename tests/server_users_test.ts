@@ -7,14 +7,13 @@ import { withAuthentication } from "../src/client/auth.ts";
 import { createFetchExecutor } from "../src/client/executor.ts";
 import {
   createXcapHandler,
-  hashUserLines,
-  parseServeArgs,
   parseUsersFile,
   startXcapServer,
   type UserCredential,
-  USERS_ENV,
   usersAuthentication,
 } from "../src/server/mod.ts";
+import { parseServeArgs, USERS_ENV } from "../src/server/serve.ts";
+import { hashUserLines } from "../src/server/users.ts";
 import { spawnServer } from "./_server_process.ts";
 import { digestChallenges, hexDigest, urllibAuthorization } from "./_digest_peer.ts";
 

@@ -3,13 +3,13 @@
 // whole-document fallback, and concurrent updates that must neither lose nor duplicate entries.
 import { assert, assertEquals } from "@std/assert";
 import { err } from "npm:neverthrow@^8.2.0";
+import { XCAPClient } from "../mod.ts";
 import {
   addEntry,
   addList,
   allowWatcher,
   blockWatcher,
   findList,
-  invalidArgument,
   KAMAILIO_SERVER_PROFILE,
   parseRuleset,
   PRES_RULES,
@@ -25,8 +25,8 @@ import {
   updateElement,
   watcherHandling,
   withEntry,
-  XCAPClient,
-} from "../mod.ts";
+} from "../src/usages/mod.ts";
+import { invalidArgument } from "../src/client/errors.ts";
 import { startXcapServer, type XcapServer } from "../src/server/mod.ts";
 
 const XUI = "sip:alice@example.com";
@@ -407,7 +407,7 @@ Deno.test("updateElement() replaces, creates and deletes one element, guarded by
       ._unsafeUnwrap();
     assertEquals([deleted.value, deleted.changed], [undefined, true]);
     const lists = RESOURCE_LISTS.codec.parse(
-      (await import("../mod.ts")).parseXmlDocument(
+      (await import("../src/xml/mod.ts")).parseXmlDocument(
         (await client.get("resource-lists"))._unsafeUnwrap().body,
       )._unsafeUnwrap(),
     )._unsafeUnwrap();
@@ -452,7 +452,7 @@ Deno.test("20 concurrent addEntry() calls on the embedded server: every entry on
     assert(attempts.some((a) => a > 1), "the updates should have raced");
     assertEquals(results.filter((r) => r._unsafeUnwrap().created).length, 1);
     const stored = RESOURCE_LISTS.codec.parse(
-      (await import("../mod.ts")).parseXmlDocument(
+      (await import("../src/xml/mod.ts")).parseXmlDocument(
         (await clients[0]!.get("resource-lists"))._unsafeUnwrap().body,
       )._unsafeUnwrap(),
     )._unsafeUnwrap();

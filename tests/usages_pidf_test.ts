@@ -5,14 +5,13 @@ import fc from "npm:fast-check@^4.3.0";
 import {
   buildPresence,
   parsePresence,
-  parseXmlDocument,
   PIDF_MANIPULATION,
   type Presence,
   type PresenceNote,
   type PresenceTuple,
   withPresenceNote,
-  type XmlElement,
-} from "../mod.ts";
+} from "../src/usages/mod.ts";
+import { parseXmlDocument, type XmlElement } from "../src/xml/mod.ts";
 import { sameTree } from "../src/usages/_model.ts";
 import { fcParams } from "./_faults.ts";
 

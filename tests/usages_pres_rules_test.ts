@@ -6,15 +6,14 @@ import {
   buildRuleset,
   OMA_PRES_RULES,
   parseRuleset,
-  parseXmlDocument,
   type PolicyRule,
   PRES_RULES,
   type Ruleset,
   type SubHandling,
   watcherHandling,
   withWatcherHandling,
-  type XmlElement,
-} from "../mod.ts";
+} from "../src/usages/mod.ts";
+import { parseXmlDocument, type XmlElement } from "../src/xml/mod.ts";
 import { sameTree } from "../src/usages/_model.ts";
 import { fcParams } from "./_faults.ts";
 

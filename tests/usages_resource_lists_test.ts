@@ -8,7 +8,6 @@ import {
   findList,
   type ListEntry,
   parseResourceLists,
-  parseXmlDocument,
   type ResourceList,
   type ResourceListItem,
   type ResourceLists,
@@ -18,8 +17,8 @@ import {
   withListName,
   withoutEntry,
   withoutList,
-  type XmlElement,
-} from "../mod.ts";
+} from "../src/usages/mod.ts";
+import { parseXmlDocument, type XmlElement } from "../src/xml/mod.ts";
 import { sameTree } from "../src/usages/_model.ts";
 import { fcParams } from "./_faults.ts";
 

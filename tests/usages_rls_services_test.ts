@@ -4,11 +4,10 @@ import fc from "npm:fast-check@^4.3.0";
 import {
   buildRlsServices,
   parseRlsServices,
-  parseXmlDocument,
   type RlsService,
   type RlsServices,
-  type XmlElement,
-} from "../mod.ts";
+} from "../src/usages/mod.ts";
+import { parseXmlDocument, type XmlElement } from "../src/xml/mod.ts";
 import { sameTree } from "../src/usages/_model.ts";
 import { fcParams } from "./_faults.ts";
 

@@ -5,13 +5,8 @@ import {
   parseNodeSelector,
 } from "../src/client/selector.ts";
 import { parseXmlDocument, type XmlDocument } from "../src/xml/document.ts";
-import {
-  deleteNode,
-  formatNamespaceBindings,
-  getNode,
-  type NodeOperationError,
-  putNode,
-} from "../src/xml/edit.ts";
+import { deleteNode, formatNamespaceBindings, getNode, putNode } from "../src/xml/edit.ts";
+import type { NodeOperationError } from "../src/xml/errors.ts";
 
 const RL = "urn:ietf:params:xml:ns:resource-lists";
 const CP = "urn:ietf:params:xml:ns:common-policy";

@@ -54,7 +54,7 @@ export interface ActionRequest {
  *
  * @example Usage
  * ```ts
- * import { CHECK_AND_WRITE_ATTEMPTS } from "@xcap/xcap/cli";
+ * import { CHECK_AND_WRITE_ATTEMPTS } from "./actions.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(CHECK_AND_WRITE_ATTEMPTS, 3);
@@ -92,7 +92,7 @@ function what(request: ActionRequest): string {
  * @example Usage
  * ```ts
  * import { XCAPClient } from "@xcap/xcap";
- * import { performAction } from "@xcap/xcap/cli";
+ * import { performAction } from "./actions.ts";
  * import { assertEquals } from "@std/assert";
  *
  * const seen: string[] = [];

@@ -15,7 +15,7 @@ export type Action = "get" | "put" | "insert" | "replace" | "delete" | "caps";
  *
  * @example Usage
  * ```ts
- * import { ACTIONS } from "@xcap/xcap/cli";
+ * import { ACTIONS } from "./args.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(ACTIONS, ["get", "put", "insert", "replace", "delete", "caps"]);
@@ -35,7 +35,7 @@ export const ACTIONS: readonly Action[] = Object.freeze([
  *
  * @example Usage
  * ```ts
- * import { UPDATE_ACTIONS } from "@xcap/xcap/cli";
+ * import { UPDATE_ACTIONS } from "./args.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(UPDATE_ACTIONS, ["put", "insert", "replace"]);
@@ -51,7 +51,7 @@ export type Shell = "bash" | "zsh" | "fish";
  *
  * @example Usage
  * ```ts
- * import { SHELLS } from "@xcap/xcap/cli";
+ * import { SHELLS } from "./args.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(SHELLS, ["bash", "zsh", "fish"]);
@@ -189,7 +189,7 @@ export interface OptionSpec {
  *
  * @example Usage
  * ```ts
- * import { OPTIONS } from "@xcap/xcap/cli";
+ * import { OPTIONS } from "./args.ts";
  * import { assert, assertEquals } from "@std/assert";
  *
  * const root = OPTIONS.find((o) => o.name === "xcap-root");
@@ -582,7 +582,7 @@ function parseAction(word: string): Result<Action, UsageError> {
  *
  * @example Usage
  * ```ts
- * import { parseCliArgs } from "@xcap/xcap/cli";
+ * import { parseCliArgs } from "./args.ts";
  * import { assertEquals } from "@std/assert";
  *
  * const parsed = parseCliArgs([

@@ -170,7 +170,7 @@ function fish(program: string): string {
  *
  * @example Usage
  * ```ts
- * import { completionScript } from "@xcap/xcap/cli";
+ * import { completionScript } from "./completion.ts";
  * import { assertStringIncludes } from "@std/assert";
  *
  * assertStringIncludes(completionScript("bash"), "complete -F _xcap_completions xcap");

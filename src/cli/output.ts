@@ -85,7 +85,7 @@ export type CliError = XcapError | PreconditionNotMetError | LocalFileError | Us
  *
  * @example Usage
  * ```ts
- * import { exitCodeFor } from "@xcap/xcap/cli";
+ * import { exitCodeFor } from "./output.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(exitCodeFor({ _tag: "Timeout", message: "slow", timeoutMs: 10 }), 7);
@@ -150,7 +150,7 @@ function paint(color: boolean, style: keyof typeof STYLE, text: string): string 
  *
  * @example Usage
  * ```ts
- * import { shouldColor } from "@xcap/xcap/cli";
+ * import { shouldColor } from "./output.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(shouldColor("auto", { isTerminal: true, env: {} }), true);
@@ -195,7 +195,7 @@ const UNSAFE_ON_TERMINAL =
  *
  * @example Usage
  * ```ts
- * import { escapeControlCharacters } from "@xcap/xcap/cli";
+ * import { escapeControlCharacters } from "./output.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(
@@ -226,7 +226,7 @@ const UNSAFE_IN_JSON = /[\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
  *
  * @example Usage
  * ```ts
- * import { jsonForTerminal } from "@xcap/xcap/cli";
+ * import { jsonForTerminal } from "./output.ts";
  * import { assertEquals } from "@std/assert";
  *
  * const text = jsonForTerminal({ body: "\x1b[2J\u009b2J" });
@@ -473,7 +473,7 @@ function renderNode(
  *
  * @example Usage
  * ```ts
- * import { prettyPrintXml } from "@xcap/xcap/cli";
+ * import { prettyPrintXml } from "./output.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(
@@ -505,7 +505,7 @@ export function prettyPrintXml(xml: string, options: { readonly color?: boolean 
  *
  * @example Usage
  * ```ts
- * import { statusText } from "@xcap/xcap/cli";
+ * import { statusText } from "./output.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(statusText(412), "412 Precondition Failed");
@@ -538,7 +538,7 @@ export interface SuccessReport {
  *
  * @example Usage
  * ```ts
- * import { formatSuccess } from "@xcap/xcap/cli";
+ * import { formatSuccess } from "./output.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(
@@ -582,7 +582,7 @@ export function formatSuccess(
  *
  * @example Usage
  * ```ts
- * import { formatFailure } from "@xcap/xcap/cli";
+ * import { formatFailure } from "./output.ts";
  * import { assertStringIncludes } from "@std/assert";
  *
  * const text = formatFailure({
@@ -682,7 +682,7 @@ export interface JsonFailure {
  *
  * @example Usage
  * ```ts
- * import { failureToJson } from "@xcap/xcap/cli";
+ * import { failureToJson } from "./output.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(failureToJson({ _tag: "Usage", message: "No action given" }), {
@@ -731,7 +731,7 @@ export interface XcapCapabilities {
  *
  * @example Usage
  * ```ts
- * import { readCapabilities } from "@xcap/xcap/cli";
+ * import { readCapabilities } from "./output.ts";
  * import { assertEquals } from "@std/assert";
  *
  * const caps = readCapabilities(

@@ -91,7 +91,7 @@ export interface CliIo {
  *
  * @example Usage
  * ```ts
- * import { MAX_ACCOUNT_FILE_BYTES } from "@xcap/xcap/cli";
+ * import { MAX_ACCOUNT_FILE_BYTES } from "./run.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(MAX_ACCOUNT_FILE_BYTES, 1024 * 1024);

@@ -19,7 +19,7 @@ import type {
  *
  * @example Usage
  * ```ts
- * import { XCAP_ERROR_NAMESPACE } from "@xcap/xcap";
+ * import { XCAP_ERROR_NAMESPACE } from "./conflict_report.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(XCAP_ERROR_NAMESPACE, "urn:ietf:params:xml:ns:xcap-error");

@@ -224,7 +224,7 @@ export type TransportError =
  *
  * @example Usage
  * ```ts
- * import { invalidArgument } from "@xcap/xcap";
+ * import { invalidArgument } from "./errors.ts";
  * import { assertEquals } from "@std/assert";
  *
  * const e = invalidArgument("xui", 'XUI "" is empty');

@@ -278,7 +278,8 @@ const XCAP_ERROR_TAGS: Readonly<Record<XcapErrorTag, true>> = {
  *
  * @example Usage
  * ```ts
- * import { invalidArgument, isXcapError } from "@xcap/xcap";
+ * import { invalidArgument } from "./errors.ts";
+ * import { isXcapError } from "./response.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(isXcapError(invalidArgument("xui", "XUI is empty")), true);

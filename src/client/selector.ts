@@ -589,7 +589,7 @@ export function formatNodeSelector(selector: NodeSelector): Result<string, Inval
  *
  * @example Usage
  * ```ts
- * import { parseQualifiedName } from "@xcap/xcap";
+ * import { parseQualifiedName } from "./selector.ts";
  * import { assertEquals } from "@std/assert";
  *
  * const name = parseQualifiedName("rl:entry");
@@ -775,7 +775,8 @@ export function nodeSelector(
  *
  * @example Usage
  * ```ts
- * import { parseNodeSelector, selectorPrefixes } from "@xcap/xcap";
+ * import { parseNodeSelector } from "@xcap/xcap";
+ * import { selectorPrefixes } from "./selector.ts";
  * import { assertEquals } from "@std/assert";
  *
  * const parsed = parseNodeSelector('/rl:resource-lists/rl:list[@x:id="1"]/@y:a');

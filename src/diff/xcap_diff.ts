@@ -31,7 +31,12 @@ import { parseXcapUri } from "../client/uri.ts";
 import { parseXmlDocument, type XmlDocument, type XmlElement } from "../xml/document.ts";
 import { deleteNode, putNode } from "../xml/edit.ts";
 import { selectElements, selectNode } from "../xml/select.ts";
-import { applyPatchOperations, relocateElement } from "../xml/patch.ts";
+import {
+  applyXmlPatch,
+  relocateElement,
+  type XmlPatchError,
+  type XmlPatchOperation,
+} from "../xml/patch.ts";
 import { escapeAttributeValue as escapeAttribute, escapeText } from "../xml/_names.ts";
 
 /**
@@ -39,7 +44,7 @@ import { escapeAttributeValue as escapeAttribute, escapeText } from "../xml/_nam
  *
  * @example Usage
  * ```ts
- * import { XCAP_DIFF_NAMESPACE } from "@xcap/xcap";
+ * import { XCAP_DIFF_NAMESPACE } from "@xcap/xcap/diff";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(XCAP_DIFF_NAMESPACE, "urn:ietf:params:xml:ns:xcap-diff");
@@ -52,60 +57,13 @@ export const XCAP_DIFF_NAMESPACE = "urn:ietf:params:xml:ns:xcap-diff";
  *
  * @example Usage
  * ```ts
- * import { XCAP_DIFF_MIME_TYPE } from "@xcap/xcap";
+ * import { XCAP_DIFF_MIME_TYPE } from "@xcap/xcap/diff";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(XCAP_DIFF_MIME_TYPE, "application/xcap-diff+xml");
  * ```
  */
 export const XCAP_DIFF_MIME_TYPE = "application/xcap-diff+xml";
-
-/**
- * One RFC 5261 patch operation. `sel` is the restricted XPath of RFC 5261 §4.1 relative to the
- * document: the first step names the document element (`resource-lists/list[@name='x']`, or
- * `*`), with an optional leading `/`. `content` is the operation's content exactly as written
- * in the patch document (markup, entity references and whitespace included: RFC 5261 adds
- * whitespace text nodes too); for an attribute, namespace or text target it is the escaped text.
- * `namespaces` are the bindings in scope at the operation element: unprefixed element names in
- * `sel`, and unprefixed elements in `content` without their own `xmlns`, are in its default
- * namespace `""` (RFC 5261 §4.2.2); attribute names without a prefix are in no namespace.
- */
-export type XmlPatchOperation =
-  | {
-    /** Add nodes (§4.3): children (appended, or `pos: "prepend"`), siblings (`before`, `after`),
-     * an attribute (`type: "@name"`) or a namespace declaration (`type: "namespace::p"`). */
-    readonly op: "add";
-    /** The selector of the node to add to or next to. */
-    readonly sel: string;
-    /** What to add, as written in the patch document. */
-    readonly content: string;
-    /** Where to add, relative to the selected node. @default append as the last child */
-    readonly pos?: "before" | "after" | "prepend";
-    /** `@name` to add an attribute, `namespace::prefix` to add a namespace declaration. */
-    readonly type?: string;
-    /** Bindings in scope at the operation element. @default {} */
-    readonly namespaces?: NamespaceBindings;
-  }
-  | {
-    /** Replace a node (§4.4): an element, attribute value, namespace URI, text, comment or PI. */
-    readonly op: "replace";
-    /** The selector of the node to replace. */
-    readonly sel: string;
-    /** The new node or value, as written in the patch document. */
-    readonly content: string;
-    /** Bindings in scope at the operation element. @default {} */
-    readonly namespaces?: NamespaceBindings;
-  }
-  | {
-    /** Remove a node (§4.5). */
-    readonly op: "remove";
-    /** The selector of the node to remove. */
-    readonly sel: string;
-    /** Also remove the whitespace-only text node before, after or on both sides. */
-    readonly ws?: "before" | "after" | "both";
-    /** Bindings in scope at the operation element. @default {} */
-    readonly namespaces?: NamespaceBindings;
-  };
 
 /**
  * A `<document>` entry (RFC 5874 §3): a document changed, was created or was removed.
@@ -190,36 +148,6 @@ export interface BuildXcapDiffOptions {
    * namespace. @default none: the xcap-diff namespace is the default namespace
    */
   readonly prefix?: string;
-}
-
-/**
- * Why a patch failed: the error conditions of RFC 5261 §5.1 that apply to a client, plus
- * `unsupported-selector` for XPath beyond the subset this module translates.
- */
-export type XmlPatchCondition =
-  | "invalid-attribute-value"
-  | "invalid-namespace-prefix"
-  | "invalid-namespace-uri"
-  | "invalid-node-types"
-  | "invalid-patch-directive"
-  | "invalid-root-element-operation"
-  | "invalid-whitespace-directive"
-  | "unlocated-node"
-  | "unsupported-id-function"
-  | "unsupported-selector";
-
-/** A patch that could not be applied: which operation, and why. */
-export interface XmlPatchError {
-  /** Discriminant. */
-  readonly _tag: "XmlPatchError";
-  /** The RFC 5261 condition, or `unsupported-selector`. */
-  readonly condition: XmlPatchCondition;
-  /** What failed, and where. */
-  readonly message: string;
-  /** The 0-based index of the failing operation; -1 when the document itself is not XML. */
-  readonly index: number;
-  /** `true` when the patch may be valid but uses what this implementation does not support. */
-  readonly unsupported: boolean;
 }
 
 /** A cached document: its text and the ETag of that text. */
@@ -486,7 +414,7 @@ function parseAttributeEntry(element: XmlElement, index: number) {
  *
  * @example RFC 5874's chained patches
  * ```ts
- * import { parseXcapDiff } from "@xcap/xcap";
+ * import { parseXcapDiff } from "@xcap/xcap/diff";
  * import { assertEquals } from "@std/assert";
  *
  * const diff = parseXcapDiff(
@@ -559,7 +487,7 @@ class BuildError {
  *
  * @example A document entry with a patch
  * ```ts
- * import { buildXcapDiff } from "@xcap/xcap";
+ * import { buildXcapDiff } from "@xcap/xcap/diff";
  * import { assertEquals } from "@std/assert";
  *
  * const text = buildXcapDiff({
@@ -739,74 +667,6 @@ export function buildXcapDiff(
     }
     return err(invalidArgument("diff", `Cannot build the xcap-diff document: ${String(e)}`));
   }
-}
-
-// -------------------------------------------------------------------------------------------
-// Applying RFC 5261 patches
-// -------------------------------------------------------------------------------------------
-
-/**
- * Apply RFC 5261 patch operations to a document's text, in order, by splicing: every byte the
- * operations do not touch stays as it was.
- *
- * Supported selectors (RFC 5261 §4.1, translated into node selector steps): element steps
- * `name`, `prefix:name` or `*`, each with an optional position `[n]` and then an optional
- * attribute predicate `[@a='v']`, with an optional leading `/`; the last step may instead be
- * `@attr`, `namespace::prefix`, `text()`, `comment()` or `processing-instruction('t')`, each
- * with an optional `[n]`. `id()`, child value predicates (`[name='v']`), a position after an
- * attribute predicate, `//` and other axes are refused with `unsupported: true`. Unprefixed
- * element names are in the default namespace of the operation (RFC 5261 §4.2.2). Added content
- * keeps its namespaces: a declaration is added where the new place binds a prefix differently.
- *
- * All or nothing: on the first failure the error says which operation failed and why.
- *
- * @param text The document.
- * @param operations The operations, in order.
- * @returns The patched text, or an {@linkcode XmlPatchError}.
- *
- * @example Adding, replacing and removing
- * ```ts
- * import { applyXmlPatch } from "@xcap/xcap";
- * import { assertEquals } from "@std/assert";
- *
- * const ns = { rl: "urn:ietf:params:xml:ns:resource-lists" };
- * const doc = '<resource-lists xmlns="urn:ietf:params:xml:ns:resource-lists">' +
- *   '<list name="friends"><entry uri="sip:bob@example.com"/></list></resource-lists>';
- * const patched = applyXmlPatch(doc, [
- *   { op: "add", sel: "rl:resource-lists/rl:list", content: '<rl:entry uri="sip:carol@example.com"/>', namespaces: ns },
- *   { op: "replace", sel: "rl:resource-lists/rl:list/@name", content: "buddies", namespaces: ns },
- *   { op: "remove", sel: "rl:resource-lists/rl:list/rl:entry[1]", namespaces: ns },
- * ]);
- * assertEquals(
- *   patched._unsafeUnwrap(),
- *   '<resource-lists xmlns="urn:ietf:params:xml:ns:resource-lists">' +
- *     '<list name="buddies"><rl:entry xmlns:rl="urn:ietf:params:xml:ns:resource-lists" uri="sip:carol@example.com"/></list></resource-lists>',
- * );
- * ```
- */
-export function applyXmlPatch(
-  text: string,
-  operations: readonly XmlPatchOperation[],
-): Result<string, XmlPatchError> {
-  if (typeof text !== "string" || !Array.isArray(operations)) {
-    return err(Object.freeze({
-      _tag: "XmlPatchError",
-      condition: "invalid-patch-directive",
-      message: "applyXmlPatch() needs a document text and an array of operations",
-      index: -1,
-      unsupported: false,
-    }));
-  }
-  return applyPatchOperations(text, operations).mapErr((e) =>
-    Object.freeze({
-      _tag: "XmlPatchError" as const,
-      condition: e.condition,
-      message: e.message,
-      index: e.index,
-      unsupported: e.condition === "unsupported-selector" ||
-        e.condition === "unsupported-id-function",
-    })
-  );
 }
 
 // -------------------------------------------------------------------------------------------
@@ -1202,7 +1062,7 @@ class DiffApplier {
  *
  * @example A patch that applies, and one that starts from another version
  * ```ts
- * import { applyXcapDiff } from "@xcap/xcap";
+ * import { applyXcapDiff } from "@xcap/xcap/diff";
  * import { assertEquals } from "@std/assert";
  *
  * const sel = "resource-lists/users/sip:alice@example.com/index";

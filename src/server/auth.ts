@@ -225,7 +225,7 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
  *
  * @example Usage
  * ```ts
- * import { ownsXui } from "@xcap/xcap/server";
+ * import { ownsXui } from "./auth.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(ownsXui("alice", "sip:alice@example.com"), true);
@@ -387,7 +387,7 @@ interface Found {
  *
  * @example A Basic round trip
  * ```ts
- * import { createAuthenticator } from "@xcap/xcap/server";
+ * import { createAuthenticator } from "./auth.ts";
  * import { assertEquals } from "@std/assert";
  *
  * const auth = createAuthenticator({

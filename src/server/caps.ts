@@ -23,7 +23,8 @@ import { escapeText } from "../xml/_names.ts";
  *
  * @example Usage
  * ```ts
- * import { buildXcapCaps, DEFAULT_SERVER_APPLICATIONS } from "@xcap/xcap/server";
+ * import { DEFAULT_SERVER_APPLICATIONS } from "@xcap/xcap/server";
+ * import { buildXcapCaps } from "./caps.ts";
  * import { assertStringIncludes } from "@std/assert";
  *
  * const caps = buildXcapCaps(DEFAULT_SERVER_APPLICATIONS);

@@ -76,7 +76,7 @@ function serializedOrigin(entry: string): string | undefined {
  *
  * @example Usage
  * ```ts
- * import { checkCorsOptions } from "@xcap/xcap/server";
+ * import { checkCorsOptions } from "./cors.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(

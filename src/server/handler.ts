@@ -22,7 +22,8 @@ import {
   type XmlDocument,
   type XmlParseLimits,
 } from "../xml/document.ts";
-import { deleteNode, getNode, type NodeOperationError, putNode } from "../xml/edit.ts";
+import { deleteNode, getNode, putNode } from "../xml/edit.ts";
+import type { NodeOperationError } from "../xml/errors.ts";
 import {
   type Authenticator,
   createAuthenticator,

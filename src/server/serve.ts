@@ -292,7 +292,7 @@ export type ServeCommand =
  *
  * @example Usage
  * ```ts
- * import { USERS_ENV } from "@xcap/xcap/server";
+ * import { USERS_ENV } from "./serve.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(USERS_ENV, "XCAP_SERVER_USERS");
@@ -377,7 +377,7 @@ type NumericOption =
  *
  * @example Usage
  * ```ts
- * import { parseServeArgs } from "@xcap/xcap/server";
+ * import { parseServeArgs } from "./serve.ts";
  * import { assertEquals } from "@std/assert";
  *
  * const command = parseServeArgs(["--port", "0", "--user", "sip:alice@example.com:se:cret"]);

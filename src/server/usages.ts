@@ -108,7 +108,7 @@ function alternatives(value: string, taken: ReadonlySet<string>): string[] {
  * @example Entry URIs unique within their list
  * ```ts
  * import { uniquenessValidator } from "@xcap/xcap/server";
- * import { parseXmlDocument } from "@xcap/xcap";
+ * import { parseXmlDocument } from "@xcap/xcap/xml";
  * import { assertEquals } from "@std/assert";
  *
  * const rl = "urn:ietf:params:xml:ns:resource-lists";
@@ -339,8 +339,9 @@ export const DEFAULT_SERVER_APPLICATIONS: readonly ServerApplicationUsage[] = Ob
  *
  * @example A document of the wrong usage
  * ```ts
- * import { DEFAULT_SERVER_APPLICATIONS, validateDocument } from "@xcap/xcap/server";
- * import { parseXmlDocument } from "@xcap/xcap";
+ * import { DEFAULT_SERVER_APPLICATIONS } from "@xcap/xcap/server";
+ * import { validateDocument } from "./usages.ts";
+ * import { parseXmlDocument } from "@xcap/xcap/xml";
  * import { assertEquals } from "@std/assert";
  *
  * const rl = DEFAULT_SERVER_APPLICATIONS.find((u) => u.auid === "resource-lists")!;
@@ -351,8 +352,9 @@ export const DEFAULT_SERVER_APPLICATIONS: readonly ServerApplicationUsage[] = Ob
  *
  * @example What the schema does not allow, and where
  * ```ts
- * import { DEFAULT_SERVER_APPLICATIONS, validateDocument } from "@xcap/xcap/server";
- * import { parseXmlDocument } from "@xcap/xcap";
+ * import { DEFAULT_SERVER_APPLICATIONS } from "@xcap/xcap/server";
+ * import { validateDocument } from "./usages.ts";
+ * import { parseXmlDocument } from "@xcap/xcap/xml";
  * import { assertEquals } from "@std/assert";
  *
  * const rl = DEFAULT_SERVER_APPLICATIONS.find((u) => u.auid === "resource-lists")!;

@@ -181,7 +181,8 @@ export function parseUsersFile(
  *
  * @example Usage
  * ```ts
- * import { hashUserLines, parseUsersFile } from "@xcap/xcap/server";
+ * import { parseUsersFile } from "@xcap/xcap/server";
+ * import { hashUserLines } from "./users.ts";
  * import { assertEquals } from "@std/assert";
  *
  * const lines = hashUserLines("sip:alice@example.com", "wonder land", { algorithms: ["MD5"] })

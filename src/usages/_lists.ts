@@ -17,8 +17,8 @@ import {
   originOf,
   requiredAttribute,
   textContent,
-  type XmlOrigin,
 } from "./_model.ts";
+import type { XmlOrigin } from "./codec.ts";
 import type { ResourceList, ResourceListItem } from "./resource_lists.ts";
 
 /** The resource-lists namespace (RFC 4826 §3.2). */

@@ -21,17 +21,16 @@ import {
   readModelDocument,
   renderDocument,
   textContent,
-  type XmlOrigin,
 } from "./_model.ts";
 import { COMMON_POLICY_NAMESPACE, type Ruleset, rulesetCodec } from "./pres_rules.ts";
-import type { DocumentCodec, TypedApplicationUsage } from "./registry.ts";
+import type { DocumentCodec, TypedApplicationUsage, XmlOrigin } from "./codec.ts";
 
 /**
  * OpenXCAP's dialog-rules namespace.
  *
  * @example Usage
  * ```ts
- * import { DIALOG_RULES_NAMESPACE } from "@xcap/xcap";
+ * import { DIALOG_RULES_NAMESPACE } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(DIALOG_RULES_NAMESPACE, "http://openxcap.org/ns/dialog-rules");
@@ -43,7 +42,7 @@ export const DIALOG_RULES_NAMESPACE = "http://openxcap.org/ns/dialog-rules";
  *
  * @example Usage
  * ```ts
- * import { WATCHERS_NAMESPACE } from "@xcap/xcap";
+ * import { WATCHERS_NAMESPACE } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(WATCHERS_NAMESPACE, "http://openxcap.org/ns/watchers");
@@ -60,7 +59,7 @@ const WHAT = "watchers";
  *
  * @example Usage
  * ```ts
- * import { OPENXCAP_DIALOG_RULES } from "@xcap/xcap";
+ * import { OPENXCAP_DIALOG_RULES } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const rules = OPENXCAP_DIALOG_RULES.codec.build({
@@ -115,7 +114,7 @@ function text(e: XmlElement, local: string): string | undefined {
  *
  * @example Usage
  * ```ts
- * import { parseWatchers } from "@xcap/xcap";
+ * import { parseWatchers } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const watchers = parseWatchers(
@@ -172,7 +171,7 @@ function leaf(parent: XmlOrigin | undefined, local: string, value: string): Chil
  *
  * @example Usage
  * ```ts
- * import { buildWatchers, parseWatchers } from "@xcap/xcap";
+ * import { buildWatchers, parseWatchers } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const text = buildWatchers({ watchers: [{ id: "bob@example.com", status: "allow" }] })
@@ -211,7 +210,7 @@ export function buildWatchers(value: OpenXcapWatchers): Result<string, InvalidAr
  *
  * @example Usage
  * ```ts
- * import { WATCHERS_CODEC } from "@xcap/xcap";
+ * import { WATCHERS_CODEC } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(WATCHERS_CODEC.empty({}), { watchers: [] });
@@ -228,7 +227,7 @@ export const WATCHERS_CODEC: DocumentCodec<OpenXcapWatchers> = Object.freeze({
  *
  * @example Usage
  * ```ts
- * import { OPENXCAP_WATCHERS } from "@xcap/xcap";
+ * import { OPENXCAP_WATCHERS } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(OPENXCAP_WATCHERS.defaultNamespace, "http://openxcap.org/ns/watchers");

@@ -28,16 +28,15 @@ import {
   textContent,
   XML_NAMESPACE,
   xmlLang,
-  type XmlOrigin,
 } from "./_model.ts";
-import type { DocumentCodec, TypedApplicationUsage } from "./registry.ts";
+import type { DocumentCodec, TypedApplicationUsage, XmlOrigin } from "./codec.ts";
 
 /**
  * The PIDF namespace (RFC 3863 §4.4).
  *
  * @example Usage
  * ```ts
- * import { PIDF_NAMESPACE } from "@xcap/xcap";
+ * import { PIDF_NAMESPACE } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(PIDF_NAMESPACE, "urn:ietf:params:xml:ns:pidf");
@@ -155,7 +154,7 @@ function parseTuple(e: XmlElement, text: string): Result<PresenceTuple, InvalidA
  *
  * @example Usage
  * ```ts
- * import { parsePresence } from "@xcap/xcap";
+ * import { parsePresence } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const presence = parsePresence(
@@ -263,7 +262,7 @@ function tuplePlan(tuple: PresenceTuple): ChildPlan {
  *
  * @example Changing the note keeps the person element
  * ```ts
- * import { buildPresence, parsePresence } from "@xcap/xcap";
+ * import { buildPresence, parsePresence } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const presence = parsePresence(
@@ -303,7 +302,7 @@ export function buildPresence(value: Presence): Result<string, InvalidArgumentEr
  *
  * @example Usage
  * ```ts
- * import { withPresenceNote } from "@xcap/xcap";
+ * import { withPresenceNote } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const presence = withPresenceNote({ entity: "sip:a@example.com", tuples: [], notes: [] }, "Busy");
@@ -342,7 +341,7 @@ export function withPresenceNote(
  *
  * @example Usage
  * ```ts
- * import { PIDF_CODEC } from "@xcap/xcap";
+ * import { PIDF_CODEC } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(PIDF_CODEC.empty({ xui: "sip:a@example.com" }), {
@@ -371,7 +370,7 @@ export const PIDF_CODEC: DocumentCodec<Presence> = Object.freeze({
  *
  * @example Usage
  * ```ts
- * import { PIDF_MANIPULATION } from "@xcap/xcap";
+ * import { PIDF_MANIPULATION } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(PIDF_MANIPULATION.mimeType, "application/pidf+xml");

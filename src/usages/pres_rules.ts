@@ -28,16 +28,15 @@ import {
   renderDocument,
   requiredAttribute,
   textContent,
-  type XmlOrigin,
 } from "./_model.ts";
-import type { DocumentCodec, TypedApplicationUsage } from "./registry.ts";
+import type { DocumentCodec, TypedApplicationUsage, XmlOrigin } from "./codec.ts";
 
 /**
  * The common-policy namespace (RFC 4745 §13.2).
  *
  * @example Usage
  * ```ts
- * import { COMMON_POLICY_NAMESPACE } from "@xcap/xcap";
+ * import { COMMON_POLICY_NAMESPACE } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(COMMON_POLICY_NAMESPACE, "urn:ietf:params:xml:ns:common-policy");
@@ -49,7 +48,7 @@ export const COMMON_POLICY_NAMESPACE = "urn:ietf:params:xml:ns:common-policy";
  *
  * @example Usage
  * ```ts
- * import { PRES_RULES_NAMESPACE } from "@xcap/xcap";
+ * import { PRES_RULES_NAMESPACE } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(PRES_RULES_NAMESPACE, "urn:ietf:params:xml:ns:pres-rules");
@@ -61,7 +60,7 @@ export const PRES_RULES_NAMESPACE = "urn:ietf:params:xml:ns:pres-rules";
  *
  * @example Usage
  * ```ts
- * import { OMA_COMMON_POLICY_NAMESPACE } from "@xcap/xcap";
+ * import { OMA_COMMON_POLICY_NAMESPACE } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(OMA_COMMON_POLICY_NAMESPACE, "urn:oma:xml:xdm:common-policy");
@@ -399,7 +398,7 @@ function parseRule(
  *
  * @example The example of RFC 5025 §8
  * ```ts
- * import { parseRuleset } from "@xcap/xcap";
+ * import { parseRuleset } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const ruleset = parseRuleset(`<cr:ruleset xmlns="urn:ietf:params:xml:ns:pres-rules"
@@ -706,7 +705,7 @@ function rulePlan(rule: PolicyRule, ext: string, prefix: string): ChildPlan {
  *
  * @example A new ruleset
  * ```ts
- * import { buildRuleset, parseRuleset } from "@xcap/xcap";
+ * import { buildRuleset, parseRuleset } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const text = buildRuleset({
@@ -802,7 +801,7 @@ function uniqueId(rules: readonly PolicyRule[], wanted: string): string {
  *
  * @example Usage
  * ```ts
- * import { withWatcherHandling } from "@xcap/xcap";
+ * import { withWatcherHandling } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const allowed = withWatcherHandling({ rules: [] }, "sip:bob@example.com", "allow")
@@ -883,7 +882,7 @@ export function withWatcherHandling(
  *
  * @example Usage
  * ```ts
- * import { watcherHandling, withWatcherHandling } from "@xcap/xcap";
+ * import { watcherHandling, withWatcherHandling } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const rules = withWatcherHandling({ rules: [] }, "sip:bob@example.com", "polite-block")
@@ -915,7 +914,7 @@ export function watcherHandling(ruleset: Ruleset, watcher: string): SubHandling 
  *
  * @example Usage
  * ```ts
- * import { rulesetCodec } from "@xcap/xcap";
+ * import { rulesetCodec } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(rulesetCodec().empty({}), { rules: [] });
@@ -943,7 +942,7 @@ const RULE_ID_UNIQUE = {
  *
  * @example Usage
  * ```ts
- * import { PRES_RULES } from "@xcap/xcap";
+ * import { PRES_RULES } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(PRES_RULES.prefixes.cr, "urn:ietf:params:xml:ns:common-policy");
@@ -962,7 +961,7 @@ export const PRES_RULES: TypedApplicationUsage<Ruleset> = Object.freeze({
  *
  * @example Usage
  * ```ts
- * import { OMA_PRES_RULES } from "@xcap/xcap";
+ * import { OMA_PRES_RULES } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(OMA_PRES_RULES.defaultDocumentName, "pres-rules");

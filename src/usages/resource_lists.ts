@@ -22,9 +22,8 @@ import {
   modelError,
   originOf,
   renderDocument,
-  type XmlOrigin,
 } from "./_model.ts";
-import type { DocumentCodec, TypedApplicationUsage } from "./registry.ts";
+import type { DocumentCodec, TypedApplicationUsage, XmlOrigin } from "./codec.ts";
 import { listPlan, parseList } from "./_lists.ts";
 
 /**
@@ -32,7 +31,7 @@ import { listPlan, parseList } from "./_lists.ts";
  *
  * @example Usage
  * ```ts
- * import { RESOURCE_LISTS_NAMESPACE } from "@xcap/xcap";
+ * import { RESOURCE_LISTS_NAMESPACE } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(RESOURCE_LISTS_NAMESPACE, "urn:ietf:params:xml:ns:resource-lists");
@@ -121,7 +120,7 @@ function toDocument(input: string | XmlDocument): Result<XmlDocument, InvalidArg
  *
  * @example Usage
  * ```ts
- * import { parseResourceLists } from "@xcap/xcap";
+ * import { parseResourceLists } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const lists = parseResourceLists(
@@ -164,7 +163,7 @@ export function parseResourceLists(
  *
  * @example Adding an entry keeps the comment
  * ```ts
- * import { buildResourceLists, parseResourceLists, withEntry } from "@xcap/xcap";
+ * import { buildResourceLists, parseResourceLists, withEntry } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const text = '<resource-lists xmlns="urn:ietf:params:xml:ns:resource-lists">\n' +
@@ -214,7 +213,7 @@ function pathText(path: ResourceListPath): string {
  *
  * @example Usage
  * ```ts
- * import { findList, parseResourceLists } from "@xcap/xcap";
+ * import { findList, parseResourceLists } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const lists = parseResourceLists(
@@ -291,7 +290,7 @@ export interface WithEntryOptions {
  *
  * @example Usage
  * ```ts
- * import { findList, withEntry } from "@xcap/xcap";
+ * import { findList, withEntry } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const once = withEntry({ lists: [] }, "friends", { kind: "entry", uri: "sip:bob@example.com" })
@@ -344,7 +343,7 @@ export function withEntry(
  *
  * @example Usage
  * ```ts
- * import { findList, withEntry, withoutEntry } from "@xcap/xcap";
+ * import { findList, withEntry, withoutEntry } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const lists = withEntry({ lists: [] }, "friends", { kind: "entry", uri: "sip:bob@example.com" })
@@ -378,7 +377,7 @@ export function withoutEntry(
  *
  * @example Usage
  * ```ts
- * import { findList, withEntry, withEntryDisplayName } from "@xcap/xcap";
+ * import { findList, withEntry, withEntryDisplayName } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const lists = withEntry({ lists: [] }, "friends", { kind: "entry", uri: "sip:bob@example.com" })
@@ -434,7 +433,7 @@ export interface WithListOptions {
  *
  * @example Usage
  * ```ts
- * import { findList, withList } from "@xcap/xcap";
+ * import { findList, withList } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const lists = withList({ lists: [] }, { kind: "list", name: "work", items: [] })._unsafeUnwrap();
@@ -494,7 +493,7 @@ export function withList(
  *
  * @example Usage
  * ```ts
- * import { withList, withoutList } from "@xcap/xcap";
+ * import { withList, withoutList } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const lists = withList({ lists: [] }, { kind: "list", name: "work", items: [] })._unsafeUnwrap();
@@ -518,7 +517,7 @@ export function withoutList(lists: ResourceLists, path: ResourceListPath): Resou
  *
  * @example Usage
  * ```ts
- * import { findList, withList, withListName } from "@xcap/xcap";
+ * import { findList, withList, withListName } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const lists = withList({ lists: [] }, { kind: "list", name: "work", items: [] })._unsafeUnwrap();
@@ -553,7 +552,7 @@ export function withListName(
  *
  * @example Usage
  * ```ts
- * import { RESOURCE_LISTS_CODEC } from "@xcap/xcap";
+ * import { RESOURCE_LISTS_CODEC } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(RESOURCE_LISTS_CODEC.empty({}), { lists: [] });
@@ -571,7 +570,7 @@ export const RESOURCE_LISTS_CODEC: DocumentCodec<ResourceLists> = Object.freeze(
  *
  * @example Usage
  * ```ts
- * import { RESOURCE_LISTS } from "@xcap/xcap";
+ * import { RESOURCE_LISTS } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(RESOURCE_LISTS.auid, "resource-lists");

@@ -21,9 +21,8 @@ import {
   renderDocument,
   requiredAttribute,
   textContent,
-  type XmlOrigin,
 } from "./_model.ts";
-import type { DocumentCodec, TypedApplicationUsage } from "./registry.ts";
+import type { DocumentCodec, TypedApplicationUsage, XmlOrigin } from "./codec.ts";
 import { RESOURCE_LISTS_NAMESPACE, type ResourceList } from "./resource_lists.ts";
 import { listPlan, parseList } from "./_lists.ts";
 
@@ -32,7 +31,7 @@ import { listPlan, parseList } from "./_lists.ts";
  *
  * @example Usage
  * ```ts
- * import { RLS_SERVICES_NAMESPACE } from "@xcap/xcap";
+ * import { RLS_SERVICES_NAMESPACE } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(RLS_SERVICES_NAMESPACE, "urn:ietf:params:xml:ns:rls-services");
@@ -97,7 +96,7 @@ function parseService(element: XmlElement, text: string): Result<RlsService, Inv
  *
  * @example Usage
  * ```ts
- * import { parseRlsServices } from "@xcap/xcap";
+ * import { parseRlsServices } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const rls = parseRlsServices(
@@ -214,7 +213,7 @@ function servicePlan(service: RlsService): ChildPlan {
  *
  * @example A new document
  * ```ts
- * import { buildRlsServices, parseRlsServices } from "@xcap/xcap";
+ * import { buildRlsServices, parseRlsServices } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const text = buildRlsServices({
@@ -246,7 +245,7 @@ export function buildRlsServices(value: RlsServices): Result<string, InvalidArgu
  *
  * @example Usage
  * ```ts
- * import { RLS_SERVICES_CODEC } from "@xcap/xcap";
+ * import { RLS_SERVICES_CODEC } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(RLS_SERVICES_CODEC.empty({}), { services: [] });
@@ -264,7 +263,7 @@ export const RLS_SERVICES_CODEC: DocumentCodec<RlsServices> = Object.freeze({
  *
  * @example Usage
  * ```ts
- * import { RLS_SERVICES } from "@xcap/xcap";
+ * import { RLS_SERVICES } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(RLS_SERVICES.mimeType, "application/rls-services+xml");

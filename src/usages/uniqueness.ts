@@ -50,7 +50,8 @@ function attributeValue(element: XmlElement, local: string): string | undefined 
  *
  * @example A repeated entry URI
  * ```ts
- * import { findUniquenessViolations, parseXmlDocument, RESOURCE_LISTS } from "@xcap/xcap";
+ * import { findUniquenessViolations, RESOURCE_LISTS } from "@xcap/xcap/usages";
+ * import { parseXmlDocument } from "@xcap/xcap/xml";
  * import { assertEquals } from "@std/assert";
  *
  * const doc = parseXmlDocument(

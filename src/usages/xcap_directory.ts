@@ -21,16 +21,15 @@ import {
   renderDocument,
   requiredAttribute,
   textContent,
-  type XmlOrigin,
 } from "./_model.ts";
-import type { DocumentCodec, TypedApplicationUsage } from "./registry.ts";
+import type { DocumentCodec, TypedApplicationUsage, XmlOrigin } from "./codec.ts";
 
 /**
  * The xcap-directory namespace.
  *
  * @example Usage
  * ```ts
- * import { XCAP_DIRECTORY_NAMESPACE } from "@xcap/xcap";
+ * import { XCAP_DIRECTORY_NAMESPACE } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(XCAP_DIRECTORY_NAMESPACE, "urn:oma:xml:xdm:xcap-directory");
@@ -110,7 +109,7 @@ function parseFolder(e: XmlElement, text: string): Result<DirectoryFolder, Inval
  *
  * @example Usage
  * ```ts
- * import { parseXcapDirectory } from "@xcap/xcap";
+ * import { parseXcapDirectory } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const dir = parseXcapDirectory(
@@ -147,7 +146,7 @@ export function parseXcapDirectory(
  *
  * @example Usage
  * ```ts
- * import { buildXcapDirectory, parseXcapDirectory } from "@xcap/xcap";
+ * import { buildXcapDirectory, parseXcapDirectory } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const text = buildXcapDirectory({
@@ -223,7 +222,7 @@ export function buildXcapDirectory(value: XcapDirectory): Result<string, Invalid
  *
  * @example Usage
  * ```ts
- * import { XCAP_DIRECTORY_CODEC } from "@xcap/xcap";
+ * import { XCAP_DIRECTORY_CODEC } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(XCAP_DIRECTORY_CODEC.empty({}), { folders: [] });
@@ -241,7 +240,7 @@ export const XCAP_DIRECTORY_CODEC: DocumentCodec<XcapDirectory> = Object.freeze(
  *
  * @example Usage
  * ```ts
- * import { XCAP_DIRECTORY } from "@xcap/xcap";
+ * import { XCAP_DIRECTORY } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(XCAP_DIRECTORY.defaultDocumentName, "directory.xml");

@@ -12,7 +12,7 @@ import {
   type QualifiedName,
 } from "../client/selector.ts";
 import type { XmlAttribute, XmlDocument, XmlElement } from "./document.ts";
-import type { NodeOperationError } from "./edit.ts";
+import type { NodeOperationError } from "./errors.ts";
 import { XML_NAMESPACE } from "./_names.ts";
 
 /** A namespace URI (absent: no namespace) and a local name. */

@@ -960,7 +960,7 @@ function run(parser: Parser): Result<XmlDocument, ConflictCondition> {
  *
  * @example Parsing a prefixed document
  * ```ts
- * import { parseXmlDocument } from "@xcap/xcap";
+ * import { parseXmlDocument } from "@xcap/xcap/xml";
  * import { assertEquals } from "@std/assert";
  *
  * const text = '<cr:ruleset xmlns:cr="urn:ietf:params:xml:ns:common-policy"><cr:rule id="a"/>' +
@@ -974,7 +974,7 @@ function run(parser: Parser): Result<XmlDocument, ConflictCondition> {
  *
  * @example Errors say what and where
  * ```ts
- * import { parseXmlDocument } from "@xcap/xcap";
+ * import { parseXmlDocument } from "@xcap/xcap/xml";
  * import { assertEquals } from "@std/assert";
  *
  * const result = parseXmlDocument("<a>\n  <b></a>");
@@ -1010,7 +1010,7 @@ export function parseXmlDocument(
  *
  * @example Prefixes resolve in the scope given
  * ```ts
- * import { parseXmlElement } from "@xcap/xcap";
+ * import { parseXmlElement } from "@xcap/xcap/xml";
  * import { assertEquals } from "@std/assert";
  *
  * const parsed = parseXmlElement("<cp:rule id='r1'/>", {
@@ -1050,7 +1050,7 @@ export function parseXmlElement(
  *
  * @example Usage
  * ```ts
- * import { decodeUtf8 } from "@xcap/xcap";
+ * import { decodeUtf8 } from "./document.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(decodeUtf8(new TextEncoder().encode("<a>é</a>"))._unsafeUnwrap(), "<a>é</a>");

@@ -22,6 +22,7 @@ import {
   type XmlParseLimits,
 } from "./document.ts";
 import { selectNode } from "./select.ts";
+import type { NodeOperationError } from "./errors.ts";
 import {
   applyStep,
   evaluateSteps,
@@ -42,29 +43,6 @@ import {
   isXmlCharCode,
   PREDEFINED_ENTITIES,
 } from "./_names.ts";
-
-/**
- * Why a node operation failed; the server maps `kind` to a status: `not-found` 404, `conflict`
- * 409 with an `application/xcap-error+xml` body for `condition`, `not-allowed` 405 with an
- * `Allow` header, `bad-request` 400.
- *
- * For `no-parent`, `condition.ancestor` holds the node selector text of the closest existing
- * ancestor element (as `formatNodeSelector` writes it, e.g.
- * `/resource-lists/list[@name="friends"]`), or `""` when only the document itself exists; the
- * server makes it an absolute URI (document URI, then `/~~` and the percent-encoded selector
- * unless it is empty, plus the `xmlns()` query for any prefix it uses). `ancestor` carries the
- * same as a selector value.
- */
-export type NodeOperationError =
-  | { readonly kind: "not-found"; readonly message: string }
-  | {
-    readonly kind: "conflict";
-    readonly condition: ConflictCondition;
-    readonly message: string;
-    readonly ancestor?: NodeSelector;
-  }
-  | { readonly kind: "not-allowed"; readonly message: string; readonly allow: readonly string[] }
-  | { readonly kind: "bad-request"; readonly message: string };
 
 /** Options of {@linkcode putNode} and {@linkcode deleteNode}. */
 export interface NodeEditOptions {
@@ -144,7 +122,7 @@ function namespacesNotAllowed(method: string): NodeOperationError {
  *
  * @example Elements, attributes and namespace bindings
  * ```ts
- * import { getNode, parseXmlDocument } from "@xcap/xcap";
+ * import { getNode, parseXmlDocument } from "@xcap/xcap/xml";
  * import { assertEquals } from "@std/assert";
  *
  * const doc = parseXmlDocument(
@@ -196,7 +174,8 @@ export function getNode(
  *
  * @example Usage
  * ```ts
- * import { formatNamespaceBindings, parseXmlDocument } from "@xcap/xcap";
+ * import { parseXmlDocument } from "@xcap/xcap/xml";
+ * import { formatNamespaceBindings } from "./edit.ts";
  * import { assertEquals } from "@std/assert";
  *
  * const doc = parseXmlDocument('<cr:ruleset xmlns:cr="urn:cp" xmlns="urn:d"/>')._unsafeUnwrap();
@@ -368,7 +347,7 @@ function reparse(
  *
  * @example Inserting an entry after its last sibling
  * ```ts
- * import { parseXmlDocument, putNode } from "@xcap/xcap";
+ * import { parseXmlDocument, putNode } from "@xcap/xcap/xml";
  * import { assertEquals } from "@std/assert";
  *
  * const doc = parseXmlDocument(
@@ -790,7 +769,7 @@ function chooseAttributePrefix(
  *
  * @example A positional delete that would not be idempotent
  * ```ts
- * import { deleteNode, parseXmlDocument } from "@xcap/xcap";
+ * import { deleteNode, parseXmlDocument } from "@xcap/xcap/xml";
  * import { assertEquals } from "@std/assert";
  *
  * const doc = parseXmlDocument('<list>\n  <entry uri="a"/>\n  <entry uri="b"/>\n</list>')

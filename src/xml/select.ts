@@ -7,7 +7,7 @@
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
 import type { NamespaceBindings, NodeSelector } from "../client/selector.ts";
 import type { XmlAttribute, XmlDocument, XmlElement } from "./document.ts";
-import type { NodeOperationError } from "./edit.ts";
+import type { NodeOperationError } from "./errors.ts";
 import { evaluateSteps, findAttribute, resolveSelector, selectorText } from "./_match.ts";
 
 /** The node a selector selects. */
@@ -33,7 +33,7 @@ export type SelectedNode =
  *
  * @example Unprefixed names are in the application usage's namespace
  * ```ts
- * import { parseXmlDocument, selectElements } from "@xcap/xcap";
+ * import { parseXmlDocument, selectElements } from "@xcap/xcap/xml";
  * import { assertEquals } from "@std/assert";
  *
  * const doc = parseXmlDocument(
@@ -73,7 +73,7 @@ export function selectElements(
  *
  * @example Attribute selection
  * ```ts
- * import { parseXmlDocument, selectNode } from "@xcap/xcap";
+ * import { parseXmlDocument, selectNode } from "@xcap/xcap/xml";
  * import { assertEquals } from "@std/assert";
  *
  * const doc = parseXmlDocument('<list xmlns="urn:x"><entry uri="sip:a"/></list>')._unsafeUnwrap();
