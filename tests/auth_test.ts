@@ -569,7 +569,7 @@ Deno.test("withAuthentication() refuses Basic for a user name with a colon, with
 
 // --- Against a real HTTP server on the loopback interface -------------------------------------
 
-/** A fetch executor built inline (src/executor.ts is written separately). */
+/** A fetch executor built inline (src/client/executor.ts is written separately). */
 const fetchExecutor: Executor = (request, options) =>
   ResultAsync.fromPromise(
     (async () => {

@@ -234,12 +234,12 @@ Deno.test({
   name: "public functions return errors, never throw, for null-prototype and wrong-typed values",
   // Regression (found by this suite, fixed): these exported functions throw a TypeError instead of returning an error value when a
   // JavaScript caller passes a value of the wrong type (they check only what TypeScript checks):
-  // - src/uri.ts parseXcapUri(): `String(url)` for the message throws on a null-prototype object
+  // - src/client/uri.ts parseXcapUri(): `String(url)` for the message throws on a null-prototype object
   //   or one whose toString is not a function.
-  // - src/selector.ts formatNodeSelector() (stepProblem/selectorProblem): `String(position)` and
+  // - src/client/selector.ts formatNodeSelector() (stepProblem/selectorProblem): `String(position)` and
   //   `String(kind)` throw on a null-prototype object.
-  // - src/auth.ts parseWwwAuthenticate(null | 1 | {}), src/etag.ts formatEntityTag(null | 1),
-  //   src/conflict_report.ts buildConflictReport(null), src/response.ts interpretResponse(null | {}),
+  // - src/client/auth.ts parseWwwAuthenticate(null | 1 | {}), src/client/etag.ts formatEntityTag(null | 1),
+  //   src/client/conflict_report.ts buildConflictReport(null), src/client/response.ts interpretResponse(null | {}),
   //   src/xml/document.ts decodeUtf8(null).
   // Expected: an InvalidArgument (or MalformedResponse) error value, as parseNodeSelector(1) gives.
   fn() {
@@ -1098,8 +1098,8 @@ Deno.test("interpretResponse() never throws and maps every non-2xx status to a t
 
 Deno.test({
   name: "interpretResponse() keeps only ETags that formatEntityTag() accepts for If-Match",
-  // Regression (found by this suite, fixed): src/response.ts readEntityTag() keeps the ETag values `*` and `W/` (they match
-  // UNQUOTED_ENTITY_TAG), but src/etag.ts formatEntityTag() refuses both ("only allowed in
+  // Regression (found by this suite, fixed): src/client/response.ts readEntityTag() keeps the ETag values `*` and `W/` (they match
+  // UNQUOTED_ENTITY_TAG), but src/client/etag.ts formatEntityTag() refuses both ("only allowed in
   // If-None-Match", "Entity-tag is empty"), so a read-modify-write that passes `resource.etag`
   // back as `etag` gets InvalidArgument instead of a conditional PUT. Expected: readEntityTag
   // drops them (`etag` absent), as it drops every other unusable tag.

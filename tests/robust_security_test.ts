@@ -175,7 +175,7 @@ Deno.test("XCAPClient errors and request URLs never contain the password, whatev
 
 Deno.test({
   name: "buildXcapUri() does not repeat credentials from the XCAP root in its error",
-  // Regression (found by this suite, fixed): src/uri.ts normalizeRoot() (called by buildXcapUri, so by every XCAPClient call) puts the
+  // Regression (found by this suite, fixed): src/client/uri.ts normalizeRoot() (called by buildXcapUri, so by every XCAPClient call) puts the
   // whole xcapRoot into the message: `xcapRoot "http://alice:secret@h/" must not contain
   // credentials`, so the password lands in logs. The other normalizeRoot messages (not http(s),
   // query or fragment) and parseXcapUri's `show` do the same for a URL with userinfo.

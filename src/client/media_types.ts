@@ -22,7 +22,7 @@ export interface ApplicationUsage {
 }
 
 const USAGES: readonly ApplicationUsage[] = [
-  // RFC 4825 §12.1
+  // RFC 4825 §12.1–§12.4
   {
     auid: "xcap-caps",
     mimeType: "application/xcap-caps+xml",

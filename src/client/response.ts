@@ -23,7 +23,7 @@ import type {
 import type { XcapResponse } from "./types.ts";
 import { describeConflictCondition, parseConflictReport } from "./conflict_report.ts";
 
-/** RFC 4825 §11 (also `XCAP_ERROR_MIME_TYPE` in application.ts; kept here to stay standalone). */
+/** RFC 4825 §15.2.4 (also `XCAP_ERROR_MIME_TYPE` in media_types.ts; kept here to stay standalone). */
 const XCAP_ERROR_MEDIA_TYPE = "application/xcap-error+xml";
 
 /** A successful (2xx) XCAP response, frozen. */

@@ -1,5 +1,5 @@
 /**
- * Server-side application usage rules (RFC 4825 §5.3–§5.5, §8.2.5): what a stored document must
+ * Server-side application usage rules (RFC 4825 §5.3–§5.4, §8.2.5): what a stored document must
  * look like after every write. A usage names the root elements its documents may have and can
  * add a validator; the known usages come with their XML schemas (RFC 4826 resource-lists and
  * rls-services, RFC 4745 common-policy with RFC 5025 pres-rules, RFC 3863 PIDF with the RFC

@@ -16,7 +16,7 @@ import type { MalformedResponseError, XcapError } from "../client/errors.ts";
 import { parseXmlDocument, type XmlElement } from "../xml/document.ts";
 
 /**
- * The namespace of `xcap-caps` documents (RFC 4825 §12.1).
+ * The namespace of `xcap-caps` documents (RFC 4825 §12.3, "Default Document Namespace").
  *
  * @example Usage
  * ```ts

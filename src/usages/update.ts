@@ -456,7 +456,7 @@ export function updateDocument<T>(
       if (violation !== undefined) {
         return err(invalidArgument(
           "change",
-          `The change breaks a uniqueness constraint of ${usage.auid} (RFC 4825 §5.5): ${violation.constraint.attribute} ${
+          `The change breaks a uniqueness constraint of ${usage.auid} (RFC 4825 §5.3): ${violation.constraint.attribute} ${
             JSON.stringify(violation.value)
           } repeats at ${describePath(violation.element)}`,
         ));
