@@ -8,6 +8,26 @@
  * tagged by `_tag` (`Conflict` with its parsed condition, `PreconditionFailed`, `NotFound`, …).
  * Nothing throws.
  *
+ * Underneath, every call is three steps you can use on their own: build a request (pure data),
+ * execute it (any {@linkcode Executor}: the default wraps `fetch`; middleware such as
+ * {@linkcode withAuthentication} wraps one and returns another), interpret the response (pure).
+ *
+ * The other entry points:
+ *
+ * - `@xcap/xcap/usages`: typed documents (resource-lists, rls-services, pres-rules,
+ *   pidf-manipulation, xcap-directory, OpenXCAP's), safe read-modify-write (`updateDocument`),
+ *   the everyday operations (`addEntry`, `allowWatcher`, `setPresenceNote`, …), capability
+ *   discovery (`discoverCapabilities`).
+ * - `@xcap/xcap/diff`: xcap-diff documents (RFC 5874): keep cached documents in sync from
+ *   change notifications.
+ * - `@xcap/xcap/xml`: the XML engine the client, the usages and the server share: parse, select
+ *   by node selector, edit by splicing, RFC 5261 patches.
+ * - `@xcap/xcap/server`: an embeddable XCAP server (a fetch handler, stores, authentication).
+ * - `@xcap/xcap/cli`: the `xcap` command, for programs that embed it.
+ *
+ * `Result`, `ResultAsync`, `ok`, `err`, `okAsync` and `errAsync` are neverthrow's, re-exported so
+ * that an executor you write returns the very types this module uses.
+ *
  * @example Read and write a document
  * ```ts
  * import { XCAPClient } from "@xcap/xcap";
@@ -24,16 +44,13 @@
  * assertEquals(put.isOk() && put.value.status, 201);
  *
  * const got = await client.get("resource-lists", '/resource-lists/list[@name="friends"]/@name');
- * got.match(
- *   (resource) => assertEquals(resource.body, "friends"),
- *   (error) => console.error(error._tag, error.message),
+ * const name = got.match(
+ *   (resource) => resource.body,
+ *   (error) => `${error._tag}: ${error.message}`,
  * );
+ * assertEquals(name, "friends");
  * await server.close();
  * ```
- *
- * Underneath, every call is three steps you can use on their own: build a request (pure data),
- * execute it (any {@linkcode Executor}: the default wraps `fetch`; middleware such as
- * {@linkcode withAuthentication} wraps one and returns another), interpret the response (pure).
  *
  * @example The pipeline: build → execute → interpret
  * ```ts
@@ -52,22 +69,6 @@
  * const result = await request.asyncAndThen((r) => execute(r)).andThen(interpretResponse);
  * assertEquals(result.isErr() && result.error._tag, "PreconditionFailed");
  * ```
- *
- * The other entry points:
- *
- * - `@xcap/xcap/usages`: typed documents (resource-lists, rls-services, pres-rules,
- *   pidf-manipulation, xcap-directory, OpenXCAP's), safe read-modify-write (`updateDocument`),
- *   the everyday operations (`addEntry`, `allowWatcher`, `setPresenceNote`, …), capability
- *   discovery (`discoverCapabilities`).
- * - `@xcap/xcap/diff`: xcap-diff documents (RFC 5874): keep cached documents in sync from
- *   change notifications.
- * - `@xcap/xcap/xml`: the XML engine the client, the usages and the server share: parse, select
- *   by node selector, edit by splicing, RFC 5261 patches.
- * - `@xcap/xcap/server`: an embeddable XCAP server (a fetch handler, stores, authentication).
- * - `@xcap/xcap/cli`: the `xcap` command, for programs that embed it.
- *
- * `Result`, `ResultAsync`, `ok`, `err`, `okAsync` and `errAsync` are neverthrow's, re-exported so
- * that an executor you write returns the very types this module uses.
  *
  * @module
  */

@@ -19,14 +19,14 @@
  * const notification = '<d:xcap-diff xmlns:d="urn:ietf:params:xml:ns:xcap-diff" xcap-root="http://x/">' +
  *   `<d:document sel="${sel}" previous-etag="e1" new-etag="e2">` +
  *   '<d:add sel="*"><b/></d:add></d:document></d:xcap-diff>';
- * const result = applyXcapDiff(cache, notification);
- * result.match(
- *   ({ cache, refetch }) => {
- *     assertEquals(cache.get(sel), { text: "<doc><a/><b/></doc>", etag: '"e2"' });
- *     assertEquals(refetch, []);
- *   },
- *   (error) => console.error(error.message),
+ * const synced = applyXcapDiff(cache, notification).match(
+ *   ({ cache, refetch }) => ({ document: cache.get(sel), refetch }),
+ *   (error) => error.message,
  * );
+ * assertEquals(synced, {
+ *   document: { text: "<doc><a/><b/></doc>", etag: '"e2"' },
+ *   refetch: [],
+ * });
  * ```
  *
  * @module

@@ -32,11 +32,13 @@
  *   addEntry(client, { list: "friends", uri: "sip:carol@example.com" }),
  * ]);
  * assertEquals(added.every((r) => r.isOk()), true);
- * const last = added[1]!;
- * if (last.isOk()) assertEquals(findList(last.value.value, "friends")?.items.length, 2);
+ * const third = await addEntry(client, { list: "friends", uri: "sip:dave@example.com" });
+ * const friends = third.map(({ value }) => findList(value, "friends")?.items.length);
+ * assertEquals(friends.unwrapOr(0), 3);
  *
  * const allowed = await allowWatcher(client, "sip:bob@example.com");
- * if (allowed.isOk()) assertEquals(watcherHandling(allowed.value.value, "sip:bob@example.com"), "allow");
+ * const handling = allowed.map(({ value }) => watcherHandling(value, "sip:bob@example.com"));
+ * assertEquals(handling.unwrapOr(undefined), "allow");
  * await server.close();
  * ```
  *
