@@ -2,8 +2,8 @@
 // conditional requests, re-reads after 412, bounded attempts, the minimal node operations, the
 // whole-document fallback, and concurrent updates that must neither lose nor duplicate entries.
 import { assert, assertEquals } from "@std/assert";
-import { err } from "npm:neverthrow@^8.2.0";
-import { XCAPClient } from "../mod.ts";
+import { err, ResultAsync } from "npm:neverthrow@^8.2.0";
+import { createXcapResourceClient, type Executor, XCAPClient } from "../mod.ts";
 import {
   addEntry,
   addList,
@@ -27,7 +27,12 @@ import {
   withEntry,
 } from "../src/usages/mod.ts";
 import { invalidArgument } from "../src/client/errors.ts";
-import { startXcapServer, type XcapServer } from "../src/server/mod.ts";
+import {
+  createXcapHandler,
+  MemoryStore,
+  startXcapServer,
+  type XcapServer,
+} from "../src/server/mod.ts";
 
 const XUI = "sip:alice@example.com";
 
@@ -484,4 +489,39 @@ Deno.test("20 concurrent whole-document updates on the embedded server: no updat
       Array.from({ length: 20 }, (_, i) => `r${i}`).sort(),
     );
   });
+});
+
+Deno.test("updateDocument() and the operations run on a bare executor through createXcapResourceClient()", async () => {
+  // No XCAPClient and no network: the executor hands each request to the server's fetch handler.
+  const handler = createXcapHandler({ store: new MemoryStore() });
+  const methods: string[] = [];
+  const executor: Executor = (request) => {
+    methods.push(request.method);
+    return ResultAsync.fromSafePromise(
+      handler(
+        new Request(request.url, {
+          method: request.method,
+          headers: request.headers,
+          ...(request.body === undefined ? {} : { body: request.body }),
+        }),
+      ).then(async (response) => ({
+        status: response.status,
+        headers: response.headers,
+        body: await response.text(),
+        url: request.url,
+      })),
+    );
+  };
+  const client = createXcapResourceClient(executor, {
+    xcapRoot: "http://127.0.0.1:9/xcap-root",
+    xui: XUI,
+  });
+  const first = await addEntry(client, { list: "friends", uri: "sip:bob@example.com" });
+  assertEquals(first._unsafeUnwrap().created, true);
+  const second = await addEntry(client, { list: "friends", uri: "sip:carol@example.com" });
+  assertEquals(second._unsafeUnwrap().requests.map((r) => r.method), ["PUT"]);
+  assertEquals(findList(second._unsafeUnwrap().value, "friends")?.items.length, 2);
+  assertEquals(methods, ["GET", "PUT", "GET", "PUT"]);
+  const updated = await updateDocument(client, RESOURCE_LISTS, (lists) => lists);
+  assertEquals(updated._unsafeUnwrap().changed, false);
 });
