@@ -11,7 +11,8 @@ import {
   readAccount,
   resolveConnection,
 } from "../src/cli/config.ts";
-import { guessApplication, rootElementName, selectorRootName } from "../src/cli/guess.ts";
+import { guessApplication, selectorRootName } from "../src/cli/guess.ts";
+import { rootElementName } from "../src/xml/_lenient.ts";
 
 function usageMessage(argv: string[]): string {
   const parsed = parseCliArgs(argv);

@@ -15,6 +15,7 @@ import { EXIT_CODES } from "../src/cli/mod.ts";
 import { ACTIONS, OPTIONS } from "../src/cli/args.ts";
 import { completionScript } from "../src/cli/completion.ts";
 import { actionHelp, generalHelp } from "../src/cli/help.ts";
+import { parseXcapCaps } from "../src/usages/caps.ts";
 import {
   type CliError,
   exitCodeFor,
@@ -22,7 +23,6 @@ import {
   formatFailure,
   formatSuccess,
   prettyPrintXml,
-  readCapabilities,
   shouldColor,
   statusText,
 } from "../src/cli/output.ts";
@@ -198,19 +198,20 @@ Deno.test("failureToJson() carries tag, status, condition in words and body", ()
   assertEquals(failureToJson({ _tag: "Timeout", message: "slow", timeoutMs: 5 }).exitCode, 7);
 });
 
-Deno.test("readCapabilities() lists auids, extensions and namespaces with any prefix", () => {
-  const caps = readCapabilities(
+Deno.test("parseXcapCaps() (what xcap caps --json reports) lists auids, extensions and namespaces with any prefix", () => {
+  const caps = parseXcapCaps(
     '<?xml version="1.0"?><xc:xcap-caps xmlns:xc="urn:ietf:params:xml:ns:xcap-caps">' +
       "<xc:auids><xc:auid>resource-lists</xc:auid><xc:auid> pres-rules </xc:auid></xc:auids>" +
       "<xc:extensions><xc:extension>ext</xc:extension></xc:extensions>" +
       "<xc:namespaces><xc:namespace>urn:a</xc:namespace></xc:namespaces></xc:xcap-caps>",
   );
-  assertEquals(caps, {
+  assertEquals(caps.isOk() && caps.value, {
     auids: ["resource-lists", "pres-rules"],
     extensions: ["ext"],
     namespaces: ["urn:a"],
+    warnings: [],
   });
-  assertEquals(readCapabilities("not xml"), { auids: [], extensions: [], namespaces: [] });
+  assertEquals(parseXcapCaps("not xml").isErr(), true);
 });
 
 Deno.test("generalHelp() documents every option, action and exit code in 80 columns", () => {

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { rootElementName } from "../xml/_lenient.ts";
 
 /**
  * Root element local names and the AUID whose documents have them. `ruleset` is a common-policy
@@ -31,61 +32,6 @@ export const APPLICATION_BY_ROOT_ELEMENT: ReadonlyMap<string, string> = new Map(
   ["xcap-directory", "org.openmobilealliance.xcap-directory"],
   ["xcap-caps", "xcap-caps"],
 ]);
-
-/**
- * The local name of the document element of an XML text: the first start tag after the XML
- * declaration, comments, processing instructions, a DOCTYPE and whitespace. Not a validator:
- * it only looks far enough to find that name.
- *
- * @param xml The document.
- * @returns The local name (prefix removed), or `undefined` when no start tag comes first.
- *
- * @example Usage
- * ```ts
- * import { rootElementName } from "./guess.ts";
- * import { assertEquals } from "@std/assert";
- *
- * assertEquals(
- *   rootElementName('<?xml version="1.0"?>\n<!-- mine -->\n<rl:resource-lists xmlns:rl="x"/>'),
- *   "resource-lists",
- * );
- * assertEquals(rootElementName("sip:bob@example.com"), undefined);
- * ```
- */
-export function rootElementName(xml: string): string | undefined {
-  let i = xml.charCodeAt(0) === 0xfeff ? 1 : 0;
-  for (;;) {
-    while (i < xml.length && /\s/.test(xml[i]!)) i++;
-    if (xml.startsWith("<?", i)) {
-      const end = xml.indexOf("?>", i + 2);
-      if (end === -1) return undefined;
-      i = end + 2;
-    } else if (xml.startsWith("<!--", i)) {
-      const end = xml.indexOf("-->", i + 4);
-      if (end === -1) return undefined;
-      i = end + 3;
-    } else if (xml.startsWith("<!DOCTYPE", i)) {
-      // Skip to the '>' that closes the DOCTYPE, past an internal subset in brackets.
-      let depth = 0;
-      let j = i + 9;
-      for (; j < xml.length; j++) {
-        const c = xml[j];
-        if (c === "[") depth++;
-        else if (c === "]") depth--;
-        else if (c === ">" && depth <= 0) break;
-      }
-      if (j >= xml.length) return undefined;
-      i = j + 1;
-    } else if (xml[i] === "<") {
-      const match = /^<([^\s/>!?]+)/.exec(xml.slice(i, i + 300));
-      if (!match) return undefined;
-      const name = match[1]!;
-      return name.slice(name.indexOf(":") + 1) || undefined;
-    } else {
-      return undefined;
-    }
-  }
-}
 
 /**
  * The local name of a node selector's first step (`/rl:resource-lists/...` gives

@@ -7,6 +7,13 @@
 import { STATUS_TEXT } from "jsr:@std/http@^1.0.21/status";
 import type { ConflictCondition, XcapError } from "../client/errors.ts";
 import { describeConflictCondition } from "../client/conflict_report.ts";
+import {
+  parseXmlDocument,
+  parseXmlElement,
+  type XmlElement,
+  type XmlNode,
+} from "../xml/document.ts";
+import type { XcapCapabilities } from "../usages/caps.ts";
 import type { Action, UsageError } from "./args.ts";
 
 /**
@@ -244,217 +251,73 @@ export function jsonForTerminal(value: unknown): string {
 // ---------------------------------------------------------------------------------------------
 // XML pretty-printing
 
-type XmlToken =
-  | {
-    readonly kind: "open";
-    readonly name: string;
-    readonly attrs: string;
-    readonly selfClosing: boolean;
-    readonly start: number;
-    readonly end: number;
+// The engine (src/xml) parses; this part only lays the tree out again. Every piece printed is
+// a slice of the text as received (offsets from the engine), so references, quotes and
+// whitespace inside values stay exactly as the server wrote them.
+
+/** The attributes and namespace declarations of a start tag, in written order, one space apart. */
+function renderAttributes(element: XmlElement, xml: string, color: boolean): string {
+  const spans: { start: number; name: string; value: string }[] = [];
+  for (const a of element.attributes) {
+    spans.push({
+      start: a.start,
+      name: a.name,
+      value: xml.slice(a.valueStart - 1, a.valueEnd + 1),
+    });
   }
-  | { readonly kind: "close"; readonly name: string; readonly start: number; readonly end: number }
-  | { readonly kind: "text"; readonly text: string; readonly start: number; readonly end: number }
-  | {
-    readonly kind: "other";
-    readonly text: string;
-    readonly style: "comment" | "pi" | "cdata" | "doctype";
-    readonly start: number;
-    readonly end: number;
-  };
-
-function tokenize(xml: string): XmlToken[] | undefined {
-  const tokens: XmlToken[] = [];
-  let i = 0;
-  const n = xml.length;
-  while (i < n) {
-    if (xml[i] !== "<") {
-      const next = xml.indexOf("<", i);
-      const end = next === -1 ? n : next;
-      tokens.push({ kind: "text", text: xml.slice(i, end), start: i, end });
-      i = end;
-      continue;
-    }
-    const special = (open: string, close: string, style: "comment" | "pi" | "cdata") => {
-      const end = xml.indexOf(close, i + open.length);
-      if (end === -1) return false;
-      tokens.push({
-        kind: "other",
-        text: xml.slice(i, end + close.length),
-        style,
-        start: i,
-        end: end + close.length,
-      });
-      i = end + close.length;
-      return true;
-    };
-    if (xml.startsWith("<!--", i)) {
-      if (!special("<!--", "-->", "comment")) return undefined;
-    } else if (xml.startsWith("<![CDATA[", i)) {
-      if (!special("<![CDATA[", "]]>", "cdata")) return undefined;
-    } else if (xml.startsWith("<?", i)) {
-      if (!special("<?", "?>", "pi")) return undefined;
-    } else if (xml.startsWith("<!", i)) {
-      let depth = 0;
-      let j = i + 2;
-      for (; j < n; j++) {
-        if (xml[j] === "[") depth++;
-        else if (xml[j] === "]") depth--;
-        else if (xml[j] === ">" && depth <= 0) break;
-      }
-      if (j >= n) return undefined;
-      tokens.push({
-        kind: "other",
-        text: xml.slice(i, j + 1),
-        style: "doctype",
-        start: i,
-        end: j + 1,
-      });
-      i = j + 1;
-    } else if (xml[i + 1] === "/") {
-      const end = xml.indexOf(">", i);
-      if (end === -1) return undefined;
-      const name = xml.slice(i + 2, end).trim();
-      if (!/^[^\s<>"'=/]+$/.test(name)) return undefined;
-      tokens.push({ kind: "close", name, start: i, end: end + 1 });
-      i = end + 1;
-    } else {
-      // A start tag: find the closing '>' outside quoted attribute values.
-      let j = i + 1;
-      let quote: string | undefined;
-      for (; j < n; j++) {
-        const c = xml[j];
-        if (quote !== undefined) {
-          if (c === quote) quote = undefined;
-        } else if (c === '"' || c === "'") {
-          quote = c;
-        } else if (c === "<") {
-          return undefined;
-        } else if (c === ">") {
-          break;
-        }
-      }
-      if (j >= n) return undefined;
-      const inner = xml.slice(i + 1, j);
-      const selfClosing = inner.endsWith("/");
-      const body = selfClosing ? inner.slice(0, -1) : inner;
-      const match = /^([^\s<>"'=/]+)([\s\S]*)$/.exec(body);
-      if (!match) return undefined;
-      tokens.push({
-        kind: "open",
-        name: match[1]!,
-        attrs: match[2]!,
-        selfClosing,
-        start: i,
-        end: j + 1,
-      });
-      i = j + 1;
-    }
+  for (const d of element.namespaceDeclarations) {
+    const written = xml.slice(d.start, d.end);
+    spans.push({
+      start: d.start,
+      name: d.prefix === "" ? "xmlns" : `xmlns:${d.prefix}`,
+      value: written.slice(written.indexOf("=") + 1).trim(),
+    });
   }
-  return tokens;
+  spans.sort((a, b) => a.start - b.start);
+  return spans.map((a) => ` ${paint(color, "yellow", a.name)}=${paint(color, "green", a.value)}`)
+    .join("");
 }
 
-interface XmlElement {
-  readonly open: Extract<XmlToken, { kind: "open" }>;
-  readonly children: XmlNode[];
-  end: number;
-}
-type XmlNode = XmlElement | Exclude<XmlToken, { kind: "open" | "close" }>;
-
-function isElement(node: XmlNode): node is XmlElement {
-  return "open" in node;
+function renderTag(element: XmlElement, xml: string, color: boolean): string {
+  const end = element.selfClosing ? "/>" : ">";
+  return paint(color, "cyan", `<${element.name}`) + renderAttributes(element, xml, color) +
+    paint(color, "cyan", end);
 }
 
-function buildTree(tokens: readonly XmlToken[]): XmlNode[] | undefined {
-  const root: XmlNode[] = [];
-  const stack: XmlElement[] = [];
-  for (const token of tokens) {
-    const siblings = stack.length === 0 ? root : stack[stack.length - 1]!.children;
-    if (token.kind === "open") {
-      const element: XmlElement = { open: token, children: [], end: token.end };
-      siblings.push(element);
-      if (!token.selfClosing) stack.push(element);
-    } else if (token.kind === "close") {
-      const element = stack.pop();
-      if (element === undefined || element.open.name !== token.name) return undefined;
-      element.end = token.end;
-    } else {
-      siblings.push(token);
-    }
-  }
-  if (stack.length > 0) return undefined;
-  const elements = root.filter(isElement);
-  if (elements.length === 0) return undefined;
-  // Text outside elements other than whitespace: not a document or fragment to reformat.
-  if (root.some((n) => !isElement(n) && n.kind === "text" && n.text.trim() !== "")) {
-    return undefined;
-  }
-  return root;
+function isBlank(node: XmlNode, xml: string): boolean {
+  return node.kind === "text" && xml.slice(node.start, node.end).trim() === "";
 }
 
-/** The attributes of a start tag, one space apart; values exactly as written. */
-function renderAttributes(attrs: string, color: boolean): string {
-  const pattern = /(\s*)([^\s=]+)(\s*=\s*)("[^"]*"|'[^']*')|(\s+)|([^\s]+)/g;
-  let out = "";
-  for (const m of attrs.matchAll(pattern)) {
-    if (m[2] !== undefined) {
-      out += (m[1] ? " " : "") + paint(color, "yellow", m[2]) + "=" + paint(color, "green", m[4]!);
-    } else if (m[5] !== undefined) {
-      // collapse whitespace between attributes
-    } else {
-      out += m[6];
-    }
-  }
-  return out;
-}
-
-function renderTag(token: Extract<XmlToken, { kind: "open" }>, color: boolean): string {
-  const attrs = renderAttributes(token.attrs, color);
-  const end = token.selfClosing ? "/>" : ">";
-  return paint(color, "cyan", `<${token.name}`) + attrs + paint(color, "cyan", end);
-}
-
-function renderNode(
-  node: XmlNode,
-  xml: string,
-  depth: number,
-  color: boolean,
-  out: string[],
-): void {
+function renderNode(node: XmlNode, xml: string, depth: number, color: boolean, out: string[]) {
   const indent = "  ".repeat(depth);
-  if (!isElement(node)) {
+  if (node.kind !== "element") {
+    const written = xml.slice(node.start, node.end);
     if (node.kind === "text") {
-      const text = node.text.trim();
-      if (text !== "") out.push(indent + text);
+      if (written.trim() !== "") out.push(indent + written.trim());
       return;
     }
-    out.push(indent + paint(color, node.style === "cdata" ? "magenta" : "gray", node.text));
+    out.push(indent + paint(color, node.kind === "cdata" ? "magenta" : "gray", written));
     return;
   }
-  const { open, children } = node;
-  if (open.selfClosing) {
-    out.push(indent + renderTag(open, color));
+  if (node.selfClosing) {
+    out.push(indent + renderTag(node, xml, color));
     return;
   }
-  const closeTag = paint(color, "cyan", `</${open.name}>`);
-  const elementChildren = children.filter(isElement);
-  const meaningfulText = children.some((c) =>
-    !isElement(c) && c.kind === "text" && c.text.trim() !== ""
-  );
-  if (elementChildren.length === 0) {
+  const closeTag = paint(color, "cyan", `</${node.name}>`);
+  const children = node.children;
+  if (!children.some((c) => c.kind === "element")) {
     // Text, CDATA and comments only: one line, content as written.
-    const content = xml.slice(open.end, node.end - `</${open.name}>`.length);
-    const empty = content.trim() === "" &&
-      children.every((c) => !isElement(c) && c.kind === "text");
-    out.push(indent + renderTag(open, color) + (empty ? "" : content) + closeTag);
+    const empty = children.every((c) => isBlank(c, xml));
+    const content = empty ? "" : xml.slice(node.contentStart, node.contentEnd);
+    out.push(indent + renderTag(node, xml, color) + content + closeTag);
     return;
   }
-  if (meaningfulText) {
+  if (children.some((c) => c.kind === "text" && !isBlank(c, xml))) {
     // Mixed content: whitespace is significant, print the element exactly as written.
-    out.push(indent + xml.slice(open.start, node.end));
+    out.push(indent + xml.slice(node.start, node.end));
     return;
   }
-  out.push(indent + renderTag(open, color));
+  out.push(indent + renderTag(node, xml, color));
   for (const child of children) renderNode(child, xml, depth + 1, color, out);
   out.push(indent + closeTag);
 }
@@ -486,11 +349,18 @@ function renderNode(
 export function prettyPrintXml(xml: string, options: { readonly color?: boolean } = {}): string {
   const color = options.color ?? false;
   const withNewline = (text: string) => text.endsWith("\n") ? text : `${text}\n`;
-  const tokens = tokenize(xml);
-  const tree = tokens === undefined ? undefined : buildTree(tokens);
-  if (tree === undefined) return withNewline(xml);
+  // A whole document, or else one element (what a GET of an element returns: its prefixes may
+  // be declared only in the document it came from).
+  const parsed = parseXmlDocument(xml).orElse(() =>
+    parseXmlElement(xml, { allowUndeclaredPrefixes: true })
+  );
+  if (parsed.isErr()) return withNewline(xml);
+  const doc = parsed.value;
   const out: string[] = [];
-  for (const node of tree) renderNode(node, xml, 0, color, out);
+  if (doc.declaration !== undefined) {
+    out.push(paint(color, "gray", xml.slice(doc.declaration.start, doc.declaration.end)));
+  }
+  for (const node of [...doc.prolog, doc.root, ...doc.epilog]) renderNode(node, xml, 0, color, out);
   return `${out.join("\n")}\n`;
 }
 
@@ -640,7 +510,10 @@ export interface JsonSuccess {
   readonly body?: string;
   /** Where the body went with `-o FILE`. */
   readonly output?: string;
-  /** The application usages, extensions and namespaces an xcap-caps document lists (`caps`). */
+  /**
+   * The application usages, extensions and namespaces an xcap-caps document lists (`caps`),
+   * as `parseXcapCaps()` of `@xcap/xcap/usages` reads them; absent when the body is no xcap-caps document.
+   */
   readonly capabilities?: XcapCapabilities;
 }
 
@@ -709,53 +582,5 @@ export function failureToJson(error: CliError, action?: Action): JsonFailure {
     ...(action === undefined ? {} : { action }),
     exitCode: exitCodeFor(error),
     error: detail as JsonFailure["error"],
-  };
-}
-
-/** The capabilities listed by an `application/xcap-caps+xml` document (RFC 4825 §12). */
-export interface XcapCapabilities {
-  /** `<auids><auid>` values. */
-  readonly auids: readonly string[];
-  /** `<extensions><extension>` values. */
-  readonly extensions: readonly string[];
-  /** `<namespaces><namespace>` values. */
-  readonly namespaces: readonly string[];
-}
-
-/**
- * List the AUIDs, extensions and namespaces of an xcap-caps document (RFC 4825 §12.2), for
- * `xcap caps --json`. A lenient reader: elements are matched by local name, any prefix.
- *
- * @param xml The xcap-caps document.
- * @returns The lists (empty when the document has none).
- *
- * @example Usage
- * ```ts
- * import { readCapabilities } from "./output.ts";
- * import { assertEquals } from "@std/assert";
- *
- * const caps = readCapabilities(
- *   '<xcap-caps xmlns="urn:ietf:params:xml:ns:xcap-caps"><auids><auid>resource-lists</auid>' +
- *     '</auids><namespaces><namespace>urn:ietf:params:xml:ns:resource-lists</namespace>' +
- *     "</namespaces></xcap-caps>",
- * );
- * assertEquals(caps, {
- *   auids: ["resource-lists"],
- *   extensions: [],
- *   namespaces: ["urn:ietf:params:xml:ns:resource-lists"],
- * });
- * ```
- */
-export function readCapabilities(xml: string): XcapCapabilities {
-  const values = (name: string) =>
-    [...xml.matchAll(
-      new RegExp(`<(?:[\\w.-]+:)?${name}(?:\\s[^>]*)?>([^<]*)</(?:[\\w.-]+:)?${name}>`, "g"),
-    )]
-      .map((m) => m[1]!.trim())
-      .filter((v) => v !== "");
-  return {
-    auids: values("auid"),
-    extensions: values("extension"),
-    namespaces: values("namespace"),
   };
 }

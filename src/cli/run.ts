@@ -8,6 +8,7 @@
 import { KNOWN_APPLICATIONS } from "../client/media_types.ts";
 import { XCAPClient } from "../client/client.ts";
 import type { XcapResource } from "../client/response.ts";
+import { parseXcapCaps } from "../usages/caps.ts";
 import {
   type Action,
   type CliArgs,
@@ -37,7 +38,6 @@ import {
   jsonForTerminal,
   type JsonSuccess,
   prettyPrintXml,
-  readCapabilities,
   shouldColor,
   statusText,
 } from "./output.ts";
@@ -541,7 +541,9 @@ async function report(
       ...(resource.etag === undefined ? {} : { etag: resource.etag }),
       ...(resource.contentType === undefined ? {} : { contentType: resource.contentType }),
       ...(saved === undefined ? { body: resource.body } : { output: saved.path }),
-      ...(action === "caps" ? { capabilities: readCapabilities(resource.body) } : {}),
+      ...(action === "caps"
+        ? parseXcapCaps(resource.body).match((capabilities) => ({ capabilities }), () => ({}))
+        : {}),
     };
     await printer.json(object);
     return EXIT_CODES.ok;

@@ -14,6 +14,7 @@ import { err, ok, type Result, type ResultAsync } from "npm:neverthrow@^8.2.0";
 import type { XcapResourceClient } from "../client/client.ts";
 import type { MalformedResponseError, XcapError } from "../client/errors.ts";
 import { parseXmlDocument, type XmlElement } from "../xml/document.ts";
+import { looseItemTexts } from "../xml/_lenient.ts";
 
 /**
  * The namespace of `xcap-caps` documents (RFC 4825 §12.3, "Default Document Namespace").
@@ -98,15 +99,11 @@ function addOnce(list: string[], value: string): void {
  * `xcap-caps` (they mention its namespace), so anything else stays an error.
  */
 function readLeniently(text: string): Record<ListName, string[]> {
-  const lists: Record<ListName, string[]> = { auids: [], extensions: [], namespaces: [] };
-  for (const [list, item] of Object.entries(LISTS) as [ListName, string][]) {
-    const pattern = new RegExp(`<(?:[A-Za-z_][\\w.-]*:)?${item}\\s*>([^<]*)<`, "g");
-    for (const match of text.matchAll(pattern)) {
-      const value = match[1]!.trim();
-      if (value !== "") addOnce(lists[list], value);
-    }
-  }
-  return lists;
+  return {
+    auids: looseItemTexts(text, LISTS.auids),
+    extensions: looseItemTexts(text, LISTS.extensions),
+    namespaces: looseItemTexts(text, LISTS.namespaces),
+  };
 }
 
 /**

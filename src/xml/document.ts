@@ -224,6 +224,13 @@ export interface ParseXmlElementOptions {
   readonly limits?: XmlParseLimits;
   /** Depth of the element's future parent, counted toward `limits.maxDepth`. @default 0 */
   readonly parentDepth?: number;
+  /**
+   * Accept a prefix that is declared neither in the element nor in `namespaces`, leaving the
+   * name in no namespace, instead of failing. For showing an element cut out of a document
+   * (an RFC 4825 §7.3 GET of an element keeps its prefixes but not their declarations), never
+   * for a body that is to be stored. @default false
+   */
+  readonly allowUndeclaredPrefixes?: boolean;
 }
 
 const DEFAULT_MAX_DEPTH = 100;
@@ -291,6 +298,7 @@ class Parser {
   readonly maxDepth: number;
   readonly maxElements: number;
   readonly maxReferences: number;
+  allowUndeclaredPrefixes = false;
 
   constructor(
     readonly text: string,
@@ -757,7 +765,7 @@ class Parser {
         this.fail(`Element <${name}> uses the reserved prefix "xmlns"`, start + 1);
       }
       namespace = namespaces.get(prefix);
-      if (namespace === undefined) {
+      if (namespace === undefined && !this.allowUndeclaredPrefixes) {
         this.fail(`Namespace prefix "${prefix}" of element <${name}> is not declared`, start + 1);
       }
     } else {
@@ -770,7 +778,7 @@ class Parser {
       let aNamespace: string | undefined;
       if (aPrefix !== undefined) {
         aNamespace = namespaces.get(aPrefix);
-        if (aNamespace === undefined) {
+        if (aNamespace === undefined && !this.allowUndeclaredPrefixes) {
           this.fail(
             `Namespace prefix "${aPrefix}" of attribute "${a.name}" is not declared`,
             a.rawStart,
@@ -813,7 +821,7 @@ class Parser {
       };
       if (aPrefix !== undefined) {
         attribute.prefix = aPrefix;
-        attribute.namespace = aNamespace!;
+        if (aNamespace !== undefined) attribute.namespace = aNamespace;
       }
       attributes.push(attribute);
     }
@@ -1035,7 +1043,9 @@ export function parseXmlElement(
       : Object.entries(given as Readonly<Record<string, string>>);
     scope = new Map([...BASE_NAMESPACES, ...entries.filter(([, uri]) => uri !== "")]);
   }
-  return run(new Parser(text, "element", options.limits ?? {}, scope, options.parentDepth ?? 0))
+  const parser = new Parser(text, "element", options.limits ?? {}, scope, options.parentDepth ?? 0);
+  parser.allowUndeclaredPrefixes = options.allowUndeclaredPrefixes ?? false;
+  return run(parser)
     .mapErr((condition) =>
       condition.tag === "not-well-formed" ? { ...condition, tag: "not-xml-frag" } : condition
     );
