@@ -5,7 +5,9 @@
  * @module
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
+import { closestString } from "jsr:@std/text@^1.0.16/closest-string";
 import type { NamespaceBindings } from "../client/selector.ts";
+import { isNCName } from "../xml/_names.ts";
 
 /** The actions `xcap` performs on an XCAP resource. */
 export type Action = "get" | "put" | "insert" | "replace" | "delete" | "caps";
@@ -390,8 +392,6 @@ const BY_SHORT_NAME: ReadonlyMap<string, OptionSpec> = new Map(
 
 // RFC 9110 §5.1: field-name = token.
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// Namespaces in XML §3: an NCName (approximated: no colon, no space, not starting with a digit).
-const NCNAME = /^[A-Za-z_\u00C0-\uFFFF][\w.\-\u00B7-\uFFFF]*$/;
 
 function usage(message: string, action?: Action): Result<never, UsageError> {
   return err(Object.freeze({ _tag: "Usage", message, ...(action ? { action } : {}) }));
@@ -417,16 +417,10 @@ function distance(a: string, b: string): number {
 }
 
 function suggest(word: string, candidates: Iterable<string>): string {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of candidates) {
-    const d = distance(word, candidate);
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return best !== undefined && bestDistance <= Math.max(1, Math.floor(word.length / 3)) ? best : "";
+  const words = [...candidates];
+  if (words.length === 0) return "";
+  const best = closestString(word, words, { caseSensitive: true, compareFn: distance });
+  return distance(word, best) <= Math.max(1, Math.floor(word.length / 3)) ? best : "";
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -493,7 +487,7 @@ function setOption(
       const eq = value!.indexOf("=");
       const prefix = eq === -1 ? "" : value!.slice(0, eq).trim();
       const uri = eq === -1 ? "" : value!.slice(eq + 1).trim();
-      if (eq === -1 || !NCNAME.test(prefix) || uri === "") {
+      if (eq === -1 || !isNCName(prefix) || uri === "") {
         return usage(
           `${flag} needs PREFIX=URI, e.g. ${flag} rl=urn:ietf:params:xml:ns:resource-lists, not ` +
             JSON.stringify(value),

@@ -6,12 +6,8 @@
  * @module
  */
 import { promptSecret } from "./prompt.ts";
+import { writeAll } from "./_write_all.ts";
 import type { CliIo } from "./run.ts";
-
-async function writeAll(writer: { write(p: Uint8Array): Promise<number> }, data: Uint8Array) {
-  let offset = 0;
-  while (offset < data.byteLength) offset += await writer.write(data.subarray(offset));
-}
 
 /** Read at most `limit` bytes of a file: enough to tell a file that is too large, whatever it is. */
 async function readAtMost(path: string, limit: number): Promise<Uint8Array> {

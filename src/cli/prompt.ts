@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { writeAll } from "./_write_all.ts";
 
 /** The state of a secret being typed. */
 export interface SecretInput {
@@ -93,11 +94,6 @@ export function applySecretInput(state: SecretInput, chunk: string): SecretInput
   return Object.freeze({ text, done: false, cancelled: false });
 }
 
-async function writeAll(data: Uint8Array): Promise<void> {
-  let offset = 0;
-  while (offset < data.byteLength) offset += await Deno.stderr.write(data.subarray(offset));
-}
-
 /**
  * Ask for a secret on the terminal: write `message` to stderr, read stdin in raw mode without
  * echo until Enter, restore the terminal. Only call it when stdin is a terminal.
@@ -123,7 +119,7 @@ export async function promptSecret(message: string): Promise<string | undefined>
     // Raw mode first, prompt second: whatever is typed once the prompt shows is never echoed.
     Deno.stdin.setRaw(true);
     raw = true;
-    await writeAll(encoder.encode(message));
+    await writeAll(Deno.stderr, encoder.encode(message));
     let state = EMPTY_SECRET_INPUT;
     const buffer = new Uint8Array(256);
     while (!state.done && !state.cancelled) {
@@ -146,7 +142,7 @@ export async function promptSecret(message: string): Promise<string | undefined>
       }
     }
     try {
-      await writeAll(encoder.encode("\n"));
+      await writeAll(Deno.stderr, encoder.encode("\n"));
     } catch {
       // stderr closed: nothing to do.
     }

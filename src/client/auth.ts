@@ -13,6 +13,7 @@ import { err, ok, type Result, ResultAsync } from "npm:neverthrow@^8.2.0";
 import {
   invalidArgument,
   type InvalidArgumentError,
+  malformedResponse,
   type MalformedResponseError,
   type TransportError,
 } from "./errors.ts";
@@ -70,10 +71,6 @@ export interface AuthenticationOptions {
 
 const DEFAULT_MAX_CHALLENGES = 3;
 
-function malformed(message: string): MalformedResponseError {
-  return Object.freeze({ _tag: "MalformedResponse", message, status: 401 });
-}
-
 /**
  * Parse a `WWW-Authenticate` header value into its challenges (RFC 7235 §2.1, §4.1).
  *
@@ -105,14 +102,15 @@ function malformed(message: string): MalformedResponseError {
  */
 export function parseWwwAuthenticate(header: string): Result<Challenge[], MalformedResponseError> {
   if (typeof header !== "string") {
-    return err(malformed("Cannot parse WWW-Authenticate header: it is not a string"));
+    return err(malformedResponse("Cannot parse WWW-Authenticate header: it is not a string", 401));
   }
   const parsed = parseChallenges(header);
   if (parsed.ok) return ok(parsed.value);
   const shown = header.length > 120 ? `${header.slice(0, 120)}...` : header;
-  return err(malformed(
+  return err(malformedResponse(
     `Cannot parse WWW-Authenticate header ${JSON.stringify(shown)}: ` +
       `${parsed.failure.reason} at offset ${parsed.failure.offset}`,
+    401,
   ));
 }
 
@@ -187,7 +185,7 @@ export function digestAuthorization(
     );
   }
   const checked = readDigestChallenge(challenge);
-  if (!checked.ok) return err(malformed(refusalMessage([checked.refusal])));
+  if (!checked.ok) return err(malformedResponse(refusalMessage([checked.refusal]), 401));
   return ok(computeDigestAuthorization(checked.value, params));
 }
 
@@ -240,7 +238,7 @@ function chooseDigest(
       best = checked.value;
     }
   }
-  return best === undefined ? err(malformed(refusalMessage(refusals))) : ok(best);
+  return best === undefined ? err(malformedResponse(refusalMessage(refusals), 401)) : ok(best);
 }
 
 /** A Digest challenge being answered: its nonce count, and the cnonce a `-sess` key uses. */

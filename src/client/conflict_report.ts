@@ -7,12 +7,19 @@
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
 import { XMLParser, XMLValidator } from "npm:fast-xml-parser@^5.12.1";
-import type {
-  ConflictCondition,
-  ConflictConditionTag,
-  MalformedResponseError,
-  NonUniqueField,
+import {
+  type ConflictCondition,
+  type ConflictConditionTag,
+  malformedResponse,
+  type MalformedResponseError,
+  type NonUniqueField,
 } from "./errors.ts";
+import {
+  escapeAttributeValue,
+  escapeText as escapeXmlText,
+  isXmlCharCode,
+  PREDEFINED_ENTITIES,
+} from "../xml/_names.ts";
 
 /**
  * The XML namespace of xcap-error documents (RFC 4825 §11.2).
@@ -502,23 +509,15 @@ function innerXml(element: ElementView, text: string): string {
 }
 
 const CHARACTER_REFERENCE = /&(?:#x([0-9a-fA-F]+)|#([0-9]+)|(lt|gt|amp|quot|apos));/g;
-const NAMED: Readonly<Record<string, string>> = {
-  lt: "<",
-  gt: ">",
-  amp: "&",
-  quot: '"',
-  apos: "'",
-};
-
 /** Resolve XML's predefined entities and character references; leave anything else as is. */
 function decodeReferences(value: string): string {
   if (!value.includes("&")) return value;
   return value.replace(
     CHARACTER_REFERENCE,
     (match, hex: string | undefined, dec: string | undefined, named: string | undefined) => {
-      if (named !== undefined) return NAMED[named] ?? match;
+      if (named !== undefined) return PREDEFINED_ENTITIES[named] ?? match;
       const code = hex !== undefined ? parseInt(hex, 16) : parseInt(dec ?? "", 10);
-      return isXmlChar(code) ? String.fromCodePoint(code) : match;
+      return isXmlCharCode(code) ? String.fromCodePoint(code) : match;
     },
   );
 }
@@ -526,13 +525,6 @@ function decodeReferences(value: string): string {
 /** Attribute-value normalization (XML 1.0 §3.3.3) for a CDATA attribute, then references. */
 function decodeAttribute(value: string): string {
   return decodeReferences(value.replace(/[\t\n\r]/g, " "));
-}
-
-/** `Char` of XML 1.0 §2.2. */
-function isXmlChar(code: number): boolean {
-  return code === 0x9 || code === 0xa || code === 0xd ||
-    (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) ||
-    (code >= 0x10000 && code <= 0x10ffff);
 }
 
 // C0 controls other than tab, LF and CR, and U+FFFE/U+FFFF, cannot appear in XML 1.0 at all.
@@ -543,19 +535,14 @@ function toXmlChars(value: string): string {
   return value.toWellFormed().replace(NOT_XML_CHARS, "\uFFFD");
 }
 
+/** Character data, every character XML can carry (`>` escaped as well, for readers that expect it). */
 function escapeText(value: string): string {
-  return toXmlChars(value)
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/\r/g, "&#13;");
+  return escapeXmlText(toXmlChars(value));
 }
 
+/** A double-quoted attribute value; `>` escaped as well. */
 function escapeAttribute(value: string): string {
-  return escapeText(value)
-    .replace(/"/g, "&quot;")
-    .replace(/\t/g, "&#9;")
-    .replace(/\n/g, "&#10;");
+  return escapeAttributeValue(toXmlChars(value)).replaceAll(">", "&gt;");
 }
 
 function isWellFormedFragment(content: string): boolean {
@@ -584,8 +571,5 @@ function describeThrown(e: unknown): string {
 }
 
 function malformed(reason: string): Result<never, MalformedResponseError> {
-  return err(Object.freeze({
-    _tag: "MalformedResponse",
-    message: `Cannot parse xcap-error document: ${reason}`,
-  }));
+  return err(malformedResponse(`Cannot parse xcap-error document: ${reason}`));
 }

@@ -235,3 +235,31 @@ export type TransportError =
 export function invalidArgument(argument: string, message: string): InvalidArgumentError {
   return Object.freeze({ _tag: "InvalidArgument", argument, message });
 }
+
+/**
+ * Build a `MalformedResponse` error value: a response arrived, or a body was given as one, that
+ * cannot be understood.
+ *
+ * @param message What was wrong with it.
+ * @param status The HTTP status code of the response, when there is one.
+ * @returns The frozen error value.
+ *
+ * @example Usage
+ * ```ts
+ * import { malformedResponse } from "./errors.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(malformedResponse("Cannot parse the body: it is empty", 401), {
+ *   _tag: "MalformedResponse",
+ *   message: "Cannot parse the body: it is empty",
+ *   status: 401,
+ * });
+ * ```
+ */
+export function malformedResponse(message: string, status?: number): MalformedResponseError {
+  return Object.freeze(
+    status === undefined
+      ? { _tag: "MalformedResponse", message }
+      : { _tag: "MalformedResponse", message, status },
+  );
+}

@@ -5,6 +5,13 @@
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
 import { invalidArgument, type InvalidArgumentError } from "./errors.ts";
+import {
+  escapeAttributeValue,
+  isNameCode,
+  isNameStartCode,
+  isNCName,
+  isXmlCharCode,
+} from "../xml/_names.ts";
 
 /**
  * Namespace bindings: prefix to namespace URI, `""` for the default namespace. Prefixed
@@ -66,19 +73,6 @@ export interface SelectorStepOptions {
   readonly attribute?: readonly [string, string] | AttributePredicate;
 }
 
-// ---------------------------------------------------------------------------------------------
-// XML names: XML 1.0 (5th ed.) NameStartChar / NameChar without ":" (XML Namespaces NCName)
-// ---------------------------------------------------------------------------------------------
-
-const NAME_START =
-  "A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF" +
-  "\\u200C-\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD" +
-  "\\u{10000}-\\u{EFFFF}";
-const NAME_REST = NAME_START + "\\-.0-9\\u00B7\\u0300-\\u036F\\u203F-\\u2040";
-const NCNAME = new RegExp(`^[${NAME_START}][${NAME_REST}]*$`, "u");
-const NAME_START_CHAR = new RegExp(`^[${NAME_START}]$`, "u");
-const NAME_CHAR = new RegExp(`^[${NAME_REST}]$`, "u");
-
 /** `String(value)` for a message, even for values whose conversion throws (null prototype). */
 function printable(value: unknown): string {
   try {
@@ -86,16 +80,6 @@ function printable(value: unknown): string {
   } catch {
     return `(a ${typeof value} without a string form)`;
   }
-}
-
-function isNCName(text: string): boolean {
-  return NCNAME.test(text);
-}
-
-/** Whether the code point is an XML 1.0 `Char` (§2.2). */
-function isXmlChar(cp: number): boolean {
-  return cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) ||
-    (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
 }
 
 function hex(cp: number): string {
@@ -129,7 +113,7 @@ function freezeName(name: QualifiedName): QualifiedName {
 function firstNonXmlChar(text: string): { offset: number; cp: number } | undefined {
   for (let i = 0; i < text.length;) {
     const cp = text.codePointAt(i)!;
-    if (!isXmlChar(cp)) return { offset: i, cp };
+    if (!isXmlCharCode(cp)) return { offset: i, cp };
     i += cp > 0xffff ? 2 : 1;
   }
   return undefined;
@@ -301,7 +285,7 @@ class SelectorParser {
     const start = this.#pos;
     const first = this.#peek();
     if (first === "" || "[]/=".includes(first)) this.#fail(`missing ${what} at offset ${start}`);
-    if (!NAME_START_CHAR.test(first)) {
+    if (!isNameStartCode(first.codePointAt(0)!)) {
       if (first === "*") {
         this.#fail(`"*" at offset ${start} is only allowed as a whole element name`);
       }
@@ -310,7 +294,7 @@ class SelectorParser {
       );
     }
     this.#pos += first.length;
-    for (let ch = this.#peek(); ch !== "" && NAME_CHAR.test(ch); ch = this.#peek()) {
+    for (let ch = this.#peek(); ch !== "" && isNameCode(ch.codePointAt(0)!); ch = this.#peek()) {
       this.#pos += ch.length;
     }
     return this.#text.slice(start, this.#pos);
@@ -340,7 +324,7 @@ class SelectorParser {
       }
       if (ch === "&") {
         value += this.#reference(at);
-      } else if (!isXmlChar(cp)) {
+      } else if (!isXmlCharCode(cp)) {
         this.#fail(`character U+${hex(cp)} at offset ${at} is not allowed in XML`);
       } else {
         value += ch;
@@ -358,7 +342,7 @@ class SelectorParser {
     if (body.startsWith("#")) {
       const digits = body[1] === "x" ? body.slice(2) : body.slice(1);
       const cp = parseInt(digits, body[1] === "x" ? 16 : 10);
-      if (!(cp <= 0x10ffff) || !isXmlChar(cp)) {
+      if (!(cp <= 0x10ffff) || !isXmlCharCode(cp)) {
         this.#fail(`character reference "&${body};" at offset ${amp} is not an XML character`);
       }
       return String.fromCodePoint(cp);
@@ -499,33 +483,10 @@ function selectorProblem(selector: NodeSelector): string | undefined {
  * attribute-value normalization can alter them.
  */
 function quoteValue(value: string): string {
-  const quote = value.includes('"') && !value.includes("'") ? "'" : '"';
-  let out = "";
-  for (const ch of value) {
-    switch (ch) {
-      case "&":
-        out += "&amp;";
-        break;
-      case "<":
-        out += "&lt;";
-        break;
-      case "\t":
-        out += "&#9;";
-        break;
-      case "\n":
-        out += "&#10;";
-        break;
-      case "\r":
-        out += "&#13;";
-        break;
-      case '"':
-        out += quote === '"' ? "&quot;" : ch;
-        break;
-      default:
-        out += ch;
-    }
-  }
-  return quote + out + quote;
+  const escaped = escapeAttributeValue(value);
+  return value.includes('"') && !value.includes("'")
+    ? `'${escaped.replaceAll("&quot;", '"')}'`
+    : `"${escaped}"`;
 }
 
 function stepText(s: SelectorStep): string {

@@ -19,6 +19,7 @@ import { type ApplicationUsage, KNOWN_APPLICATIONS } from "../client/media_types
 import {
   invalidArgument,
   type InvalidArgumentError,
+  malformedResponse,
   type MalformedResponseError,
 } from "../client/errors.ts";
 import {
@@ -235,10 +236,6 @@ class DiffSyntaxError {
   constructor(readonly reason: string) {}
 }
 
-function malformed(message: string): MalformedResponseError {
-  return Object.freeze({ _tag: "MalformedResponse", message });
-}
-
 function bindingsOf(element: XmlElement): NamespaceBindings {
   const out: Record<string, string> = {};
   for (const [prefix, uri] of element.namespaces) if (prefix !== "xml") out[prefix] = uri;
@@ -431,14 +428,14 @@ function parseAttributeEntry(element: XmlElement, index: number) {
 export function parseXcapDiff(text: string): Result<XcapDiff, MalformedResponseError> {
   const parsed = parseXmlDocument(text);
   if (parsed.isErr()) {
-    return err(malformed(
+    return err(malformedResponse(
       `Cannot parse the xcap-diff document: ${parsed.error.phrase ?? parsed.error.tag}`,
     ));
   }
   const doc = parsed.value;
   const root = doc.root;
   if (!isDiffElement(root, "xcap-diff")) {
-    return err(malformed(
+    return err(malformedResponse(
       `Cannot parse the xcap-diff document: the document element is {${
         root.namespace ?? ""
       }}${root.localName}, not {${XCAP_DIFF_NAMESPACE}}xcap-diff`,
@@ -460,7 +457,7 @@ export function parseXcapDiff(text: string): Result<XcapDiff, MalformedResponseE
     }));
   } catch (e) {
     const reason = e instanceof DiffSyntaxError ? e.reason : `internal error: ${String(e)}`;
-    return err(malformed(`Cannot parse the xcap-diff document: ${reason}`));
+    return err(malformedResponse(`Cannot parse the xcap-diff document: ${reason}`));
   }
 }
 

@@ -19,6 +19,8 @@
  *
  * @module
  */
+import { timingSafeEqual } from "jsr:@std/crypto@^1.0.5/timing-safe-equal";
+import { decodeBase64Url, encodeBase64Url } from "jsr:@std/encoding@^1.0.10/base64url";
 import { hmac } from "npm:@noble/hashes@^2.0.0/hmac.js";
 import { sha256 } from "npm:@noble/hashes@^2.0.0/sha2.js";
 import { type Challenge, hashHex, parseChallenges, quote, randomHex } from "../client/_digest.ts";
@@ -176,38 +178,19 @@ const DEFAULT_MAX_TRACKED_NONCES_PER_USER = 1_024;
  */
 const DUMMY_PASSWORD = randomHex(16);
 
-function toBase64Url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
 /** Decode base64 or base64url, padded or not; `undefined` when it is neither. */
 function fromBase64Url(text: string): Uint8Array | undefined {
   if (!/^[A-Za-z0-9_\-+/]*={0,2}$/.test(text)) return undefined;
   try {
-    const binary = atob(text.replace(/=+$/, "").replace(/-/g, "+").replace(/_/g, "/"));
-    return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+    return decodeBase64Url(text.replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_"));
   } catch {
     return undefined;
   }
 }
 
-/** Compare without an early exit, so the time taken does not tell how much matched. */
+/** Compare without an early exit inside, so the time taken does not tell how much matched. */
 function constantTimeEqual(a: string, b: string): boolean {
-  const x = ENCODER.encode(a);
-  const y = ENCODER.encode(b);
-  const length = Math.max(x.length, y.length);
-  let diff = x.length ^ y.length;
-  for (let i = 0; i < length; i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
-  return diff === 0;
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
-  return diff === 0;
+  return timingSafeEqual(ENCODER.encode(a), ENCODER.encode(b));
 }
 
 /**
@@ -433,7 +416,7 @@ export function createAuthenticator(options: ServerAuthenticationOptions): Authe
   }
 
   // One opaque value per secret: instances that share the secret accept each other's.
-  const opaque = toBase64Url(hmac(sha256, secret, ENCODER.encode("opaque")).subarray(0, 12));
+  const opaque = encodeBase64Url(hmac(sha256, secret, ENCODER.encode("opaque")).subarray(0, 12));
 
   function sign(payload: Uint8Array, realm: string): Uint8Array {
     const name = ENCODER.encode(realm);
@@ -450,7 +433,7 @@ export function createAuthenticator(options: ServerAuthenticationOptions): Authe
     const nonce = new Uint8Array(36);
     nonce.set(payload);
     nonce.set(sign(payload, realm), 20);
-    return toBase64Url(nonce);
+    return encodeBase64Url(nonce);
   }
 
   /** Signed by us for this realm and not expired ("valid"), expired ("stale"), or "invalid". */
@@ -461,7 +444,7 @@ export function createAuthenticator(options: ServerAuthenticationOptions): Authe
     const bytes = fromBase64Url(nonce);
     if (bytes === undefined || bytes.length !== 36) return { state: "invalid" };
     const payload = bytes.subarray(0, 20);
-    if (!bytesEqual(sign(payload, realm), bytes.subarray(20))) return { state: "invalid" };
+    if (!timingSafeEqual(sign(payload, realm), bytes.subarray(20))) return { state: "invalid" };
     const issued = new DataView(payload.buffer, payload.byteOffset).getFloat64(0);
     const age = Date.now() - issued;
     if (!Number.isFinite(age) || age < -CLOCK_SKEW_MS) return { state: "invalid" };

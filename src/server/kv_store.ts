@@ -43,6 +43,7 @@
  *
  * @module
  */
+import { concat } from "jsr:@std/bytes@^1.0.6/concat";
 import { err, ok, type Result, ResultAsync } from "npm:neverthrow@^8.2.0";
 import { nextUsage, NO_USAGE, quotaExceeded, utf8Length } from "./_usage.ts";
 import {
@@ -205,17 +206,6 @@ function isUsage(value: unknown): value is UserUsage {
 /** The UTF-8 length of a stored version (estimated for heads written before it was kept). */
 function headBytes(head: Head): number {
   return head.bytes ?? head.data?.length ?? (head.chunks ?? 0) * CHUNK_BYTES;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const total = parts.reduce((n, p) => n + p.length, 0);
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 /**

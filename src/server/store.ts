@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { encodeBase64Url } from "jsr:@std/encoding@^1.0.10/base64url";
 import { errAsync, okAsync, type ResultAsync } from "npm:neverthrow@^8.2.0";
 import { nextUsage, NO_USAGE, quotaExceeded, utf8Length } from "./_usage.ts";
 
@@ -179,11 +180,7 @@ export interface DocumentStore {
  * ```
  */
 export function createEntityTag(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  const base64url = btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-  return `"${base64url}"`;
+  return `"${encodeBase64Url(crypto.getRandomValues(new Uint8Array(16)))}"`;
 }
 
 /**

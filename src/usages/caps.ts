@@ -12,7 +12,11 @@
  */
 import { err, ok, type Result, type ResultAsync } from "npm:neverthrow@^8.2.0";
 import type { XcapResourceClient } from "../client/client.ts";
-import type { MalformedResponseError, XcapError } from "../client/errors.ts";
+import {
+  malformedResponse,
+  type MalformedResponseError,
+  type XcapError,
+} from "../client/errors.ts";
 import { parseXmlDocument, type XmlElement } from "../xml/document.ts";
 import { looseItemTexts } from "../xml/_lenient.ts";
 
@@ -59,10 +63,6 @@ const LISTS = {
 } as const;
 
 type ListName = keyof typeof LISTS;
-
-function malformed(message: string): MalformedResponseError {
-  return Object.freeze({ _tag: "MalformedResponse", message });
-}
 
 /** The character data of an element (text and CDATA), ignoring any child elements. */
 function textOf(element: XmlElement): { text: string; hadElements: boolean } {
@@ -140,20 +140,20 @@ function readLeniently(text: string): Record<ListName, string[]> {
  */
 export function parseXcapCaps(text: string): Result<XcapCapabilities, MalformedResponseError> {
   if (typeof text !== "string") {
-    return err(malformed("Cannot parse the xcap-caps document: it is not a string"));
+    return err(malformedResponse("Cannot parse the xcap-caps document: it is not a string"));
   }
   const parsed = parseXmlDocument(text);
   if (parsed.isErr()) {
     const phrase = parsed.error.phrase ?? parsed.error.tag;
     if (!text.includes(XCAP_CAPS_NAMESPACE)) {
-      return err(malformed(`Cannot parse the xcap-caps document: ${phrase}`));
+      return err(malformedResponse(`Cannot parse the xcap-caps document: ${phrase}`));
     }
     const lists = readLeniently(text);
     return ok(freeze(lists, [`The document is not well-formed (${phrase}); read leniently`]));
   }
   const root = parsed.value.root;
   if (root.localName !== "xcap-caps" || root.namespace !== XCAP_CAPS_NAMESPACE) {
-    return err(malformed(
+    return err(malformedResponse(
       `Cannot parse the xcap-caps document: the document element is {${
         root.namespace ?? ""
       }}${root.localName}, not {${XCAP_CAPS_NAMESPACE}}xcap-caps`,

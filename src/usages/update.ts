@@ -23,7 +23,7 @@ import type { ApplicationUsage } from "../client/media_types.ts";
 import type { XcapResourceClient } from "../client/client.ts";
 import {
   invalidArgument,
-  type MalformedResponseError,
+  malformedResponse,
   type PreconditionFailedError,
   type XcapError,
 } from "../client/errors.ts";
@@ -223,10 +223,6 @@ export interface UpdateResult<T> {
   readonly requests: readonly UpdateRequest[];
 }
 
-function malformed(message: string): MalformedResponseError {
-  return Object.freeze({ _tag: "MalformedResponse", message });
-}
-
 function isResult<T>(value: unknown): value is Result<T, XcapError> {
   return typeof value === "object" && value !== null &&
     typeof (value as { isOk?: unknown }).isOk === "function" &&
@@ -322,7 +318,9 @@ function nodeText(node: NodeSelector): string {
 /** Run an async body that returns a Result; anything it throws becomes an error value. */
 function resultAsync<T>(body: () => Promise<Result<T, XcapError>>): ResultAsync<T, XcapError> {
   return new ResultAsync(
-    body().catch((e) => err(malformed(`Unexpected failure during the update: ${String(e)}`))),
+    body().catch((e) =>
+      err(malformedResponse(`Unexpected failure during the update: ${String(e)}`))
+    ),
   );
 }
 
@@ -413,16 +411,16 @@ export function updateDocument<T>(
       if (resource !== undefined) {
         const parsed = parseXmlDocument(resource.body);
         if (parsed.isErr()) {
-          return err(malformed(
+          return err(malformedResponse(
             `The stored ${what} is not well-formed XML: ${parsed.error.phrase ?? parsed.error.tag}`,
           ));
         }
         before = parsed.value;
         const typed = usage.codec.parse(before);
-        if (typed.isErr()) return err(malformed(typed.error.message));
+        if (typed.isErr()) return err(malformedResponse(typed.error.message));
         current = typed.value;
         if (resource.etag === undefined) {
-          return err(malformed(
+          return err(malformedResponse(
             `The server sent no ETag with the ${what}, so it cannot be updated safely (RFC 4825 §7.11)`,
           ));
         }
@@ -560,7 +558,9 @@ export function updateDocument<T>(
       await delay(backoffDelay(attempt, options), options.signal);
     }
     if (last !== undefined) return err(gaveUp(last, maxAttempts.value, what));
-    return err(malformed(`Could not update the ${what}: the server kept refusing node operations`));
+    return err(
+      malformedResponse(`Could not update the ${what}: the server kept refusing node operations`),
+    );
   });
 }
 
@@ -656,7 +656,7 @@ export function updateElement(
       }
       if (etag === undefined) {
         return err(
-          malformed(`The server sent no ETag with ${what}, so it cannot be updated safely`),
+          malformedResponse(`The server sent no ETag with ${what}, so it cannot be updated safely`),
         );
       }
       let next: Result<string | undefined, XcapError>;

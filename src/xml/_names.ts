@@ -1,6 +1,8 @@
 /**
- * Private helpers shared by the XML document engine: XML 1.0 (5th edition) name characters,
- * whitespace, character checks and escaping. Not exported from the package.
+ * The one home of the project's XML character rules: XML 1.0 (5th edition) name characters and
+ * NCNames, whitespace, character checks, the predefined entities and escaping. The engine, the
+ * client's selectors and conflict reports, the schema checker and the CLI all use these. Not
+ * exported from the package.
  *
  * @module
  */
