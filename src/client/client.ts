@@ -14,6 +14,7 @@ import {
   buildGetRequest,
   buildPutRequest,
   type BuildRequestOptions,
+  toHeaderEntries,
 } from "./request.ts";
 import type { XcapTarget } from "./uri.ts";
 import { interpretResponse, type XcapResource } from "./response.ts";
@@ -146,17 +147,13 @@ function mergeHeaders(
 ): HeadersInit | undefined {
   if (base === undefined) return call;
   if (call === undefined) return base;
-  // Anything else than two header collections: the request builder says what is wrong.
-  if (typeof base !== "object" || base === null) return base;
-  if (typeof call !== "object" || call === null) return call;
-  const pairs = (init: HeadersInit): Array<[string, string]> =>
-    Array.isArray(init)
-      ? init.map((p) => [String(p[0]), String(p[1])])
-      : init instanceof Headers
-      ? [...init.entries()]
-      : Object.entries(init as Record<string, string>);
+  const first = toHeaderEntries(base);
+  const second = toHeaderEntries(call);
+  // Not header collections: the request builder says what is wrong.
+  if (typeof first === "string") return base;
+  if (typeof second === "string") return call;
   const merged: Record<string, string> = {};
-  for (const [k, v] of [...pairs(base), ...pairs(call)]) merged[k.toLowerCase()] = v;
+  for (const [k, v] of [...first, ...second]) merged[k.toLowerCase()] = v;
   return merged;
 }
 

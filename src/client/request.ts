@@ -52,7 +52,14 @@ function asText(value: unknown): string | undefined {
   }
 }
 
-function toHeaderEntries(init: HeadersInit | undefined): Array<[string, string]> | string {
+/**
+ * The `[name, value]` pairs of any `HeadersInit`, in order, or a message saying why it is none.
+ * The one place that flattens caller headers (the request builders and the client's merge of
+ * its default headers with a call's).
+ */
+export function toHeaderEntries(
+  init: HeadersInit | undefined,
+): Array<[string, string]> | string {
   if (init === undefined) return [];
   if (typeof init !== "object" || init === null) {
     return "headers must be a Headers object, an array of [name, value] pairs or a record";

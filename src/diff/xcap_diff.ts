@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { attributeValue } from "../xml/_tree.ts";
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
 import { type ApplicationUsage, KNOWN_APPLICATIONS } from "../client/media_types.ts";
 import {
@@ -240,11 +241,6 @@ function bindingsOf(element: XmlElement): NamespaceBindings {
   const out: Record<string, string> = {};
   for (const [prefix, uri] of element.namespaces) if (prefix !== "xml") out[prefix] = uri;
   return Object.freeze(out);
-}
-
-function attributeValue(element: XmlElement, name: string): string | undefined {
-  return element.attributes.find((a) => a.namespace === undefined && a.localName === name)
-    ?.value;
 }
 
 /** Whether an element is the xcap-diff element `local` (any one when `local` is absent). */

@@ -23,6 +23,7 @@
  *
  * @module
  */
+import { attributeValue } from "../xml/_tree.ts";
 import { parseXmlDocument, type XmlElement } from "../xml/document.ts";
 import {
   BUILT_IN_SIMPLE_TYPES,
@@ -356,13 +357,9 @@ function xsChildren(element: XmlElement): XmlElement[] {
   return out;
 }
 
-function attr(element: XmlElement, name: string): string | undefined {
-  return element.attributes.find((a) => a.namespace === undefined && a.localName === name)?.value;
-}
-
 function occurs(element: XmlElement): { min: number; max: number } {
-  const minText = attr(element, "minOccurs") ?? "1";
-  const maxText = attr(element, "maxOccurs") ?? "1";
+  const minText = attributeValue(element, "minOccurs") ?? "1";
+  const maxText = attributeValue(element, "maxOccurs") ?? "1";
   const min = Number(minText);
   const max = maxText === "unbounded" ? Infinity : Number(maxText);
   if (!Number.isInteger(min) || min < 0 || !(max >= min) || (max !== Infinity && max > 1000)) {
@@ -395,7 +392,7 @@ export function compileSchemas(
     if (parsed.isErr()) fail(`${file} is not well-formed: ${parsed.error.phrase ?? ""}`);
     const root = parsed.value.root;
     if (root.namespace !== XS || root.localName !== "schema") fail(`${file} is not a schema`);
-    const own = attr(root, "targetNamespace");
+    const own = attributeValue(root, "targetNamespace");
     const chameleon = includer !== undefined && own === undefined;
     const targetNamespace = chameleon ? includer.targetNamespace : own;
     if (includer !== undefined && !chameleon && own !== includer.targetNamespace) {
@@ -412,21 +409,21 @@ export function compileSchemas(
       root,
       targetNamespace,
       chameleon,
-      elementQualified: attr(root, "elementFormDefault") === "qualified",
-      attributeQualified: attr(root, "attributeFormDefault") === "qualified",
+      elementQualified: attributeValue(root, "elementFormDefault") === "qualified",
+      attributeQualified: attributeValue(root, "attributeFormDefault") === "qualified",
     };
     for (const child of xsChildren(root)) {
-      const name = attr(child, "name");
+      const name = attributeValue(child, "name");
       const key = name === undefined ? "" : nameKey(targetNamespace, name);
       switch (child.localName) {
         case "import": {
-          const location = attr(child, "schemaLocation");
+          const location = attributeValue(child, "schemaLocation");
           if (location === undefined) fail(`an import in ${file} has no schemaLocation`);
-          load(location, undefined, attr(child, "namespace"));
+          load(location, undefined, attributeValue(child, "namespace"));
           break;
         }
         case "include": {
-          const location = attr(child, "schemaLocation");
+          const location = attributeValue(child, "schemaLocation");
           if (location === undefined) fail(`an include in ${file} has no schemaLocation`);
           load(location, doc);
           break;
@@ -511,7 +508,9 @@ export function compileSchemas(
       case "restriction":
         return restriction(doc, body, name);
       case "union": {
-        const members = (attr(body, "memberTypes") ?? "").split(/\s+/).filter((m) => m !== "")
+        const members = (attributeValue(body, "memberTypes") ?? "").split(/\s+/).filter((m) =>
+          m !== ""
+        )
           .map((m) => simpleTypeByName(qname(doc, body, m)));
         for (const inline of xsChildren(body)) {
           if (inline.localName !== "simpleType") fail(`<xs:${inline.localName}> in a union`);
@@ -520,7 +519,7 @@ export function compileSchemas(
         return unionSimpleType(name, members);
       }
       case "list": {
-        const itemType = attr(body, "itemType");
+        const itemType = attributeValue(body, "itemType");
         const inline = xsChildren(body)[0];
         const item = itemType !== undefined
           ? simpleTypeByName(qname(doc, body, itemType))
@@ -535,7 +534,7 @@ export function compileSchemas(
   }
 
   function restriction(doc: SchemaDocument, element: XmlElement, name: string): SimpleType {
-    const baseName = attr(element, "base");
+    const baseName = attributeValue(element, "base");
     let base: SimpleType | undefined = baseName === undefined
       ? undefined
       : simpleTypeByName(qname(doc, element, baseName));
@@ -543,7 +542,7 @@ export function compileSchemas(
     const patterns: string[] = [];
     const facets: { -readonly [K in keyof Facets]?: Facets[K] } = {};
     for (const facet of xsChildren(element)) {
-      const value = attr(facet, "value");
+      const value = attributeValue(facet, "value");
       if (facet.localName === "simpleType") {
         base = simpleType(doc, facet, `the base of ${name}`);
         continue;
@@ -584,12 +583,12 @@ export function compileSchemas(
     let wildcard: Wildcard | undefined;
     for (const child of xsChildren(holder)) {
       if (child.localName === "attribute") {
-        const use = attr(child, "use") ?? "optional";
+        const use = attributeValue(child, "use") ?? "optional";
         if (use === "prohibited") continue;
         const declaration = localAttribute(doc, child);
         into.set(declaration.key, { declaration, required: use === "required" });
       } else if (child.localName === "attributeGroup") {
-        const ref = attr(child, "ref");
+        const ref = attributeValue(child, "ref");
         if (ref === undefined) fail(`a local attributeGroup in ${doc.file} has no ref`);
         const key = qname(doc, child, ref);
         const def = attributeGroups.get(key);
@@ -604,11 +603,11 @@ export function compileSchemas(
   }
 
   function localAttribute(doc: SchemaDocument, element: XmlElement): AttributeDeclaration {
-    const ref = attr(element, "ref");
+    const ref = attributeValue(element, "ref");
     if (ref !== undefined) return globalAttribute(qname(doc, element, ref));
-    const name = attr(element, "name");
+    const name = attributeValue(element, "name");
     if (name === undefined) fail(`an attribute in ${doc.file} has neither name nor ref`);
-    const form = attr(element, "form");
+    const form = attributeValue(element, "form");
     const qualified = form === undefined ? doc.attributeQualified : form === "qualified";
     return attributeDeclaration(doc, element, qualified ? doc.targetNamespace : undefined, name);
   }
@@ -618,7 +617,7 @@ export function compileSchemas(
     if (cached !== undefined) return cached;
     const def = attributeDefs.get(key);
     if (def === undefined) fail(`the attribute ${key} is not declared`);
-    const name = attr(def.element, "name")!;
+    const name = attributeValue(def.element, "name")!;
     const declaration = attributeDeclaration(def.doc, def.element, def.doc.targetNamespace, name);
     attributeCache.set(key, declaration);
     return declaration;
@@ -630,11 +629,11 @@ export function compileSchemas(
     namespace: string | undefined,
     localName: string,
   ): AttributeDeclaration {
-    const typeName = attr(element, "type");
+    const typeName = attributeValue(element, "type");
     const inline = xsChildren(element).find((c) => c.localName === "simpleType");
     const label = `the type of the attribute ${localName}`;
     let type: SimpleType | undefined;
-    const fixed = attr(element, "fixed");
+    const fixed = attributeValue(element, "fixed");
     return {
       localName,
       namespace,
@@ -658,7 +657,7 @@ export function compileSchemas(
       def.doc,
       def.element,
       def.doc.targetNamespace,
-      attr(def.element, "name")!,
+      attributeValue(def.element, "name")!,
     );
     elementCache.set(key, declaration);
     return declaration;
@@ -671,11 +670,14 @@ export function compileSchemas(
     localName: string,
   ): ElementDeclaration {
     for (const unsupported of ["substitutionGroup", "abstract", "nillable", "fixed"]) {
-      if (attr(element, unsupported) !== undefined && attr(element, unsupported) !== "false") {
+      if (
+        attributeValue(element, unsupported) !== undefined &&
+        attributeValue(element, unsupported) !== "false"
+      ) {
         fail(`the element ${localName} in ${doc.file}: "${unsupported}" is not supported`);
       }
     }
-    const typeName = attr(element, "type");
+    const typeName = attributeValue(element, "type");
     const inline = xsChildren(element);
     for (const child of inline) {
       if (child.localName !== "complexType" && child.localName !== "simpleType") {
@@ -708,8 +710,8 @@ export function compileSchemas(
     element: XmlElement,
     what: "element" | "attribute",
   ): Wildcard {
-    const spec = attr(element, "namespace") ?? "##any";
-    const process = (attr(element, "processContents") ?? "strict") as Wildcard["process"];
+    const spec = attributeValue(element, "namespace") ?? "##any";
+    const process = (attributeValue(element, "processContents") ?? "strict") as Wildcard["process"];
     const target = doc.targetNamespace;
     const thing = what === "element" ? "element" : "attribute";
     if (spec === "##any") {
@@ -752,13 +754,13 @@ export function compileSchemas(
           max,
         };
       case "element": {
-        const ref = attr(element, "ref");
+        const ref = attributeValue(element, "ref");
         let declaration: ElementDeclaration;
         if (ref !== undefined) declaration = globalElement(qname(doc, element, ref));
         else {
-          const name = attr(element, "name");
+          const name = attributeValue(element, "name");
           if (name === undefined) fail(`a local element in ${doc.file} has no name`);
-          const form = attr(element, "form");
+          const form = attributeValue(element, "form");
           const qualified = form === undefined ? doc.elementQualified : form === "qualified";
           declaration = elementDeclaration(
             doc,
@@ -798,14 +800,14 @@ export function compileSchemas(
   const particles = new WeakMap<ComplexType, Particle | undefined>();
 
   function complexType(doc: SchemaDocument, element: XmlElement, name: string): ComplexType {
-    const mixed = attr(element, "mixed") === "true";
+    const mixed = attributeValue(element, "mixed") === "true";
     const children = xsChildren(element);
     const attributes = new Map<string, AttributeUse>();
     const first = children[0];
     if (first?.localName === "complexContent" || first?.localName === "simpleContent") {
       const derivation = xsChildren(first)[0];
       if (derivation === undefined) fail(`${name} has an empty <xs:${first.localName}>`);
-      const baseName = attr(derivation, "base");
+      const baseName = attributeValue(derivation, "base");
       if (baseName === undefined) fail(`the derivation of ${name} has no base`);
       const base = typeByName(qname(doc, derivation, baseName));
       const own = xsChildren(derivation).filter(isParticle).map((p) => particle(doc, p));
@@ -823,7 +825,7 @@ export function compileSchemas(
           (base.kind === "complex" ? base.anyAttribute : undefined);
         return complex(name, merged, anyAttribute, { kind: "simple", type: contentType }, own[0]);
       }
-      const contentMixed = mixed || attr(first, "mixed") === "true";
+      const contentMixed = mixed || attributeValue(first, "mixed") === "true";
       if (derivation.localName === "restriction") {
         // Our schemas only restrict xs:anyType: the restriction states the whole content.
         if (base !== anyType) fail(`${name} restricts ${base.name}, not xs:anyType`);

@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { textContent } from "../xml/_tree.ts";
 import type { XmlElement } from "../xml/document.ts";
 import { describePath } from "../usages/_model.ts";
 import {
@@ -225,14 +226,6 @@ function checkAttributes(
   return undefined;
 }
 
-function textOf(element: XmlElement): string {
-  let text = "";
-  for (const child of element.children) {
-    if (child.kind === "text" || child.kind === "cdata") text += child.value;
-  }
-  return text;
-}
-
 function checkSimpleContent(
   element: XmlElement,
   type: SimpleType,
@@ -243,7 +236,7 @@ function checkSimpleContent(
       return `${where(element)} may hold only text (${type.name}), not the element <${child.name}>`;
     }
   }
-  return checkValue(type, textOf(element), undefined, element, recordId);
+  return checkValue(type, textContent(element), undefined, element, recordId);
 }
 
 function checkComplexContent(

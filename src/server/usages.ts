@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { attributeValue } from "../xml/_tree.ts";
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
 import { type ApplicationUsage, KNOWN_APPLICATIONS } from "../client/media_types.ts";
 import type { ConflictCondition, NonUniqueField } from "../client/errors.ts";
@@ -69,11 +70,6 @@ const DIRECTORY = "urn:oma:xml:xdm:xcap-directory";
 
 function hasName(element: XmlElement, name: ElementName): boolean {
   return element.namespace === name.namespace && element.localName === name.localName;
-}
-
-function attributeValue(element: XmlElement, local: string): string | undefined {
-  return element.attributes.find((a) => a.namespace === undefined && a.localName === local)
-    ?.value;
 }
 
 function describe(element: { readonly namespace?: string; readonly localName: string }): string {

@@ -21,11 +21,19 @@ import {
   type XmlElement,
   type XmlNode,
 } from "../xml/document.ts";
-import { escapeAttributeValue as escapeAttribute, escapeText } from "../xml/_names.ts";
+import {
+  escapeAttributeValue as escapeAttribute,
+  escapeText,
+  XML_NAMESPACE,
+} from "../xml/_names.ts";
+import {
+  attributeValue,
+  childElements,
+  findAttribute,
+  isElement,
+  textContent,
+} from "../xml/_tree.ts";
 import type { XmlOrigin } from "./codec.ts";
-
-/** The namespace bound to the `xml` prefix (Namespaces in XML 1.0 §3). */
-export const XML_NAMESPACE = "http://www.w3.org/XML/1998/namespace";
 
 /** Build an origin value. */
 export function originOf(element: XmlElement, text: string): XmlOrigin {
@@ -36,55 +44,9 @@ export function originOf(element: XmlElement, text: string): XmlOrigin {
 // Reading
 // ---------------------------------------------------------------------------------------------
 
-/** The element children of an element. */
-export function childElements(element: XmlElement): XmlElement[] {
-  return element.children.filter((c): c is XmlElement => c.kind === "element");
-}
-
-/** Whether the element has this namespace and local name. */
-export function isElement(element: XmlElement, namespace: string, localName: string): boolean {
-  return element.namespace === namespace && element.localName === localName;
-}
-
-/** The first child element with that name. */
-export function firstChild(
-  element: XmlElement,
-  namespace: string,
-  localName: string,
-): XmlElement | undefined {
-  for (const c of element.children) {
-    if (c.kind === "element" && isElement(c, namespace, localName)) return c;
-  }
-  return undefined;
-}
-
-/** The value of an unprefixed attribute (in no namespace). */
-export function attributeValue(element: XmlElement, localName: string): string | undefined {
-  return findAttribute(element, undefined, localName)?.value;
-}
-
-/** The attribute with that expanded name. */
-export function findAttribute(
-  element: XmlElement,
-  namespace: string | undefined,
-  localName: string,
-): XmlAttribute | undefined {
-  return element.attributes.find((a) => a.namespace === namespace && a.localName === localName);
-}
-
-/** The `xml:lang` of the element itself (not inherited). */
-export function xmlLang(element: XmlElement): string | undefined {
-  return findAttribute(element, XML_NAMESPACE, "lang")?.value;
-}
-
-/** The character data directly inside an element (text and CDATA children, joined). */
-export function textContent(element: XmlElement): string {
-  let out = "";
-  for (const c of element.children) {
-    if (c.kind === "text" || c.kind === "cdata") out += c.value;
-  }
-  return out;
-}
+// The tree readers live with the engine; the usages reach them through this module.
+export { firstChild, xmlLang } from "../xml/_tree.ts";
+export { attributeValue, childElements, findAttribute, isElement, textContent, XML_NAMESPACE };
 
 /** A parse failure of a typed model: which document, and what was wrong where. */
 export function modelError(what: string, problem: string): InvalidArgumentError {

@@ -19,6 +19,7 @@ import {
 } from "../client/errors.ts";
 import { parseXmlDocument, type XmlElement } from "../xml/document.ts";
 import { looseItemTexts } from "../xml/_lenient.ts";
+import { childElements, textContent } from "../xml/_tree.ts";
 
 /**
  * The namespace of `xcap-caps` documents (RFC 4825 §12.3, "Default Document Namespace").
@@ -63,17 +64,6 @@ const LISTS = {
 } as const;
 
 type ListName = keyof typeof LISTS;
-
-/** The character data of an element (text and CDATA), ignoring any child elements. */
-function textOf(element: XmlElement): { text: string; hadElements: boolean } {
-  let text = "";
-  let hadElements = false;
-  for (const child of element.children) {
-    if (child.kind === "text" || child.kind === "cdata") text += child.value;
-    else if (child.kind === "element") hadElements = true;
-  }
-  return { text: text.trim(), hadElements };
-}
 
 function describe(element: XmlElement): string {
   return element.namespace === undefined || element.namespace === XCAP_CAPS_NAMESPACE
@@ -174,8 +164,10 @@ export function parseXcapCaps(text: string): Result<XcapCapabilities, MalformedR
         warnings.push(`Skipped unknown element ${describe(item)} in <${list}>`);
         continue;
       }
-      const { text: value, hadElements } = textOf(item);
-      if (hadElements) warnings.push(`Ignored child elements of <${item.localName}>`);
+      const value = textContent(item).trim();
+      if (childElements(item).length > 0) {
+        warnings.push(`Ignored child elements of <${item.localName}>`);
+      }
       if (value === "") {
         warnings.push(`Skipped an empty <${item.localName}>`);
         continue;

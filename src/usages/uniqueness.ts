@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { attributeValue } from "../xml/_tree.ts";
 import type { XmlDocument, XmlElement } from "../xml/document.ts";
 
 /** A uniqueness constraint (RFC 4825 §5.3): an attribute that must not repeat. */
@@ -34,11 +35,6 @@ export interface UniquenessViolation {
   readonly element: XmlElement;
   /** Every value of the attribute among the elements it must differ from (itself included). */
   readonly taken: ReadonlySet<string>;
-}
-
-function attributeValue(element: XmlElement, local: string): string | undefined {
-  return element.attributes.find((a) => a.namespace === undefined && a.localName === local)
-    ?.value;
 }
 
 /**

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { findAttribute } from "./_tree.ts";
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
 import {
   formatNodeSelector,
@@ -139,19 +140,16 @@ export function matchesName(element: XmlElement, name: ExpandedName | undefined)
 }
 
 /** The element's attribute with that expanded name (namespace declarations are not attributes). */
-export function findAttribute(
+export function findAttributeByName(
   element: XmlElement,
   name: ExpandedName,
 ): XmlAttribute | undefined {
-  for (const a of element.attributes) {
-    if (a.localName === name.local && a.namespace === name.namespace) return a;
-  }
-  return undefined;
+  return findAttribute(element, name.namespace, name.local);
 }
 
 function matchesAttribute(element: XmlElement, test: ResolvedStep["attribute"]): boolean {
   if (test === undefined) return true;
-  return findAttribute(element, test.name)?.value === test.value;
+  return findAttributeByName(element, test.name)?.value === test.value;
 }
 
 /**

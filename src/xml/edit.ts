@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { childElements } from "./_tree.ts";
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
 import type { ConflictCondition } from "../client/errors.ts";
 import type { NamespaceBindings, NodeSelector } from "../client/selector.ts";
@@ -27,7 +28,7 @@ import {
   applyStep,
   evaluateSteps,
   type ExpandedName,
-  findAttribute,
+  findAttributeByName,
   matchesName,
   type ResolvedSelector,
   type ResolvedStep,
@@ -257,10 +258,6 @@ function indentUnit(doc: XmlDocument, parent: XmlElement): string {
   return DEFAULT_INDENT_UNIT;
 }
 
-function elementChildren(element: XmlElement): XmlElement[] {
-  return element.children.filter((c): c is XmlElement => c.kind === "element");
-}
-
 /** The closest existing ancestor for a `no-parent` report (RFC 4825 §8.2.1, §11). */
 function noParent(
   doc: XmlDocument,
@@ -426,7 +423,7 @@ function insertBefore(
 /** Insert as the last element child: after the last one, or into a parent without any. */
 function insertLast(doc: XmlDocument, parent: XmlElement, element: string): Splice {
   const text = doc.text;
-  const children = elementChildren(parent);
+  const children = childElements(parent);
   const last = children[children.length - 1];
   if (last !== undefined) return insertAfter(text, last, parent, element);
   // No element children: after the last comment/PI/CDATA/text, or into empty content.
@@ -493,7 +490,7 @@ function planInsertion(
   selector: NodeSelector,
 ): Result<Splice, NodeOperationError> {
   const text = doc.text;
-  const children = elementChildren(parent);
+  const children = childElements(parent);
   if (step.position !== undefined) {
     const n = step.position;
     const siblings = children.filter((c) => matchesName(c, step.name));
@@ -669,7 +666,7 @@ function putAttribute(
       conflict("not-xml-att-value", `The body is not a valid XML attribute value: ${problem}`),
     );
   }
-  const existing = findAttribute(element, name);
+  const existing = findAttributeByName(element, name);
   let plan: { start: number; end: number; insert: string };
   if (existing !== undefined) {
     if (body.includes(existing.quote)) {
@@ -712,7 +709,7 @@ function putAttribute(
   // RFC 4825 §8.2.5: the request URI must now select the attribute with the value just written.
   const selected = evaluateSteps(reparsed.value, resolved.steps);
   const attribute = selected.length === 1 && selected[0]!.start === element.start
-    ? findAttribute(selected[0]!, name)
+    ? findAttributeByName(selected[0]!, name)
     : undefined;
   if (attribute === undefined || attribute.rawValue !== body) {
     return err(conflict(

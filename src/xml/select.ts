@@ -8,7 +8,7 @@ import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
 import type { NamespaceBindings, NodeSelector } from "../client/selector.ts";
 import type { XmlAttribute, XmlDocument, XmlElement } from "./document.ts";
 import type { NodeOperationError } from "./errors.ts";
-import { evaluateSteps, findAttribute, resolveSelector, selectorText } from "./_match.ts";
+import { evaluateSteps, findAttributeByName, resolveSelector, selectorText } from "./_match.ts";
 
 /** The node a selector selects. */
 export type SelectedNode =
@@ -105,7 +105,7 @@ export function selectNode(
   const terminal = resolved.value.terminal;
   if (terminal === undefined) return ok({ kind: "element", element });
   if (terminal.kind === "namespace") return ok({ kind: "namespaces", element });
-  const attribute = findAttribute(element, terminal.name);
+  const attribute = findAttributeByName(element, terminal.name);
   if (attribute === undefined) {
     return err({
       kind: "not-found",
