@@ -6,6 +6,13 @@
  * @module
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
+// fast-xml-parser, not the engine (src/xml), reads xcap-error bodies: this is the one place
+// that must make sense of XML a foreign server wrote, and the engine is deliberately strict
+// (it refuses a DOCTYPE, undeclared entities and out-of-range character references, as RFC 4825
+// servers must). Deployed servers send 409 bodies with those, and the condition in them is
+// still worth reading: fast-xml-parser with `processEntities: false` parses them and leaves
+// such references as written (tests/conflict_report_test.ts). Everything else in the project
+// parses with the engine.
 import { XMLParser, XMLValidator } from "npm:fast-xml-parser@^5.12.1";
 import {
   type ConflictCondition,
