@@ -130,6 +130,7 @@ export type {
   ForbiddenError,
   HttpError,
   HttpErrorFields,
+  InternalError,
   InvalidArgumentError,
   MalformedResponseError,
   MethodNotAllowedError,

@@ -105,6 +105,7 @@ export function exitCodeFor(error: CliError): number {
     case "InvalidArgument":
       return EXIT_CODES.usage;
     case "LocalFile":
+    case "Internal":
       return EXIT_CODES.localFailure;
     case "Conflict":
       return EXIT_CODES.conflict;

@@ -186,6 +186,20 @@ export interface MalformedResponseError {
   readonly status?: number;
 }
 
+/**
+ * A bug in this library, not in what the caller gave or the server sent: code that should not
+ * throw did. Returned instead of throwing (nothing throws through the public API); please report
+ * it with the message.
+ */
+export interface InternalError {
+  /** Discriminant. */
+  readonly _tag: "Internal";
+  /** Where it happened and what was thrown. */
+  readonly message: string;
+  /** What was thrown. */
+  readonly cause: unknown;
+}
+
 /** Every error this module returns, told apart by `_tag`. */
 export type XcapError =
   | ConflictError
@@ -202,7 +216,8 @@ export type XcapError =
   | TimeoutError
   | AbortedError
   | InvalidArgumentError
-  | MalformedResponseError;
+  | MalformedResponseError
+  | InternalError;
 
 /** The `_tag` values of {@linkcode XcapError}. */
 export type XcapErrorTag = XcapError["_tag"];
@@ -234,6 +249,33 @@ export type TransportError =
  */
 export function invalidArgument(argument: string, message: string): InvalidArgumentError {
   return Object.freeze({ _tag: "InvalidArgument", argument, message });
+}
+
+/**
+ * Build an `Internal` error value for an exception that escaped code that should not throw.
+ *
+ * @param where What was being done, e.g. `Cannot parse node selector "/a"`.
+ * @param cause What was thrown.
+ * @returns The frozen error value.
+ *
+ * @example Usage
+ * ```ts
+ * import { internalError } from "./errors.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const e = internalError("Cannot update the document", new TypeError("x is undefined"));
+ * assertEquals(e._tag, "Internal");
+ * assertEquals(e.message, "Cannot update the document: internal error (TypeError: x is undefined)");
+ * ```
+ */
+export function internalError(where: string, cause: unknown): InternalError {
+  let shown: string;
+  try {
+    shown = String(cause);
+  } catch {
+    shown = typeof cause;
+  }
+  return Object.freeze({ _tag: "Internal", message: `${where}: internal error (${shown})`, cause });
 }
 
 /**

@@ -267,6 +267,7 @@ const XCAP_ERROR_TAGS: Readonly<Record<XcapErrorTag, true>> = {
   Redirected: true,
   InvalidArgument: true,
   MalformedResponse: true,
+  Internal: true,
 };
 
 /**

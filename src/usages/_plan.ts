@@ -7,7 +7,12 @@
  * @module
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
-import { invalidArgument, type InvalidArgumentError } from "../client/errors.ts";
+import {
+  type InternalError,
+  internalError,
+  invalidArgument,
+  type InvalidArgumentError,
+} from "../client/errors.ts";
 import type {
   NamespaceBindings,
   NodeSelector,
@@ -483,7 +488,7 @@ export function planNodeOperations(
   before: XmlDocument,
   after: XmlDocument,
   options: PlanOptions,
-): Result<readonly NodeOperation[], InvalidArgumentError> {
+): Result<readonly NodeOperation[], InvalidArgumentError | InternalError> {
   const planner = new Planner(
     usage,
     before,
@@ -502,7 +507,9 @@ export function planNodeOperations(
     }
     return ok(planner.ops);
   } catch (e) {
-    const reason = e instanceof NoPlan ? e.reason : `internal error: ${String(e)}`;
-    return err(invalidArgument("change", `No node operations express the change: ${reason}`));
+    if (e instanceof NoPlan) {
+      return err(invalidArgument("change", `No node operations express the change: ${e.reason}`));
+    }
+    return err(internalError("Cannot plan node operations for the change", e));
   }
 }

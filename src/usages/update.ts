@@ -18,10 +18,11 @@
  *
  * @module
  */
-import { err, ok, type Result, ResultAsync } from "npm:neverthrow@^8.2.0";
+import { type Err, err, ok, type Result, ResultAsync, safeTry } from "npm:neverthrow@^8.2.0";
 import type { ApplicationUsage } from "../client/media_types.ts";
 import type { XcapResourceClient } from "../client/client.ts";
 import {
+  internalError,
   invalidArgument,
   malformedResponse,
   type PreconditionFailedError,
@@ -230,14 +231,14 @@ function isResult<T>(value: unknown): value is Result<T, XcapError> {
     ("value" in value || "error" in value);
 }
 
-function applyChange<T>(
-  change: DocumentChange<T>,
+function applyChange<T, R>(
+  change: (current: T, context: DocumentChangeContext) => R | Result<R, XcapError>,
   current: T,
   context: DocumentChangeContext,
-): Result<T, XcapError> {
+): Result<R, XcapError> {
   try {
     const next = change(current, context);
-    return isResult<T>(next) ? next : ok(next);
+    return isResult<R>(next) ? next : ok(next);
   } catch (e) {
     return err(invalidArgument("change", `The change function threw: ${String(e)}`));
   }
@@ -315,13 +316,16 @@ function nodeText(node: NodeSelector): string {
   return formatNodeSelector(node).unwrapOr("(node selector)");
 }
 
-/** Run an async body that returns a Result; anything it throws becomes an error value. */
-function resultAsync<T>(body: () => Promise<Result<T, XcapError>>): ResultAsync<T, XcapError> {
-  return new ResultAsync(
-    body().catch((e) =>
-      err(malformedResponse(`Unexpected failure during the update: ${String(e)}`))
-    ),
-  );
+/**
+ * Run a `safeTry` body; an exception escaping it is a bug here (the change function's own
+ * exceptions are caught where it is called), reported as `Internal`.
+ */
+function guarded<T>(
+  what: string,
+  body: () => AsyncGenerator<Err<never, XcapError>, Result<T, XcapError>>,
+): ResultAsync<T, XcapError> {
+  return ResultAsync.fromPromise(safeTry(body), (cause) => internalError(what, cause))
+    .andThen((result) => result);
 }
 
 /**
@@ -375,9 +379,8 @@ export function updateDocument<T>(
   change: DocumentChange<T>,
   options: UpdateOptions = {},
 ): ResultAsync<UpdateResult<T>, XcapError> {
-  return resultAsync(async () => {
-    const maxAttempts = checkAttempts(options);
-    if (maxAttempts.isErr()) return err(maxAttempts.error);
+  return guarded(`Cannot update the ${usage.auid} document`, async function* () {
+    const maxAttempts = yield* checkAttempts(options);
     const strategy = options.strategy ?? "auto";
     const common = callOptions(options);
     const what = `${usage.auid} document ${options.filename ?? usage.defaultDocumentName}`;
@@ -387,7 +390,7 @@ export function updateDocument<T>(
     let profile = options.server;
     let documentOnly = strategy === "document";
     let last: PreconditionFailedError | undefined;
-    for (let attempt = 1; attempt <= maxAttempts.value; attempt++) {
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       if (options.signal?.aborted) {
         return err({
           _tag: "Aborted",
@@ -409,16 +412,10 @@ export function updateDocument<T>(
       let before: XmlDocument | undefined;
       let current: T;
       if (resource !== undefined) {
-        const parsed = parseXmlDocument(resource.body);
-        if (parsed.isErr()) {
-          return err(malformedResponse(
-            `The stored ${what} is not well-formed XML: ${parsed.error.phrase ?? parsed.error.tag}`,
-          ));
-        }
-        before = parsed.value;
-        const typed = usage.codec.parse(before);
-        if (typed.isErr()) return err(malformedResponse(typed.error.message));
-        current = typed.value;
+        before = yield* parseXmlDocument(resource.body).mapErr((c) =>
+          malformedResponse(`The stored ${what} is not well-formed XML: ${c.phrase ?? c.tag}`)
+        );
+        current = yield* usage.codec.parse(before).mapErr((e) => malformedResponse(e.message));
         if (resource.etag === undefined) {
           return err(malformedResponse(
             `The server sent no ETag with the ${what}, so it cannot be updated safely (RFC 4825 §7.11)`,
@@ -427,11 +424,8 @@ export function updateDocument<T>(
       } else {
         current = usage.codec.empty(options.global ? {} : { xui: client.xui });
       }
-      const next = applyChange(change, current, { exists, attempt });
-      if (next.isErr()) return err(next.error);
-      const built = usage.codec.build(next.value);
-      if (built.isErr()) return err(built.error);
-      const text = built.value;
+      const next = yield* applyChange(change, current, { exists, attempt });
+      const text = yield* usage.codec.build(next);
       if (resource !== undefined && text === resource.body) {
         return ok({
           value: current,
@@ -443,14 +437,13 @@ export function updateDocument<T>(
           requests: [],
         });
       }
-      const after = parseXmlDocument(text);
-      if (after.isErr()) {
-        return err(invalidArgument(
+      const after = yield* parseXmlDocument(text).mapErr((c) =>
+        invalidArgument(
           "change",
-          `The change gives a document that is not well-formed: ${after.error.phrase}`,
-        ));
-      }
-      const violation = findUniquenessViolations(usage, after.value)[0];
+          `The change gives a document that is not well-formed: ${c.phrase}`,
+        )
+      );
+      const violation = findUniquenessViolations(usage, after)[0];
       if (violation !== undefined) {
         return err(invalidArgument(
           "change",
@@ -459,11 +452,10 @@ export function updateDocument<T>(
           } repeats at ${describePath(violation.element)}`,
         ));
       }
-      const value = usage.codec.parse(after.value);
-      if (value.isErr()) return err(value.error);
+      const value = yield* usage.codec.parse(after);
       const done = (etag: string | undefined, created: boolean, requests: UpdateRequest[]) =>
         ok({
-          value: value.value,
+          value,
           text,
           ...(etag === undefined ? {} : { etag }),
           attempts: attempt,
@@ -489,7 +481,7 @@ export function updateDocument<T>(
 
       let operations: readonly NodeOperation[] | undefined;
       if (!documentOnly) {
-        const plan = planNodeOperations(usage, before!, after.value, {
+        const plan = planNodeOperations(usage, before!, after, {
           support: profile.nodeSupport,
           maxOperations: strategy === "node" || options.convergent ? Infinity : 1,
         });
@@ -557,7 +549,7 @@ export function updateDocument<T>(
       last = put.error;
       await delay(backoffDelay(attempt, options), options.signal);
     }
-    if (last !== undefined) return err(gaveUp(last, maxAttempts.value, what));
+    if (last !== undefined) return err(gaveUp(last, maxAttempts, what));
     return err(
       malformedResponse(`Could not update the ${what}: the server kept refusing node operations`),
     );
@@ -631,9 +623,8 @@ export function updateElement(
   change: ElementChange,
   options: UpdateElementOptions = {},
 ): ResultAsync<UpdateElementResult, XcapError> {
-  return resultAsync(async () => {
-    const maxAttempts = checkAttempts(options);
-    if (maxAttempts.isErr()) return err(maxAttempts.error);
+  return guarded(`Cannot update an element of ${usage.auid}`, async function* () {
+    const maxAttempts = yield* checkAttempts(options);
     const common = {
       ...callOptions(options),
       filename: options.filename ?? usage.defaultDocumentName,
@@ -641,7 +632,7 @@ export function updateElement(
     };
     const what = `the element ${typeof node === "string" ? node : nodeText(node)} of ${usage.auid}`;
     let last: PreconditionFailedError | undefined;
-    for (let attempt = 1; attempt <= maxAttempts.value; attempt++) {
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       const got = await client.get(usage.auid, node, common);
       let current: string | undefined;
       let etag: string | undefined;
@@ -650,32 +641,23 @@ export function updateElement(
         etag = got.value.etag;
       } else {
         if (got.error._tag !== "NotFound") return err(got.error);
-        const document = await client.get(usage.auid, undefined, common);
-        if (document.isErr()) return err(document.error);
-        etag = document.value.etag;
+        etag = (yield* client.get(usage.auid, undefined, common)).etag;
       }
       if (etag === undefined) {
         return err(
           malformedResponse(`The server sent no ETag with ${what}, so it cannot be updated safely`),
         );
       }
-      let next: Result<string | undefined, XcapError>;
-      try {
-        const answer = change(current, { exists: current !== undefined, attempt });
-        next = isResult<string | undefined>(answer) ? answer : ok(answer);
-      } catch (e) {
-        next = err(invalidArgument("change", `The change function threw: ${String(e)}`));
-      }
-      if (next.isErr()) return err(next.error);
-      if (next.value === current) {
+      const next = yield* applyChange(change, current, { exists: current !== undefined, attempt });
+      if (next === current) {
         return ok({ value: current, etag, attempts: attempt, changed: false });
       }
-      const write = next.value === undefined
+      const write = next === undefined
         ? await client.delete(usage.auid, node, { ...common, etag })
-        : await client.put(usage.auid, next.value, node, { ...common, etag });
+        : await client.put(usage.auid, next, node, { ...common, etag });
       if (write.isOk()) {
         return ok({
-          value: next.value,
+          value: next,
           ...(write.value.etag === undefined ? {} : { etag: write.value.etag }),
           attempts: attempt,
           changed: true,
@@ -685,6 +667,6 @@ export function updateElement(
       last = write.error;
       await delay(backoffDelay(attempt, options), options.signal);
     }
-    return err(gaveUp(last!, maxAttempts.value, what));
+    return err(gaveUp(last!, maxAttempts, what));
   });
 }
