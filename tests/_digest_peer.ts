@@ -26,7 +26,7 @@ export function hexDigest(algorithm: string, text: string): string {
 /** The Digest challenges of a `WWW-Authenticate` value, in order. */
 export function digestChallenges(header: string | null): PeerChallenge[] {
   const parsed = parseChallenges(header ?? "");
-  if (!parsed.ok) return [];
+  if (parsed.isErr()) return [];
   return parsed.value.filter((c) => c.scheme.toLowerCase() === "digest").map((c) => ({
     realm: c.params.realm ?? "",
     nonce: c.params.nonce ?? "",

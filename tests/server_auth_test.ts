@@ -37,11 +37,11 @@ function authOptions(
 function digestChallenges(response: Response): Map<string, DigestChallenge> {
   assertEquals(response.status, 401);
   const parsed = parseChallenges(response.headers.get("www-authenticate") ?? "");
-  assert(parsed.ok);
+  assert(parsed.isOk());
   const result = new Map<string, DigestChallenge>();
   for (const challenge of parsed.value) {
     const digest = readDigestChallenge(challenge);
-    if (digest.ok) result.set(digest.value.hash, digest.value);
+    if (digest.isOk()) result.set(digest.value.hash, digest.value);
   }
   return result;
 }
@@ -83,7 +83,7 @@ Deno.test("createXcapHandler() with authentication challenges with Digest SHA-25
   const body = await response.text();
   assertStringIncludes(body, "Authentication required");
   const parsed = parseChallenges(response.headers.get("www-authenticate") ?? "");
-  assert(parsed.ok);
+  assert(parsed.isOk());
   assertEquals(parsed.value.map((c) => [c.scheme, c.params.algorithm]), [
     ["Digest", "SHA-256"],
     ["Digest", "MD5"],
@@ -261,7 +261,7 @@ Deno.test("createXcapHandler() refuses forged nonces and unsupported algorithms"
   assertEquals(md5.status, 401);
   assertStringIncludes(await md5.text(), "not accepted");
   const parsed = parseChallenges(md5.headers.get("www-authenticate") ?? "");
-  assert(parsed.ok);
+  assert(parsed.isOk());
   assertEquals(parsed.value.length, 1);
 });
 
@@ -416,9 +416,9 @@ Deno.test("createAuthenticator() understands username* (RFC 7616 §3.4.4)", asyn
   const first = await auth.authenticate(new Request(docUrl()));
   assert(first.kind === "refused");
   const parsed = parseChallenges(first.challenges[0]!);
-  assert(parsed.ok);
+  assert(parsed.isOk());
   const c = readDigestChallenge(parsed.value[0]!);
-  assert(c.ok);
+  assert(c.isOk());
   const authorization = answer(c.value, docUrl(), { username: "jäger", password: "pw" });
   assertStringIncludes(authorization, "username*=UTF-8''j%C3%A4ger");
   const result = await auth.authenticate(new Request(docUrl(), { headers: { authorization } }));

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { type Err, err, ok, type Result, safeTry } from "npm:neverthrow@^8.2.0";
 import { md5 } from "npm:@noble/hashes@^2.0.0/legacy.js";
 import { sha256, sha512_256 } from "npm:@noble/hashes@^2.0.0/sha2.js";
 import { bytesToHex } from "npm:@noble/hashes@^2.0.0/utils.js";
@@ -121,17 +122,12 @@ export interface ParseFailure {
   readonly offset: number;
 }
 
-type Parsed<T> = { readonly ok: true; readonly value: T } | {
-  readonly ok: false;
-  readonly failure: ParseFailure;
-};
-
-function fail(reason: string, offset: number): { ok: false; failure: ParseFailure } {
-  return { ok: false, failure: { reason, offset } };
+function fail(reason: string, offset: number): Err<never, ParseFailure> {
+  return err({ reason, offset });
 }
 
 /** quoted-string (RFC 7230 §3.2.6), the cursor on the opening quote; quoted-pairs unescaped. */
-function readQuoted(c: Cursor): Parsed<string> {
+function readQuoted(c: Cursor): Result<string, ParseFailure> {
   const start = c.pos;
   c.pos++;
   let out = "";
@@ -139,7 +135,7 @@ function readQuoted(c: Cursor): Parsed<string> {
     const ch = c.peek();
     if (ch === '"') {
       c.pos++;
-      return { ok: true, value: out };
+      return ok(out);
     }
     if (ch === "\\") {
       c.pos++;
@@ -155,7 +151,7 @@ function readQuoted(c: Cursor): Parsed<string> {
  * If an auth-param starts here (token BWS "="), consume it and return it; otherwise leave the
  * cursor where it was and return `undefined`.
  */
-function readParam(c: Cursor): Parsed<readonly [string, string]> | undefined {
+function readParam(c: Cursor): Result<readonly [string, string], ParseFailure> | undefined {
   const start = c.pos;
   const name = c.readWhile(TCHAR);
   if (name === "") return undefined;
@@ -167,14 +163,13 @@ function readParam(c: Cursor): Parsed<readonly [string, string]> | undefined {
   c.pos++;
   c.skipOws();
   if (c.peek() === '"') {
-    const quoted = readQuoted(c);
-    return quoted.ok ? { ok: true, value: [name.toLowerCase(), quoted.value] } : quoted;
+    return readQuoted(c).map((value) => [name.toLowerCase(), value] as const);
   }
   // RFC 7235 §2.1 allows a token here. Servers also send unquoted values that are not tokens
   // (a base64 `opaque` or `nonce` with "/" and "="), so take anything up to a comma or space.
   const value = c.readWhile(/[^,\s"]/);
   if (value === "") return fail(`parameter "${name}" has no value`, c.pos);
-  return { ok: true, value: [name.toLowerCase(), value] };
+  return ok([name.toLowerCase(), value]);
 }
 
 /** After a parameter or token68: only whitespace, then a comma or the end, may follow. */
@@ -197,63 +192,68 @@ function readToken68(c: Cursor): string | undefined {
 }
 
 /** Comma-separated auth-params (RFC 7235 §2.1), as in `Authentication-Info` (RFC 7615 §3). */
-function readParams(c: Cursor, stopAtNewChallenge: boolean): Parsed<Record<string, string>> {
-  const entries: [string, string][] = [];
-  const seen = new Set<string>();
-  for (;;) {
-    c.skipOwsAndCommas();
-    if (c.done) break;
-    const at = c.pos;
-    const param = readParam(c);
-    if (param === undefined) {
-      if (stopAtNewChallenge) break;
-      return fail("expected a parameter", at);
+function readParams(
+  c: Cursor,
+  stopAtNewChallenge: boolean,
+): Result<Record<string, string>, ParseFailure> {
+  return safeTry(function* () {
+    const entries: [string, string][] = [];
+    const seen = new Set<string>();
+    for (;;) {
+      c.skipOwsAndCommas();
+      if (c.done) break;
+      const at = c.pos;
+      const param = readParam(c);
+      if (param === undefined) {
+        if (stopAtNewChallenge) break;
+        return fail("expected a parameter", at);
+      }
+      const [name, value] = yield* param;
+      // RFC 7235 §2.2: each parameter name occurs once per challenge.
+      if (seen.has(name)) return fail(`parameter "${name}" appears twice`, at);
+      seen.add(name);
+      entries.push([name, value]);
+      const trailing = expectListEnd(c);
+      if (trailing !== undefined) return err(trailing);
     }
-    if (!param.ok) return param;
-    const [name, value] = param.value;
-    // RFC 7235 §2.2: each parameter name occurs once per challenge.
-    if (seen.has(name)) return fail(`parameter "${name}" appears twice`, at);
-    seen.add(name);
-    entries.push([name, value]);
-    const trailing = expectListEnd(c);
-    if (trailing !== undefined) return { ok: false, failure: trailing };
-  }
-  // Object.fromEntries defines own properties, so a "__proto__" parameter is just data.
-  return { ok: true, value: Object.fromEntries(entries) };
+    // Object.fromEntries defines own properties, so a "__proto__" parameter is just data.
+    return ok(Object.fromEntries(entries));
+  });
 }
 
 /**
  * Parse a `WWW-Authenticate` field value: `1#challenge` (RFC 7235 §4.1). Several header lines
  * arrive joined with ", " by `Headers.get`, which is the same list.
  */
-export function parseChallenges(header: string): Parsed<Challenge[]> {
-  const c = new Cursor(header);
-  const challenges: Challenge[] = [];
-  for (;;) {
-    c.skipOwsAndCommas();
-    if (c.done) break;
-    const at = c.pos;
-    const scheme = c.readWhile(TCHAR);
-    if (scheme === "") return fail("expected an authentication scheme", at);
-    if (!c.done && c.peek() !== " " && c.peek() !== "\t" && c.peek() !== ",") {
-      return fail(`unexpected character "${c.peek()}" after scheme "${scheme}"`, c.pos);
+export function parseChallenges(header: string): Result<Challenge[], ParseFailure> {
+  return safeTry(function* () {
+    const c = new Cursor(header);
+    const challenges: Challenge[] = [];
+    for (;;) {
+      c.skipOwsAndCommas();
+      if (c.done) break;
+      const at = c.pos;
+      const scheme = c.readWhile(TCHAR);
+      if (scheme === "") return fail("expected an authentication scheme", at);
+      if (!c.done && c.peek() !== " " && c.peek() !== "\t" && c.peek() !== ",") {
+        return fail(`unexpected character "${c.peek()}" after scheme "${scheme}"`, c.pos);
+      }
+      c.skipOws();
+      const token68 = readToken68(c);
+      if (token68 !== undefined) {
+        challenges.push(Object.freeze({ scheme, params: Object.freeze({}), token68 }));
+        continue;
+      }
+      const params = yield* readParams(c, true);
+      challenges.push(Object.freeze({ scheme, params: Object.freeze(params) }));
     }
-    c.skipOws();
-    const token68 = readToken68(c);
-    if (token68 !== undefined) {
-      challenges.push(Object.freeze({ scheme, params: Object.freeze({}), token68 }));
-      continue;
-    }
-    const params = readParams(c, true);
-    if (!params.ok) return params;
-    challenges.push(Object.freeze({ scheme, params: Object.freeze(params.value) }));
-  }
-  if (challenges.length === 0) return fail("no challenge found", 0);
-  return { ok: true, value: challenges };
+    if (challenges.length === 0) return fail("no challenge found", 0);
+    return ok(challenges);
+  });
 }
 
 /** Parse a list of auth-params with no scheme, as `Authentication-Info` carries (RFC 7615). */
-export function parseAuthParams(header: string): Parsed<Record<string, string>> {
+export function parseAuthParams(header: string): Result<Record<string, string>, ParseFailure> {
   return readParams(new Cursor(header), false);
 }
 
@@ -272,11 +272,8 @@ export type DigestRefusal =
 /** Check a Digest challenge (RFC 7616 §3.3) and reduce it to what answering it needs. */
 export function readDigestChallenge(
   challenge: Challenge,
-): { ok: true; value: DigestChallenge } | { ok: false; refusal: DigestRefusal } {
-  const refuse = (reason: string) => ({
-    ok: false as const,
-    refusal: { kind: "other" as const, reason },
-  });
+): Result<DigestChallenge, DigestRefusal> {
+  const refuse = (reason: string) => err({ kind: "other" as const, reason });
   if (challenge.scheme.toLowerCase() !== "digest") {
     return refuse(`scheme "${challenge.scheme}" is not Digest`);
   }
@@ -291,7 +288,7 @@ export function readDigestChallenge(
   const session = algorithm.endsWith("-SESS");
   const base = session ? algorithm.slice(0, -"-SESS".length) : algorithm;
   if (base !== "MD5" && base !== "SHA-256" && base !== "SHA-512-256") {
-    return { ok: false, refusal: { kind: "algorithm", algorithm: algorithmToken ?? "" } };
+    return err({ kind: "algorithm", algorithm: algorithmToken ?? "" });
   }
   const qopOptions = param(challenge, "qop");
   let qop: "auth" | "auth-int" | undefined;
@@ -304,20 +301,17 @@ export function readDigestChallenge(
     else return refuse(`unsupported qop "${qopOptions}"`);
   }
   const opaque = param(challenge, "opaque");
-  return {
-    ok: true,
-    value: {
-      realm,
-      nonce,
-      hash: base,
-      session,
-      stale: param(challenge, "stale")?.toLowerCase() === "true",
-      userhash: param(challenge, "userhash")?.toLowerCase() === "true",
-      ...(algorithmToken === undefined ? {} : { algorithmToken }),
-      ...(opaque === undefined ? {} : { opaque }),
-      ...(qop === undefined ? {} : { qop }),
-    },
-  };
+  return ok({
+    realm,
+    nonce,
+    hash: base,
+    session,
+    stale: param(challenge, "stale")?.toLowerCase() === "true",
+    userhash: param(challenge, "userhash")?.toLowerCase() === "true",
+    ...(algorithmToken === undefined ? {} : { algorithmToken }),
+    ...(opaque === undefined ? {} : { opaque }),
+    ...(qop === undefined ? {} : { qop }),
+  });
 }
 
 /** A quoted-string with `\` and `"` escaped (RFC 7230 §3.2.6). */

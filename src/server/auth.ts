@@ -315,7 +315,7 @@ const MAX_URI_ENDS = 16;
  */
 function parseCredentials(header: string, url: URL): Challenge | undefined {
   const strict = parseChallenges(header);
-  if (strict.ok) return strict.value.length === 1 ? strict.value[0] : undefined;
+  if (strict.isOk()) return strict.value.length === 1 ? strict.value[0] : undefined;
   let fallback: Challenge | undefined;
   let starts = 0;
   for (const match of header.matchAll(URI_VALUE_START)) {
@@ -327,7 +327,7 @@ function parseCredentials(header: string, url: URL): Challenge | undefined {
       if (!URI_VALUE_END.test(header)) continue;
       if (++ends > MAX_URI_ENDS) break;
       const parsed = parseChallenges(header.slice(0, start) + header.slice(end));
-      const credentials = parsed.ok && parsed.value.length === 1 ? parsed.value[0]! : undefined;
+      const credentials = parsed.isOk() && parsed.value.length === 1 ? parsed.value[0]! : undefined;
       if (
         credentials === undefined || credentials.scheme.toLowerCase() !== "digest" ||
         credentials.params.uri !== ""
