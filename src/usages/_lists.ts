@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
+import { ok, Result } from "npm:neverthrow@^8.2.0";
 import type { InvalidArgumentError } from "../client/errors.ts";
 import type { XmlElement } from "../xml/document.ts";
 import {
@@ -75,22 +75,19 @@ export function parseList(
   element: XmlElement,
   text: string,
 ): Result<ResourceList, InvalidArgumentError> {
-  const items: ResourceListItem[] = [];
-  for (const child of childElements(element)) {
-    if (child.namespace !== RL || !ITEM_NAMES.has(child.localName)) continue;
-    const item = parseItem(child, text);
-    if (item.isErr()) return err(item.error);
-    items.push(item.value);
-  }
   const name = attributeValue(element, "name");
   const displayName = displayNameOf(element);
-  return ok({
+  return Result.combine(
+    childElements(element)
+      .filter((child) => child.namespace === RL && ITEM_NAMES.has(child.localName))
+      .map((child) => parseItem(child, text)),
+  ).map((items) => ({
     kind: "list",
     ...(name === undefined ? {} : { name }),
     ...(displayName === undefined ? {} : { displayName }),
     items,
     origin: originOf(element, text),
-  });
+  }));
 }
 
 /** The plan of a `<display-name>` child of `parent` (absent value: no display name). */

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
+import { err, ok, Result } from "npm:neverthrow@^8.2.0";
 import { KNOWN_APPLICATIONS } from "../client/media_types.ts";
 import { invalidArgument, type InvalidArgumentError } from "../client/errors.ts";
 import type { XmlDocument, XmlElement } from "../xml/document.ts";
@@ -170,16 +170,18 @@ export function parsePresence(input: string | XmlDocument): Result<Presence, Inv
   const doc = readModelDocument(input, WHAT);
   return doc.andThen((d) =>
     checkRoot(d, PIDF, "presence", WHAT).andThen((root) =>
-      requiredAttribute(root, "entity", WHAT).andThen((entity) => {
-        const tuples: PresenceTuple[] = [];
-        for (const c of childElements(root)) {
-          if (c.namespace !== PIDF || c.localName !== "tuple") continue;
-          const tuple = parseTuple(c, d.text);
-          if (tuple.isErr()) return err(tuple.error);
-          tuples.push(tuple.value);
-        }
-        return ok({ entity, tuples, notes: notesOf(root, d.text), origin: originOf(root, d.text) });
-      })
+      requiredAttribute(root, "entity", WHAT).andThen((entity) =>
+        Result.combine(
+          childElements(root)
+            .filter((c) => c.namespace === PIDF && c.localName === "tuple")
+            .map((c) => parseTuple(c, d.text)),
+        ).map((tuples) => ({
+          entity,
+          tuples,
+          notes: notesOf(root, d.text),
+          origin: originOf(root, d.text),
+        }))
+      )
     )
   );
 }

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
+import { err, ok, Result } from "npm:neverthrow@^8.2.0";
 import { KNOWN_APPLICATIONS } from "../client/media_types.ts";
 import { invalidArgument, type InvalidArgumentError } from "../client/errors.ts";
 import type { XmlDocument, XmlElement } from "../xml/document.ts";
@@ -428,16 +428,13 @@ export function parseRuleset(
   const ext = options.extensionNamespace ?? PRES_RULES_NAMESPACE;
   const doc = readModelDocument(input, WHAT);
   return doc.andThen((d) =>
-    checkRoot(d, CP, "ruleset", WHAT).andThen((root) => {
-      const rules: PolicyRule[] = [];
-      for (const c of childElements(root)) {
-        if (!named(c, CP, "rule")) continue;
-        const rule = parseRule(c, d.text, ext);
-        if (rule.isErr()) return err(rule.error);
-        rules.push(rule.value);
-      }
-      return ok({ rules, origin: originOf(root, d.text) });
-    })
+    checkRoot(d, CP, "ruleset", WHAT).andThen((root) =>
+      Result.combine(
+        childElements(root).filter((c) => named(c, CP, "rule")).map((c) =>
+          parseRule(c, d.text, ext)
+        ),
+      ).map((rules) => ({ rules, origin: originOf(root, d.text) }))
+    )
   );
 }
 

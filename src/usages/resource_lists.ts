@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
+import { err, ok, Result } from "npm:neverthrow@^8.2.0";
 import { KNOWN_APPLICATIONS } from "../client/media_types.ts";
 import { invalidArgument, type InvalidArgumentError } from "../client/errors.ts";
 import { parseXmlDocument, type XmlDocument } from "../xml/document.ts";
@@ -139,16 +139,13 @@ export function parseResourceLists(
   input: string | XmlDocument,
 ): Result<ResourceLists, InvalidArgumentError> {
   return toDocument(input).andThen((doc) =>
-    checkRoot(doc, RL, "resource-lists", WHAT).andThen((root) => {
-      const lists: ResourceList[] = [];
-      for (const child of childElements(root)) {
-        if (child.namespace !== RL || child.localName !== "list") continue;
-        const list = parseList(child, doc.text);
-        if (list.isErr()) return err(list.error);
-        lists.push(list.value);
-      }
-      return ok({ lists, origin: originOf(root, doc.text) });
-    })
+    checkRoot(doc, RL, "resource-lists", WHAT).andThen((root) =>
+      Result.combine(
+        childElements(root)
+          .filter((child) => child.namespace === RL && child.localName === "list")
+          .map((child) => parseList(child, doc.text)),
+      ).map((lists) => ({ lists, origin: originOf(root, doc.text) }))
+    )
   );
 }
 

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
+import { err, ok, Result } from "npm:neverthrow@^8.2.0";
 import { KNOWN_APPLICATIONS } from "../client/media_types.ts";
 import type { InvalidArgumentError } from "../client/errors.ts";
 import type { XmlDocument, XmlElement } from "../xml/document.ts";
@@ -115,16 +115,13 @@ export function parseRlsServices(
 ): Result<RlsServices, InvalidArgumentError> {
   const doc = readModelDocument(input, WHAT);
   return doc.andThen((d) =>
-    checkRoot(d, RLS, "rls-services", WHAT).andThen((root) => {
-      const services: RlsService[] = [];
-      for (const child of childElements(root)) {
-        if (child.namespace !== RLS || child.localName !== "service") continue;
-        const service = parseService(child, d.text);
-        if (service.isErr()) return err(service.error);
-        services.push(service.value);
-      }
-      return ok({ services, origin: originOf(root, d.text) });
-    })
+    checkRoot(d, RLS, "rls-services", WHAT).andThen((root) =>
+      Result.combine(
+        childElements(root)
+          .filter((child) => child.namespace === RLS && child.localName === "service")
+          .map((child) => parseService(child, d.text)),
+      ).map((services) => ({ services, origin: originOf(root, d.text) }))
+    )
   );
 }
 

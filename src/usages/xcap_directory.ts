@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
+import { err, ok, Result } from "npm:neverthrow@^8.2.0";
 import { KNOWN_APPLICATIONS } from "../client/media_types.ts";
 import type { InvalidArgumentError } from "../client/errors.ts";
 import type { XmlDocument, XmlElement } from "../xml/document.ts";
@@ -125,16 +125,13 @@ export function parseXcapDirectory(
 ): Result<XcapDirectory, InvalidArgumentError> {
   const doc = readModelDocument(input, WHAT);
   return doc.andThen((d) =>
-    checkRoot(d, XD, "xcap-directory", WHAT).andThen((root) => {
-      const folders: DirectoryFolder[] = [];
-      for (const c of childElements(root)) {
-        if (c.namespace !== XD || c.localName !== "folder") continue;
-        const folder = parseFolder(c, d.text);
-        if (folder.isErr()) return err(folder.error);
-        folders.push(folder.value);
-      }
-      return ok({ folders, origin: originOf(root, d.text) });
-    })
+    checkRoot(d, XD, "xcap-directory", WHAT).andThen((root) =>
+      Result.combine(
+        childElements(root)
+          .filter((c) => c.namespace === XD && c.localName === "folder")
+          .map((c) => parseFolder(c, d.text)),
+      ).map((folders) => ({ folders, origin: originOf(root, d.text) }))
+    )
   );
 }
 
