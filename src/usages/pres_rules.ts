@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { err, ok, Result } from "npm:neverthrow@^8.2.0";
+import { err, ok, Result, safeTry } from "npm:neverthrow@^8.2.0";
 import { KNOWN_APPLICATIONS } from "../client/media_types.ts";
 import { invalidArgument, type InvalidArgumentError } from "../client/errors.ts";
 import type { XmlDocument, XmlElement } from "../xml/document.ts";
@@ -253,27 +253,28 @@ function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]
 // ---------------------------------------------------------------------------------------------
 
 function parseIdentity(e: XmlElement, text: string): Result<PolicyIdentity, InvalidArgumentError> {
-  const one: PolicyIdentityOne[] = [];
-  const many: PolicyIdentityMany[] = [];
-  for (const c of childElements(e)) {
-    if (named(c, CP, "one")) {
-      const id = requiredAttribute(c, "id", WHAT);
-      if (id.isErr()) return err(id.error);
-      one.push({ id: id.value, origin: originOf(c, text) });
-    } else if (named(c, CP, "many")) {
-      const except = childElements(c).filter((x) => named(x, CP, "except")).map((x) => ({
-        ...optional("domain", attributeValue(x, "domain")),
-        ...optional("id", attributeValue(x, "id")),
-        origin: originOf(x, text),
-      }));
-      many.push({
-        ...optional("domain", attributeValue(c, "domain")),
-        except,
-        origin: originOf(c, text),
-      });
+  return safeTry(function* () {
+    const one: PolicyIdentityOne[] = [];
+    const many: PolicyIdentityMany[] = [];
+    for (const c of childElements(e)) {
+      if (named(c, CP, "one")) {
+        const id = yield* requiredAttribute(c, "id", WHAT);
+        one.push({ id, origin: originOf(c, text) });
+      } else if (named(c, CP, "many")) {
+        const except = childElements(c).filter((x) => named(x, CP, "except")).map((x) => ({
+          ...optional("domain", attributeValue(x, "domain")),
+          ...optional("id", attributeValue(x, "id")),
+          origin: originOf(x, text),
+        }));
+        many.push({
+          ...optional("domain", attributeValue(c, "domain")),
+          except,
+          origin: originOf(c, text),
+        });
+      }
     }
-  }
-  return ok({ one, many, origin: originOf(e, text) });
+    return ok({ one, many, origin: originOf(e, text) });
+  });
 }
 
 function parseConditions(
@@ -281,12 +282,17 @@ function parseConditions(
   text: string,
 ): Result<PolicyConditions, InvalidArgumentError> {
   const identityElement = firstChild(e, CP, "identity");
-  let identity: PolicyIdentity | undefined;
-  if (identityElement !== undefined) {
-    const parsed = parseIdentity(identityElement, text);
-    if (parsed.isErr()) return err(parsed.error);
-    identity = parsed.value;
-  }
+  const identity = identityElement === undefined
+    ? ok(undefined)
+    : parseIdentity(identityElement, text);
+  return identity.map((identity) => conditionsOf(e, text, identity));
+}
+
+function conditionsOf(
+  e: XmlElement,
+  text: string,
+  identity: PolicyIdentity | undefined,
+): PolicyConditions {
   const sphere = firstChild(e, CP, "sphere");
   const validityElement = firstChild(e, CP, "validity");
   let validity: ValidityPeriod[] | undefined;
@@ -299,7 +305,7 @@ function parseConditions(
     }));
   }
   const external = firstChild(e, OCP, "external-list");
-  return ok({
+  return {
     ...optional("identity", identity),
     ...optional("sphere", sphere === undefined ? undefined : attributeValue(sphere, "value") ?? ""),
     ...optional("validity", validity),
@@ -312,7 +318,7 @@ function parseConditions(
     ...optional("otherIdentity", firstChild(e, OCP, "other-identity") ? true : undefined),
     ...optional("anonymousRequest", firstChild(e, OCP, "anonymous-request") ? true : undefined),
     origin: originOf(e, text),
-  });
+  };
 }
 
 function parseActions(
@@ -367,24 +373,23 @@ function parseRule(
   text: string,
   ext: string,
 ): Result<PolicyRule, InvalidArgumentError> {
-  const id = requiredAttribute(e, "id", WHAT);
-  if (id.isErr()) return err(id.error);
-  const c = firstChild(e, CP, "conditions");
-  const a = firstChild(e, CP, "actions");
-  const t = firstChild(e, CP, "transformations");
-  const conditions = c === undefined ? ok(undefined) : parseConditions(c, text);
-  if (conditions.isErr()) return err(conditions.error);
-  const actions = a === undefined ? ok(undefined) : parseActions(a, text, ext);
-  if (actions.isErr()) return err(actions.error);
-  return ok({
-    id: id.value,
-    ...optional("conditions", conditions.value),
-    ...optional("actions", actions.value),
-    ...optional(
-      "transformations",
-      t === undefined ? undefined : parseTransformations(t, text, ext),
-    ),
-    origin: originOf(e, text),
+  return safeTry(function* () {
+    const id = yield* requiredAttribute(e, "id", WHAT);
+    const c = firstChild(e, CP, "conditions");
+    const a = firstChild(e, CP, "actions");
+    const t = firstChild(e, CP, "transformations");
+    const conditions = c === undefined ? undefined : yield* parseConditions(c, text);
+    const actions = a === undefined ? undefined : yield* parseActions(a, text, ext);
+    return ok({
+      id,
+      ...optional("conditions", conditions),
+      ...optional("actions", actions),
+      ...optional(
+        "transformations",
+        t === undefined ? undefined : parseTransformations(t, text, ext),
+      ),
+      origin: originOf(e, text),
+    });
   });
 }
 

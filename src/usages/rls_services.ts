@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { err, ok, Result } from "npm:neverthrow@^8.2.0";
+import { ok, Result, safeTry } from "npm:neverthrow@^8.2.0";
 import { KNOWN_APPLICATIONS } from "../client/media_types.ts";
 import type { InvalidArgumentError } from "../client/errors.ts";
 import type { XmlDocument, XmlElement } from "../xml/document.ts";
@@ -65,26 +65,22 @@ export interface RlsServices {
 }
 
 function parseService(element: XmlElement, text: string): Result<RlsService, InvalidArgumentError> {
-  const uri = requiredAttribute(element, "uri", WHAT);
-  if (uri.isErr()) return err(uri.error);
-  const resourceList = firstChild(element, RLS, "resource-list");
-  const listElement = firstChild(element, RLS, "list");
-  const packagesElement = firstChild(element, RLS, "packages");
-  let list: ResourceList | undefined;
-  if (listElement !== undefined) {
-    const parsed = parseList(listElement, text);
-    if (parsed.isErr()) return err(parsed.error);
-    list = parsed.value;
-  }
-  const packages = packagesElement === undefined ? undefined : childElements(packagesElement)
-    .filter((p) => p.namespace === RLS && p.localName === "package")
-    .map((p) => textContent(p).trim());
-  return ok({
-    uri: uri.value,
-    ...(resourceList === undefined ? {} : { resourceList: textContent(resourceList).trim() }),
-    ...(list === undefined ? {} : { list }),
-    ...(packages === undefined ? {} : { packages }),
-    origin: originOf(element, text),
+  return safeTry(function* () {
+    const uri = yield* requiredAttribute(element, "uri", WHAT);
+    const resourceList = firstChild(element, RLS, "resource-list");
+    const listElement = firstChild(element, RLS, "list");
+    const packagesElement = firstChild(element, RLS, "packages");
+    const list = listElement === undefined ? undefined : yield* parseList(listElement, text);
+    const packages = packagesElement === undefined ? undefined : childElements(packagesElement)
+      .filter((p) => p.namespace === RLS && p.localName === "package")
+      .map((p) => textContent(p).trim());
+    return ok({
+      uri,
+      ...(resourceList === undefined ? {} : { resourceList: textContent(resourceList).trim() }),
+      ...(list === undefined ? {} : { list }),
+      ...(packages === undefined ? {} : { packages }),
+      origin: originOf(element, text),
+    });
   });
 }
 

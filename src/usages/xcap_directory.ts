@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { err, ok, Result } from "npm:neverthrow@^8.2.0";
+import { ok, Result, safeTry } from "npm:neverthrow@^8.2.0";
 import { KNOWN_APPLICATIONS } from "../client/media_types.ts";
 import type { InvalidArgumentError } from "../client/errors.ts";
 import type { XmlDocument, XmlElement } from "../xml/document.ts";
@@ -75,29 +75,29 @@ export interface XcapDirectory {
 }
 
 function parseFolder(e: XmlElement, text: string): Result<DirectoryFolder, InvalidArgumentError> {
-  const auid = requiredAttribute(e, "auid", WHAT);
-  if (auid.isErr()) return err(auid.error);
-  const entries: DirectoryEntry[] = [];
-  for (const c of childElements(e)) {
-    if (c.namespace !== XD || c.localName !== "entry") continue;
-    const uri = requiredAttribute(c, "uri", WHAT);
-    if (uri.isErr()) return err(uri.error);
-    const lastModified = attributeValue(c, "last-modified");
-    const size = attributeValue(c, "size");
-    entries.push({
-      uri: uri.value,
-      etag: attributeValue(c, "etag") ?? "",
-      ...(lastModified === undefined ? {} : { lastModified }),
-      ...(size === undefined || !/^\d+$/.test(size.trim()) ? {} : { size: Number(size) }),
-      origin: originOf(c, text),
+  return safeTry(function* () {
+    const auid = yield* requiredAttribute(e, "auid", WHAT);
+    const entries: DirectoryEntry[] = [];
+    for (const c of childElements(e)) {
+      if (c.namespace !== XD || c.localName !== "entry") continue;
+      const uri = yield* requiredAttribute(c, "uri", WHAT);
+      const lastModified = attributeValue(c, "last-modified");
+      const size = attributeValue(c, "size");
+      entries.push({
+        uri,
+        etag: attributeValue(c, "etag") ?? "",
+        ...(lastModified === undefined ? {} : { lastModified }),
+        ...(size === undefined || !/^\d+$/.test(size.trim()) ? {} : { size: Number(size) }),
+        origin: originOf(c, text),
+      });
+    }
+    const error = firstChild(e, XD, "error-code");
+    return ok({
+      auid,
+      entries,
+      ...(error === undefined ? {} : { errorCode: textContent(error).trim() }),
+      origin: originOf(e, text),
     });
-  }
-  const error = firstChild(e, XD, "error-code");
-  return ok({
-    auid: auid.value,
-    entries,
-    ...(error === undefined ? {} : { errorCode: textContent(error).trim() }),
-    origin: originOf(e, text),
   });
 }
 
