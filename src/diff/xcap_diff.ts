@@ -1078,22 +1078,17 @@ export function applyXcapDiff(
   diff: XcapDiff | string,
   options: ApplyXcapDiffOptions = {},
 ): Result<XcapDiffResult, MalformedResponseError> {
-  let parsed: XcapDiff;
-  if (typeof diff === "string") {
-    const result = parseXcapDiff(diff);
-    if (result.isErr()) return err(result.error);
-    parsed = result.value;
-  } else {
-    parsed = diff;
-  }
-  const applier = new DiffApplier(cache, parsed?.xcapRoot, options ?? {});
-  for (const entry of parsed?.entries ?? []) {
-    if (entry?.kind === "document") applier.document(entry);
-    else if (entry?.kind === "element" || entry?.kind === "attribute") applier.node(entry);
-  }
-  return ok(Object.freeze({
-    cache: applier.cache,
-    documents: applier.documents,
-    refetch: Object.freeze(applier.refetch),
-  }));
+  const parsed = typeof diff === "string" ? parseXcapDiff(diff) : ok(diff);
+  return parsed.map((parsed) => {
+    const applier = new DiffApplier(cache, parsed?.xcapRoot, options ?? {});
+    for (const entry of parsed?.entries ?? []) {
+      if (entry?.kind === "document") applier.document(entry);
+      else if (entry?.kind === "element" || entry?.kind === "attribute") applier.node(entry);
+    }
+    return Object.freeze({
+      cache: applier.cache,
+      documents: applier.documents,
+      refetch: Object.freeze(applier.refetch),
+    });
+  });
 }

@@ -109,8 +109,14 @@ function notesOf(e: XmlElement, text: string): PresenceNote[] {
 }
 
 function parseTuple(e: XmlElement, text: string): Result<PresenceTuple, InvalidArgumentError> {
-  const id = requiredAttribute(e, "id", WHAT);
-  if (id.isErr()) return err(id.error);
+  return requiredAttribute(e, "id", WHAT).andThen((id) => readTuple(e, text, id));
+}
+
+function readTuple(
+  e: XmlElement,
+  text: string,
+  id: string,
+): Result<PresenceTuple, InvalidArgumentError> {
   const status = firstChild(e, PIDF, "status");
   const basicElement = status === undefined ? undefined : firstChild(status, PIDF, "basic");
   let basic: "open" | "closed" | undefined;
@@ -132,7 +138,7 @@ function parseTuple(e: XmlElement, text: string): Result<PresenceTuple, InvalidA
     : attributeValue(contactElement, "priority");
   const timestamp = firstChild(e, PIDF, "timestamp");
   return ok({
-    id: id.value,
+    id,
     ...(basic === undefined ? {} : { basic }),
     ...(contactElement === undefined ? {} : {
       contact: {
