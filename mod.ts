@@ -34,7 +34,9 @@
  * import { startXcapServer } from "@xcap/xcap/server";
  * import { assertEquals } from "@std/assert";
  *
- * const server = (await startXcapServer())._unsafeUnwrap(); // 127.0.0.1, a free port
+ * const started = await startXcapServer(); // 127.0.0.1, a free port
+ * if (started.isErr()) throw new Error(started.error.message);
+ * const server = started.value;
  * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
  *
  * const put = await client.put(

@@ -420,7 +420,9 @@ export class XCAPClient implements XcapResourceClient {
  * import { startXcapServer } from "@xcap/xcap/server";
  * import { assertEquals } from "@std/assert";
  *
- * const server = (await startXcapServer())._unsafeUnwrap();
+ * const started = await startXcapServer();
+ * if (started.isErr()) throw new Error(started.error.message);
+ * const server = started.value;
  * const sent: string[] = [];
  * const fetchExecutor = createFetchExecutor();
  * const client = createXcapResourceClient((request, options) => {

@@ -19,7 +19,9 @@
  * import { startXcapServer } from "@xcap/xcap/server";
  * import { assertEquals } from "@std/assert";
  *
- * const server = (await startXcapServer({ port: 0 }))._unsafeUnwrap();
+ * const started = await startXcapServer({ port: 0 });
+ * if (started.isErr()) throw new Error(started.error.message);
+ * const server = started.value;
  * const response = await fetch(`${server.xcapRoot}/xcap-caps/global/index`);
  * assertEquals(response.status, 200);
  * assertEquals(response.headers.get("content-type"), "application/xcap-caps+xml");

@@ -24,7 +24,9 @@
  * import { startXcapServer } from "@xcap/xcap/server";
  * import { assertEquals } from "@std/assert";
  *
- * const server = (await startXcapServer())._unsafeUnwrap();
+ * const started = await startXcapServer();
+ * if (started.isErr()) throw new Error(started.error.message);
+ * const server = started.value;
  * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
  *
  * const added = await Promise.all([

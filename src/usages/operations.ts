@@ -58,7 +58,9 @@ export interface AddEntryRequest {
  * import { startXcapServer } from "@xcap/xcap/server";
  * import { assertEquals } from "@std/assert";
  *
- * const server = (await startXcapServer({ hostname: "127.0.0.1", port: 0 }))._unsafeUnwrap();
+ * const started = await startXcapServer({ hostname: "127.0.0.1", port: 0 });
+ * if (started.isErr()) throw new Error(started.error.message);
+ * const server = started.value;
  * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
  * await addEntry(client, { list: "friends", uri: "sip:bob@example.com" });
  * const second = await addEntry(client, { list: "friends", uri: "sip:carol@example.com" });
@@ -104,7 +106,9 @@ export interface RemoveEntryRequest {
  * import { startXcapServer } from "@xcap/xcap/server";
  * import { assertEquals } from "@std/assert";
  *
- * const server = (await startXcapServer({ hostname: "127.0.0.1", port: 0 }))._unsafeUnwrap();
+ * const started = await startXcapServer({ hostname: "127.0.0.1", port: 0 });
+ * if (started.isErr()) throw new Error(started.error.message);
+ * const server = started.value;
  * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
  * await addEntry(client, { list: "friends", uri: "sip:bob@example.com" });
  * const removed = (await removeEntry(client, { list: "friends", uri: "sip:bob@example.com" }))
@@ -151,7 +155,9 @@ export interface RenameEntryRequest {
  * import { startXcapServer } from "@xcap/xcap/server";
  * import { assertEquals } from "@std/assert";
  *
- * const server = (await startXcapServer({ hostname: "127.0.0.1", port: 0 }))._unsafeUnwrap();
+ * const started = await startXcapServer({ hostname: "127.0.0.1", port: 0 });
+ * if (started.isErr()) throw new Error(started.error.message);
+ * const server = started.value;
  * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
  * await addEntry(client, { list: "friends", uri: "sip:bob@example.com", displayName: "Bob" });
  * const renamed = await renameEntry(client, {
@@ -201,7 +207,9 @@ export interface AddListRequest {
  * import { startXcapServer } from "@xcap/xcap/server";
  * import { assertEquals } from "@std/assert";
  *
- * const server = (await startXcapServer({ hostname: "127.0.0.1", port: 0 }))._unsafeUnwrap();
+ * const started = await startXcapServer({ hostname: "127.0.0.1", port: 0 });
+ * if (started.isErr()) throw new Error(started.error.message);
+ * const server = started.value;
  * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
  * const added = await addList(client, { name: "family", displayName: "Family" });
  * assertEquals(findList(added._unsafeUnwrap().value, "family")?.displayName, "Family");
@@ -243,7 +251,9 @@ export interface RemoveListRequest {
  * import { startXcapServer } from "@xcap/xcap/server";
  * import { assertEquals } from "@std/assert";
  *
- * const server = (await startXcapServer({ hostname: "127.0.0.1", port: 0 }))._unsafeUnwrap();
+ * const started = await startXcapServer({ hostname: "127.0.0.1", port: 0 });
+ * if (started.isErr()) throw new Error(started.error.message);
+ * const server = started.value;
  * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
  * await addList(client, { name: "family" });
  * assertEquals((await removeList(client, { list: "family" }))._unsafeUnwrap().value.lists, []);
@@ -289,7 +299,9 @@ export interface RenameListRequest {
  * import { startXcapServer } from "@xcap/xcap/server";
  * import { assertEquals } from "@std/assert";
  *
- * const server = (await startXcapServer({ hostname: "127.0.0.1", port: 0 }))._unsafeUnwrap();
+ * const started = await startXcapServer({ hostname: "127.0.0.1", port: 0 });
+ * if (started.isErr()) throw new Error(started.error.message);
+ * const server = started.value;
  * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
  * await addList(client, { name: "work" });
  * const renamed = await renameList(client, { list: "work", name: "office" });
@@ -341,7 +353,9 @@ export interface WatcherOptions extends UpdateOptions {
  * import { startXcapServer } from "@xcap/xcap/server";
  * import { assertEquals } from "@std/assert";
  *
- * const server = (await startXcapServer({ hostname: "127.0.0.1", port: 0 }))._unsafeUnwrap();
+ * const started = await startXcapServer({ hostname: "127.0.0.1", port: 0 });
+ * if (started.isErr()) throw new Error(started.error.message);
+ * const server = started.value;
  * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
  * const result = await setWatcherHandling(client, {
  *   watcher: "sip:bob@example.com",
@@ -387,7 +401,9 @@ export function setWatcherHandling(
  * import { startXcapServer } from "@xcap/xcap/server";
  * import { assertEquals } from "@std/assert";
  *
- * const server = (await startXcapServer({ hostname: "127.0.0.1", port: 0 }))._unsafeUnwrap();
+ * const started = await startXcapServer({ hostname: "127.0.0.1", port: 0 });
+ * if (started.isErr()) throw new Error(started.error.message);
+ * const server = started.value;
  * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
  * const result = await allowWatcher(client, "sip:bob@example.com");
  * assertEquals(watcherHandling(result._unsafeUnwrap().value, "sip:bob@example.com"), "allow");
@@ -417,7 +433,9 @@ export function allowWatcher(
  * import { startXcapServer } from "@xcap/xcap/server";
  * import { assertEquals } from "@std/assert";
  *
- * const server = (await startXcapServer({ hostname: "127.0.0.1", port: 0 }))._unsafeUnwrap();
+ * const started = await startXcapServer({ hostname: "127.0.0.1", port: 0 });
+ * if (started.isErr()) throw new Error(started.error.message);
+ * const server = started.value;
  * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
  * const result = await blockWatcher(client, "sip:spam@example.com");
  * assertEquals(watcherHandling(result._unsafeUnwrap().value, "sip:spam@example.com"), "block");
@@ -448,7 +466,9 @@ export function blockWatcher(
  * import { startXcapServer } from "@xcap/xcap/server";
  * import { assertEquals } from "@std/assert";
  *
- * const server = (await startXcapServer({ hostname: "127.0.0.1", port: 0 }))._unsafeUnwrap();
+ * const started = await startXcapServer({ hostname: "127.0.0.1", port: 0 });
+ * if (started.isErr()) throw new Error(started.error.message);
+ * const server = started.value;
  * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
  * const result = await politeBlockWatcher(client, "sip:ex@example.com");
  * assertEquals(watcherHandling(result._unsafeUnwrap().value, "sip:ex@example.com"), "polite-block");
@@ -487,7 +507,9 @@ export interface PresenceNoteRequest {
  * import { startXcapServer } from "@xcap/xcap/server";
  * import { assertEquals } from "@std/assert";
  *
- * const server = (await startXcapServer({ hostname: "127.0.0.1", port: 0 }))._unsafeUnwrap();
+ * const started = await startXcapServer({ hostname: "127.0.0.1", port: 0 });
+ * if (started.isErr()) throw new Error(started.error.message);
+ * const server = started.value;
  * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
  * await setPresenceNote(client, { note: "In a meeting" });
  * const result = await setPresenceNote(client, { note: "At lunch" });

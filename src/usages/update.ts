@@ -361,7 +361,9 @@ function guarded<T>(
  * import { startXcapServer } from "@xcap/xcap/server";
  * import { assertEquals } from "@std/assert";
  *
- * const server = (await startXcapServer({ hostname: "127.0.0.1", port: 0 }))._unsafeUnwrap();
+ * const started = await startXcapServer({ hostname: "127.0.0.1", port: 0 });
+ * if (started.isErr()) throw new Error(started.error.message);
+ * const server = started.value;
  * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
  * const result = await updateDocument(
  *   client,
@@ -602,7 +604,9 @@ export interface UpdateElementResult {
  * import { startXcapServer } from "@xcap/xcap/server";
  * import { assertEquals } from "@std/assert";
  *
- * const server = (await startXcapServer({ hostname: "127.0.0.1", port: 0 }))._unsafeUnwrap();
+ * const started = await startXcapServer({ hostname: "127.0.0.1", port: 0 });
+ * if (started.isErr()) throw new Error(started.error.message);
+ * const server = started.value;
  * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
  * await client.put(
  *   "resource-lists",

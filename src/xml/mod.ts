@@ -11,7 +11,7 @@
  *
  * @example Select and replace one element, keeping every other byte
  * ```ts
- * import { parseNodeSelector } from "@xcap/xcap";
+ * import { parseNodeSelector, Result } from "@xcap/xcap";
  * import { getNode, parseXmlDocument, putNode } from "@xcap/xcap/xml";
  * import { assertEquals } from "@std/assert";
  *
@@ -19,13 +19,16 @@
  *   '  <!-- friends -->\n  <list name="friends"><entry uri="sip:bob@example.com"/></list>\n' +
  *   "</resource-lists>";
  * const ns = { "": "urn:ietf:params:xml:ns:resource-lists" };
- * const doc = parseXmlDocument(text)._unsafeUnwrap();
- * const entry = parseNodeSelector('/resource-lists/list[@name="friends"]/entry')._unsafeUnwrap();
+ * const entry = parseNodeSelector('/resource-lists/list[@name="friends"]/entry');
+ * const doc = parseXmlDocument(text);
  *
- * assertEquals(getNode(doc, entry, ns)._unsafeUnwrap().body, '<entry uri="sip:bob@example.com"/>');
- * const put = putNode(doc, entry, ns, '<entry uri="sip:carol@example.com"/>')._unsafeUnwrap();
- * assertEquals(put.created, false);
- * assertEquals(put.text, text.replace("bob", "carol"));
+ * const got = Result.combine([doc, entry]).andThen(([d, e]) => getNode(d, e, ns));
+ * assertEquals(got.isOk() && got.value.body, '<entry uri="sip:bob@example.com"/>');
+ *
+ * const put = Result.combine([doc, entry])
+ *   .andThen(([d, e]) => putNode(d, e, ns, '<entry uri="sip:carol@example.com"/>'));
+ * assertEquals(put.isOk() && put.value.created, false);
+ * assertEquals(put.isOk() && put.value.text, text.replace("bob", "carol"));
  * ```
  *
  * @module
