@@ -34,9 +34,14 @@ import {
  * @example Usage
  * ```ts
  * import { XCAP_ERROR_NAMESPACE } from "./conflict_report.ts";
- * import { assertEquals } from "@std/assert";
+ * import { buildConflictReport } from "@xcap/xcap";
+ * import { assertStringIncludes } from "@std/assert";
  *
- * assertEquals(XCAP_ERROR_NAMESPACE, "urn:ietf:params:xml:ns:xcap-error");
+ * // A server's 409 body carries its condition in this namespace (RFC 4825 §11.2).
+ * assertStringIncludes(
+ *   buildConflictReport({ tag: "no-parent" }),
+ *   `<xcap-error xmlns="${XCAP_ERROR_NAMESPACE}">`,
+ * );
  * ```
  */
 export const XCAP_ERROR_NAMESPACE = "urn:ietf:params:xml:ns:xcap-error";

@@ -16,9 +16,19 @@ import { describeFetchFailure } from "./_fetch_failure.ts";
  * @example Usage
  * ```ts
  * import { DEFAULT_TIMEOUT_MS } from "./executor.ts";
+ * import { createFetchExecutor } from "@xcap/xcap";
  * import { assertEquals } from "@std/assert";
  *
- * assertEquals(DEFAULT_TIMEOUT_MS, 30_000);
+ * // A server that never answers: the default would wait DEFAULT_TIMEOUT_MS; give a shorter one.
+ * const execute = createFetchExecutor({
+ *   timeoutMs: Math.min(DEFAULT_TIMEOUT_MS, 20),
+ *   fetch: (_input, init) =>
+ *     new Promise((_resolve, reject) =>
+ *       init?.signal?.addEventListener("abort", () => reject(init.signal?.reason))
+ *     ),
+ * });
+ * const result = await execute({ method: "GET", url: "http://127.0.0.1:9/x", headers: {} });
+ * assertEquals(result.isErr() && result.error._tag, "Timeout");
  * ```
  */
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -30,9 +40,16 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
  * @example Usage
  * ```ts
  * import { DEFAULT_MAX_RESPONSE_BYTES } from "./executor.ts";
+ * import { createFetchExecutor } from "@xcap/xcap";
  * import { assertEquals } from "@std/assert";
  *
- * assertEquals(DEFAULT_MAX_RESPONSE_BYTES, 16 * 1024 * 1024);
+ * // A body over the bound is refused; lower it for a client that only reads small documents.
+ * const execute = createFetchExecutor({
+ *   maxResponseBytes: Math.min(DEFAULT_MAX_RESPONSE_BYTES, 8),
+ *   fetch: () => Promise.resolve(new Response("<a>much more than eight bytes</a>")),
+ * });
+ * const result = await execute({ method: "GET", url: "http://127.0.0.1:9/x", headers: {} });
+ * assertEquals(result.isErr() && result.error._tag, "MalformedResponse");
  * ```
  */
 export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;

@@ -119,10 +119,11 @@ export const KNOWN_APPLICATIONS: ReadonlyMap<string, ApplicationUsage> = new Map
  *
  * @example Usage
  * ```ts
- * import { GENERIC_XML_MIME_TYPE } from "./media_types.ts";
+ * import { documentMimeType, GENERIC_XML_MIME_TYPE } from "./media_types.ts";
  * import { assertEquals } from "@std/assert";
  *
- * assertEquals(GENERIC_XML_MIME_TYPE, "application/xml");
+ * // What a document of an application usage nobody registered is sent as.
+ * assertEquals(documentMimeType("com.example.unknown"), GENERIC_XML_MIME_TYPE);
  * ```
  */
 export const GENERIC_XML_MIME_TYPE = "application/xml";
@@ -160,9 +161,17 @@ export function documentMimeType(
  * @example Usage
  * ```ts
  * import { XCAP_ELEMENT_MIME_TYPE } from "./media_types.ts";
+ * import { buildPutRequest } from "@xcap/xcap";
  * import { assertEquals } from "@std/assert";
  *
- * assertEquals(XCAP_ELEMENT_MIME_TYPE, "application/xcap-el+xml");
+ * // A PUT whose node selector ends at an element sends the element as this type.
+ * const request = buildPutRequest({
+ *   xcapRoot: "http://127.0.0.1:9/xcap-root",
+ *   auid: "resource-lists",
+ *   xui: "sip:alice@example.com",
+ *   node: "/resource-lists/list",
+ * }, '<list name="friends"/>');
+ * assertEquals(request.isOk() && request.value.headers["content-type"], XCAP_ELEMENT_MIME_TYPE);
  * ```
  */
 export const XCAP_ELEMENT_MIME_TYPE = "application/xcap-el+xml";
@@ -172,9 +181,17 @@ export const XCAP_ELEMENT_MIME_TYPE = "application/xcap-el+xml";
  * @example Usage
  * ```ts
  * import { XCAP_ATTRIBUTE_MIME_TYPE } from "./media_types.ts";
+ * import { buildPutRequest } from "@xcap/xcap";
  * import { assertEquals } from "@std/assert";
  *
- * assertEquals(XCAP_ATTRIBUTE_MIME_TYPE, "application/xcap-att+xml");
+ * // A PUT whose node selector ends at an attribute sends the bare value as this type.
+ * const request = buildPutRequest({
+ *   xcapRoot: "http://127.0.0.1:9/xcap-root",
+ *   auid: "resource-lists",
+ *   xui: "sip:alice@example.com",
+ *   node: "/resource-lists/list/@name",
+ * }, "friends");
+ * assertEquals(request.isOk() && request.value.headers["content-type"], XCAP_ATTRIBUTE_MIME_TYPE);
  * ```
  */
 export const XCAP_ATTRIBUTE_MIME_TYPE = "application/xcap-att+xml";
@@ -184,9 +201,17 @@ export const XCAP_ATTRIBUTE_MIME_TYPE = "application/xcap-att+xml";
  * @example Usage
  * ```ts
  * import { XCAP_NAMESPACE_MIME_TYPE } from "./media_types.ts";
+ * import { interpretResponse } from "@xcap/xcap";
  * import { assertEquals } from "@std/assert";
  *
- * assertEquals(XCAP_NAMESPACE_MIME_TYPE, "application/xcap-ns+xml");
+ * // The answer to a GET of namespace bindings (`.../~~/resource-lists/namespace::*`).
+ * const result = interpretResponse({
+ *   status: 200,
+ *   headers: new Headers({ "content-type": XCAP_NAMESPACE_MIME_TYPE, etag: '"e1"' }),
+ *   body: '<resource-lists xmlns="urn:ietf:params:xml:ns:resource-lists"/>',
+ *   url: "http://127.0.0.1/xcap-root/resource-lists/users/sip:a@b/index/~~/resource-lists/namespace::*",
+ * });
+ * assertEquals(result.isOk() && result.value.contentType, XCAP_NAMESPACE_MIME_TYPE);
  * ```
  */
 export const XCAP_NAMESPACE_MIME_TYPE = "application/xcap-ns+xml";
@@ -196,9 +221,19 @@ export const XCAP_NAMESPACE_MIME_TYPE = "application/xcap-ns+xml";
  * @example Usage
  * ```ts
  * import { XCAP_ERROR_MIME_TYPE } from "./media_types.ts";
+ * import { interpretResponse } from "@xcap/xcap";
  * import { assertEquals } from "@std/assert";
  *
- * assertEquals(XCAP_ERROR_MIME_TYPE, "application/xcap-error+xml");
+ * // A 409 whose body has this type carries the reason, parsed into `condition`.
+ * const result = interpretResponse({
+ *   status: 409,
+ *   headers: new Headers({ "content-type": XCAP_ERROR_MIME_TYPE }),
+ *   body: '<xcap-error xmlns="urn:ietf:params:xml:ns:xcap-error"><cannot-insert/></xcap-error>',
+ *   url: "http://127.0.0.1/xcap-root/resource-lists/users/sip:a@b/index",
+ * });
+ * assertEquals(result.isErr() && result.error._tag === "Conflict" && result.error.condition, {
+ *   tag: "cannot-insert",
+ * });
  * ```
  */
 export const XCAP_ERROR_MIME_TYPE = "application/xcap-error+xml";

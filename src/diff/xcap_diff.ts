@@ -46,10 +46,14 @@ import { escapeAttributeValue as escapeAttribute, escapeText } from "../xml/_nam
  *
  * @example Usage
  * ```ts
- * import { XCAP_DIFF_NAMESPACE } from "@xcap/xcap/diff";
+ * import { parseXcapDiff, XCAP_DIFF_NAMESPACE } from "@xcap/xcap/diff";
  * import { assertEquals } from "@std/assert";
  *
- * assertEquals(XCAP_DIFF_NAMESPACE, "urn:ietf:params:xml:ns:xcap-diff");
+ * const diff = parseXcapDiff(
+ *   `<xcap-diff xmlns="${XCAP_DIFF_NAMESPACE}" xcap-root="http://127.0.0.1/xcap-root">` +
+ *     `<document sel="resource-lists/users/sip:a@b/index" new-etag="e2"/></xcap-diff>`,
+ * );
+ * assertEquals(diff.map((d) => d.entries.length).unwrapOr(0), 1);
  * ```
  */
 export const XCAP_DIFF_NAMESPACE = "urn:ietf:params:xml:ns:xcap-diff";
@@ -59,10 +63,13 @@ export const XCAP_DIFF_NAMESPACE = "urn:ietf:params:xml:ns:xcap-diff";
  *
  * @example Usage
  * ```ts
- * import { XCAP_DIFF_MIME_TYPE } from "@xcap/xcap/diff";
+ * import { buildXcapDiff, XCAP_DIFF_MIME_TYPE } from "@xcap/xcap/diff";
  * import { assertEquals } from "@std/assert";
  *
- * assertEquals(XCAP_DIFF_MIME_TYPE, "application/xcap-diff+xml");
+ * // The body of a SIP NOTIFY for the xcap-diff event package carries this Content-Type.
+ * const body = buildXcapDiff({ xcapRoot: "http://127.0.0.1/xcap-root", entries: [] });
+ * const notify = new Headers({ "content-type": XCAP_DIFF_MIME_TYPE });
+ * assertEquals(body.isOk() && notify.get("content-type"), "application/xcap-diff+xml");
  * ```
  */
 export const XCAP_DIFF_MIME_TYPE = "application/xcap-diff+xml";

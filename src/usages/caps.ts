@@ -26,10 +26,14 @@ import { childElements, textContent } from "../xml/_tree.ts";
  *
  * @example Usage
  * ```ts
- * import { XCAP_CAPS_NAMESPACE } from "@xcap/xcap/usages";
+ * import { parseXcapCaps, XCAP_CAPS_NAMESPACE } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
- * assertEquals(XCAP_CAPS_NAMESPACE, "urn:ietf:params:xml:ns:xcap-caps");
+ * const caps = parseXcapCaps(
+ *   `<xcap-caps xmlns="${XCAP_CAPS_NAMESPACE}"><auids><auid>resource-lists</auid></auids>` +
+ *     `<namespaces/></xcap-caps>`,
+ * );
+ * assertEquals(caps.map((c) => c.auids).unwrapOr([]), ["resource-lists"]);
  * ```
  */
 export const XCAP_CAPS_NAMESPACE = "urn:ietf:params:xml:ns:xcap-caps";

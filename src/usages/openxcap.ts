@@ -31,9 +31,13 @@ import type { DocumentCodec, TypedApplicationUsage, XmlOrigin } from "./codec.ts
  * @example Usage
  * ```ts
  * import { DIALOG_RULES_NAMESPACE } from "@xcap/xcap/usages";
+ * import { parseXmlDocument } from "@xcap/xcap/xml";
  * import { assertEquals } from "@std/assert";
  *
- * assertEquals(DIALOG_RULES_NAMESPACE, "http://openxcap.org/ns/dialog-rules");
+ * // A document is told by the namespace of its root element, whatever prefix it uses.
+ * const doc = parseXmlDocument(`<p:ruleset xmlns:p="${DIALOG_RULES_NAMESPACE}"/>`);
+ * assertEquals(doc.isOk() && doc.value.root.namespace === DIALOG_RULES_NAMESPACE, true);
+ * assertEquals(doc.isOk() && doc.value.root.localName, "ruleset");
  * ```
  */
 export const DIALOG_RULES_NAMESPACE = "http://openxcap.org/ns/dialog-rules";
@@ -42,10 +46,14 @@ export const DIALOG_RULES_NAMESPACE = "http://openxcap.org/ns/dialog-rules";
  *
  * @example Usage
  * ```ts
- * import { WATCHERS_NAMESPACE } from "@xcap/xcap/usages";
+ * import { parseWatchers, WATCHERS_NAMESPACE } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
- * assertEquals(WATCHERS_NAMESPACE, "http://openxcap.org/ns/watchers");
+ * const watchers = parseWatchers(
+ *   `<watchers xmlns="${WATCHERS_NAMESPACE}"><watcher><id>bob@example.com</id>` +
+ *     "<status>pending</status></watcher></watchers>",
+ * );
+ * assertEquals(watchers.map((w) => w.watchers.map((x) => x.status)).unwrapOr([]), ["pending"]);
  * ```
  */
 export const WATCHERS_NAMESPACE = "http://openxcap.org/ns/watchers";

@@ -36,10 +36,13 @@ import type { DocumentCodec, TypedApplicationUsage, XmlOrigin } from "./codec.ts
  *
  * @example Usage
  * ```ts
- * import { PIDF_NAMESPACE } from "@xcap/xcap/usages";
+ * import { parsePresence, PIDF_NAMESPACE } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
- * assertEquals(PIDF_NAMESPACE, "urn:ietf:params:xml:ns:pidf");
+ * const presence = parsePresence(
+ *   `<presence xmlns="${PIDF_NAMESPACE}" entity="pres:alice@example.com"><note>Away</note></presence>`,
+ * );
+ * assertEquals(presence.map((p) => p.notes.map((n) => n.value)).unwrapOr([]), ["Away"]);
  * ```
  */
 export const PIDF_NAMESPACE = "urn:ietf:params:xml:ns:pidf";

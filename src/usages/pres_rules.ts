@@ -36,10 +36,14 @@ import type { DocumentCodec, TypedApplicationUsage, XmlOrigin } from "./codec.ts
  *
  * @example Usage
  * ```ts
- * import { COMMON_POLICY_NAMESPACE } from "@xcap/xcap/usages";
+ * import { COMMON_POLICY_NAMESPACE, parseRuleset } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
- * assertEquals(COMMON_POLICY_NAMESPACE, "urn:ietf:params:xml:ns:common-policy");
+ * // A ruleset's rules are common-policy elements, whatever prefix the document binds to it.
+ * const rules = parseRuleset(
+ *   `<ruleset xmlns="${COMMON_POLICY_NAMESPACE}"><rule id="a"/></ruleset>`,
+ * );
+ * assertEquals(rules.map((r) => r.rules.map((rule) => rule.id)).unwrapOr([]), ["a"]);
  * ```
  */
 export const COMMON_POLICY_NAMESPACE = "urn:ietf:params:xml:ns:common-policy";
@@ -48,10 +52,16 @@ export const COMMON_POLICY_NAMESPACE = "urn:ietf:params:xml:ns:common-policy";
  *
  * @example Usage
  * ```ts
- * import { PRES_RULES_NAMESPACE } from "@xcap/xcap/usages";
+ * import { COMMON_POLICY_NAMESPACE, parseRuleset, PRES_RULES_NAMESPACE } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
- * assertEquals(PRES_RULES_NAMESPACE, "urn:ietf:params:xml:ns:pres-rules");
+ * // <sub-handling> is a pres-rules element inside a common-policy rule (RFC 5025 §3.2.1).
+ * const rules = parseRuleset(
+ *   `<cr:ruleset xmlns:cr="${COMMON_POLICY_NAMESPACE}" xmlns="${PRES_RULES_NAMESPACE}">` +
+ *     `<cr:rule id="a"><cr:actions><sub-handling>allow</sub-handling></cr:actions></cr:rule>` +
+ *     `</cr:ruleset>`,
+ * );
+ * assertEquals(rules.isOk() && rules.value.rules[0]?.actions?.subHandling, "allow");
  * ```
  */
 export const PRES_RULES_NAMESPACE = "urn:ietf:params:xml:ns:pres-rules";
@@ -61,9 +71,13 @@ export const PRES_RULES_NAMESPACE = "urn:ietf:params:xml:ns:pres-rules";
  * @example Usage
  * ```ts
  * import { OMA_COMMON_POLICY_NAMESPACE } from "@xcap/xcap/usages";
+ * import { parseXmlDocument } from "@xcap/xcap/xml";
  * import { assertEquals } from "@std/assert";
  *
- * assertEquals(OMA_COMMON_POLICY_NAMESPACE, "urn:oma:xml:xdm:common-policy");
+ * // A document is told by the namespace of its root element, whatever prefix it uses.
+ * const doc = parseXmlDocument(`<p:external-list xmlns:p="${OMA_COMMON_POLICY_NAMESPACE}"/>`);
+ * assertEquals(doc.isOk() && doc.value.root.namespace === OMA_COMMON_POLICY_NAMESPACE, true);
+ * assertEquals(doc.isOk() && doc.value.root.localName, "external-list");
  * ```
  */
 export const OMA_COMMON_POLICY_NAMESPACE = "urn:oma:xml:xdm:common-policy";

@@ -32,9 +32,13 @@ import { listPlan, parseList } from "./_lists.ts";
  * @example Usage
  * ```ts
  * import { RESOURCE_LISTS_NAMESPACE } from "@xcap/xcap/usages";
+ * import { parseXmlDocument } from "@xcap/xcap/xml";
  * import { assertEquals } from "@std/assert";
  *
- * assertEquals(RESOURCE_LISTS_NAMESPACE, "urn:ietf:params:xml:ns:resource-lists");
+ * // A document is told by the namespace of its root element, whatever prefix it uses.
+ * const doc = parseXmlDocument(`<p:resource-lists xmlns:p="${RESOURCE_LISTS_NAMESPACE}"/>`);
+ * assertEquals(doc.isOk() && doc.value.root.namespace === RESOURCE_LISTS_NAMESPACE, true);
+ * assertEquals(doc.isOk() && doc.value.root.localName, "resource-lists");
  * ```
  */
 export const RESOURCE_LISTS_NAMESPACE = "urn:ietf:params:xml:ns:resource-lists";

@@ -31,10 +31,15 @@ import { listPlan, parseList } from "./_lists.ts";
  *
  * @example Usage
  * ```ts
- * import { RLS_SERVICES_NAMESPACE } from "@xcap/xcap/usages";
+ * import { parseRlsServices, RLS_SERVICES_NAMESPACE } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
- * assertEquals(RLS_SERVICES_NAMESPACE, "urn:ietf:params:xml:ns:rls-services");
+ * const services = parseRlsServices(
+ *   `<rls-services xmlns="${RLS_SERVICES_NAMESPACE}"><service uri="sip:friends@example.com">` +
+ *     `<resource-list>http://x/resource-lists/users/sip:a@b/index/~~/resource-lists/list</resource-list>` +
+ *     `</service></rls-services>`,
+ * );
+ * assertEquals(services.map((s) => s.services.map((x) => x.uri)).unwrapOr([]), ["sip:friends@example.com"]);
  * ```
  */
 export const RLS_SERVICES_NAMESPACE = "urn:ietf:params:xml:ns:rls-services";

@@ -30,9 +30,13 @@ import type { DocumentCodec, TypedApplicationUsage, XmlOrigin } from "./codec.ts
  * @example Usage
  * ```ts
  * import { XCAP_DIRECTORY_NAMESPACE } from "@xcap/xcap/usages";
+ * import { parseXmlDocument } from "@xcap/xcap/xml";
  * import { assertEquals } from "@std/assert";
  *
- * assertEquals(XCAP_DIRECTORY_NAMESPACE, "urn:oma:xml:xdm:xcap-directory");
+ * // A document is told by the namespace of its root element, whatever prefix it uses.
+ * const doc = parseXmlDocument(`<p:xcap-directory xmlns:p="${XCAP_DIRECTORY_NAMESPACE}"/>`);
+ * assertEquals(doc.isOk() && doc.value.root.namespace === XCAP_DIRECTORY_NAMESPACE, true);
+ * assertEquals(doc.isOk() && doc.value.root.localName, "xcap-directory");
  * ```
  */
 export const XCAP_DIRECTORY_NAMESPACE = "urn:oma:xml:xdm:xcap-directory";
