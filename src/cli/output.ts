@@ -35,7 +35,10 @@ import type { Action, UsageError } from "./args.ts";
  * import { EXIT_CODES } from "@xcap/xcap/cli";
  * import { assertEquals } from "@std/assert";
  *
- * assertEquals(EXIT_CODES.conflict, 4);
+ * // A script that ran `xcap` tells a refused change (409) from a lost race (412).
+ * const outcome = (code: number) => Object.entries(EXIT_CODES).find(([, c]) => c === code)?.[0];
+ * assertEquals(outcome(4), "conflict");
+ * assertEquals(outcome(5), "preconditionFailed");
  * ```
  */
 export const EXIT_CODES: {

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
+import { err, ok, type Result, safeTry } from "npm:neverthrow@^8.2.0";
 import {
   type NamespaceBindings,
   type NodeSelector,
@@ -670,113 +670,113 @@ function add(
   selector: PatchSelector,
   ns: NamespaceBindings,
 ): Result<string, PatchFailure> {
-  const sel = JSON.stringify(op.sel);
-  const located = locate(doc, selector, ns, sel);
-  if (located.isErr()) return err(located.error);
-  const target = located.value;
-  const content = parseContent(op);
-  if (content.isErr()) return err(content.error);
-  const text = doc.text;
+  return safeTry(function* () {
+    const sel = JSON.stringify(op.sel);
+    const target = yield* locate(doc, selector, ns, sel);
+    const content = yield* parseContent(op);
+    const text = doc.text;
 
-  if (op.type !== undefined) {
-    if (target.kind !== "element") {
-      return err(failure("invalid-patch-directive", `Selector ${sel}: type needs an element`));
-    }
-    if (op.pos !== undefined) {
-      return err(failure("invalid-patch-directive", `"pos" cannot be used with "type"`));
-    }
-    const value = textOnly(content.value, `The value added by type="${op.type}"`);
-    if (value.isErr()) return err(value.error);
-    if (op.type.startsWith("@")) {
-      // §4.3.2: a new attribute; its value is the text content of <add>.
-      const name = parseQualifiedName(op.type.slice(1));
-      if (name.isErr()) {
-        return err(failure("invalid-patch-directive", `Invalid type ${JSON.stringify(op.type)}`));
+    if (op.type !== undefined) {
+      if (target.kind !== "element") {
+        return err(failure("invalid-patch-directive", `Selector ${sel}: type needs an element`));
       }
-      const attribute: NodeSelector = {
-        steps: selector.steps,
-        terminal: { kind: "attribute", name: name.value },
-      };
-      if (selectNode(doc, attribute, ns).isOk()) {
+      if (op.pos !== undefined) {
+        return err(failure("invalid-patch-directive", `"pos" cannot be used with "type"`));
+      }
+      const value = yield* textOnly(content, `The value added by type="${op.type}"`);
+      if (op.type.startsWith("@")) {
+        // §4.3.2: a new attribute; its value is the text content of <add>.
+        const name = parseQualifiedName(op.type.slice(1));
+        if (name.isErr()) {
+          return err(failure("invalid-patch-directive", `Invalid type ${JSON.stringify(op.type)}`));
+        }
+        const attribute: NodeSelector = {
+          steps: selector.steps,
+          terminal: { kind: "attribute", name: name.value },
+        };
+        if (selectNode(doc, attribute, ns).isOk()) {
+          return err(failure(
+            "invalid-attribute-value",
+            `Selector ${sel}: the element already has the attribute ${op.type.slice(1)}`,
+          ));
+        }
+        const put = putNode(doc, attribute, ns, escapeAttribute(value));
+        return put.isOk() ? ok(put.value.text) : err(editFailure(put.error, sel));
+      }
+      if (op.type.startsWith("namespace::")) {
+        // §4.3.3: a new namespace declaration on the element.
+        const prefix = op.type.slice("namespace::".length);
+        if (!/^[^:]+$/.test(prefix) || parseQualifiedName(prefix).isErr() || prefix === "xml") {
+          return err(
+            failure("invalid-namespace-prefix", `Invalid type ${JSON.stringify(op.type)}`),
+          );
+        }
+        if (target.element.namespaceDeclarations.some((d) => d.prefix === prefix)) {
+          return err(failure(
+            "invalid-namespace-prefix",
+            `Selector ${sel}: <${target.element.name}> already declares the prefix "${prefix}"`,
+          ));
+        }
+        if (value === "") {
+          return err(failure("invalid-namespace-uri", "The namespace URI is empty"));
+        }
+        const at = startTagItemsEnd(target.element);
+        return ok(splice(text, at, at, ` xmlns:${prefix}="${escapeAttribute(value)}"`));
+      }
+      return err(failure("invalid-patch-directive", `Invalid type ${JSON.stringify(op.type)}`));
+    }
+
+    if (content.nodes.length === 0) {
+      return err(failure("invalid-node-types", `The <add> with selector ${sel} has no content`));
+    }
+    if (op.pos === undefined || op.pos === "prepend") {
+      // §4.3.1: new child nodes, appended (or prepended with pos="prepend").
+      if (target.kind !== "element") {
         return err(failure(
-          "invalid-attribute-value",
-          `Selector ${sel}: the element already has the attribute ${op.type.slice(1)}`,
+          "invalid-patch-directive",
+          `Selector ${sel}: children can only be added to an element`,
         ));
       }
-      const put = putNode(doc, attribute, ns, escapeAttribute(value.value));
-      return put.isOk() ? ok(put.value.text) : err(editFailure(put.error, sel));
+      const insert = serializeContent(content, content.nodes, target.element.namespaces);
+      return ok(
+        insertIntoElement(text, target.element, op.pos === "prepend" ? "start" : "end", insert),
+      );
     }
-    if (op.type.startsWith("namespace::")) {
-      // §4.3.3: a new namespace declaration on the element.
-      const prefix = op.type.slice("namespace::".length);
-      if (!/^[^:]+$/.test(prefix) || parseQualifiedName(prefix).isErr() || prefix === "xml") {
-        return err(failure("invalid-namespace-prefix", `Invalid type ${JSON.stringify(op.type)}`));
-      }
-      if (target.element.namespaceDeclarations.some((d) => d.prefix === prefix)) {
-        return err(failure(
-          "invalid-namespace-prefix",
-          `Selector ${sel}: <${target.element.name}> already declares the prefix "${prefix}"`,
-        ));
-      }
-      if (value.value === "") {
-        return err(failure("invalid-namespace-uri", "The namespace URI is empty"));
-      }
-      const at = startTagItemsEnd(target.element);
-      return ok(splice(text, at, at, ` xmlns:${prefix}="${escapeAttribute(value.value)}"`));
-    }
-    return err(failure("invalid-patch-directive", `Invalid type ${JSON.stringify(op.type)}`));
-  }
-
-  if (content.value.nodes.length === 0) {
-    return err(failure("invalid-node-types", `The <add> with selector ${sel} has no content`));
-  }
-  if (op.pos === undefined || op.pos === "prepend") {
-    // §4.3.1: new child nodes, appended (or prepended with pos="prepend").
-    if (target.kind !== "element") {
+    // pos="before" / "after": siblings of the located node.
+    let parent: XmlElement | undefined;
+    let start: number;
+    let end: number;
+    if (target.kind === "element") {
+      parent = target.element.parent;
+      start = target.element.start;
+      end = target.element.end;
+    } else if (target.kind === "node") {
+      parent = target.parent;
+      start = target.start;
+      end = target.end;
+    } else {
       return err(failure(
         "invalid-patch-directive",
-        `Selector ${sel}: children can only be added to an element`,
+        `Selector ${sel}: pos="${op.pos}" needs an element, text, comment or processing instruction`,
       ));
     }
-    const insert = serializeContent(content.value, content.value.nodes, target.element.namespaces);
-    return ok(
-      insertIntoElement(text, target.element, op.pos === "prepend" ? "start" : "end", insert),
-    );
-  }
-  // pos="before" / "after": siblings of the located node.
-  let parent: XmlElement | undefined;
-  let start: number;
-  let end: number;
-  if (target.kind === "element") {
-    parent = target.element.parent;
-    start = target.element.start;
-    end = target.element.end;
-  } else if (target.kind === "node") {
-    parent = target.parent;
-    start = target.start;
-    end = target.end;
-  } else {
-    return err(failure(
-      "invalid-patch-directive",
-      `Selector ${sel}: pos="${op.pos}" needs an element, text, comment or processing instruction`,
-    ));
-  }
-  if (parent === undefined) {
-    // Outside the document element only comments, processing instructions and whitespace.
-    const bad = content.value.nodes.find((n) =>
-      n.kind !== "comment" && n.kind !== "processing-instruction" && !isWhitespaceText(n)
-    );
-    if (bad !== undefined) {
-      return err(failure(
-        "invalid-root-element-operation",
-        `Selector ${sel}: only comments and processing instructions can be added next to the ` +
-          `document element, not a ${bad.kind}`,
-      ));
+    if (parent === undefined) {
+      // Outside the document element only comments, processing instructions and whitespace.
+      const bad = content.nodes.find((n) =>
+        n.kind !== "comment" && n.kind !== "processing-instruction" && !isWhitespaceText(n)
+      );
+      if (bad !== undefined) {
+        return err(failure(
+          "invalid-root-element-operation",
+          `Selector ${sel}: only comments and processing instructions can be added next to the ` +
+            `document element, not a ${bad.kind}`,
+        ));
+      }
     }
-  }
-  const insert = serializeContent(content.value, content.value.nodes, scopeOf(parent));
-  const at = op.pos === "before" ? start : end;
-  return ok(splice(text, at, at, insert));
+    const insert = serializeContent(content, content.nodes, scopeOf(parent));
+    const at = op.pos === "before" ? start : end;
+    return ok(splice(text, at, at, insert));
+  });
 }
 
 function replace(
@@ -785,80 +785,75 @@ function replace(
   selector: PatchSelector,
   ns: NamespaceBindings,
 ): Result<string, PatchFailure> {
-  const sel = JSON.stringify(op.sel);
-  const located = locate(doc, selector, ns, sel);
-  if (located.isErr()) return err(located.error);
-  const target = located.value;
-  const parsed = parseContent(op);
-  if (parsed.isErr()) return err(parsed.error);
-  const content = parsed.value;
-  const text = doc.text;
-  switch (target.kind) {
-    case "element": {
-      // §4.4.1: exactly one element replaces the element.
-      const nodes = significantNodes(content);
-      const element = nodes[0];
-      if (nodes.length !== 1 || element?.kind !== "element") {
-        return err(failure(
-          "invalid-node-types",
-          `Selector ${sel} selects an element; the new content must be exactly one element`,
+  return safeTry(function* () {
+    const sel = JSON.stringify(op.sel);
+    const target = yield* locate(doc, selector, ns, sel);
+    const content = yield* parseContent(op);
+    const text = doc.text;
+    switch (target.kind) {
+      case "element": {
+        // §4.4.1: exactly one element replaces the element.
+        const nodes = significantNodes(content);
+        const element = nodes[0];
+        if (nodes.length !== 1 || element?.kind !== "element") {
+          return err(failure(
+            "invalid-node-types",
+            `Selector ${sel} selects an element; the new content must be exactly one element`,
+          ));
+        }
+        const insert = serializeContent(content, [element], scopeOf(target.element.parent));
+        return ok(splice(text, target.element.start, target.element.end, insert));
+      }
+      case "attribute": {
+        // §4.4.2: the new value is the text content.
+        const value = yield* textOnly(content, "A new attribute value");
+        const attribute = {
+          steps: selector.steps,
+          terminal: selector.terminal as { kind: "attribute"; name: QualifiedName },
+        };
+        const put = putNode(doc, attribute, ns, escapeAttribute(value));
+        return put.isOk() ? ok(put.value.text) : err(editFailure(put.error, sel));
+      }
+      case "namespace": {
+        // §4.4.3: a new URI for a namespace declaration.
+        if (target.declaration === undefined) {
+          return err(failure(
+            "unsupported-selector",
+            `Selector ${sel}: the prefix "${target.prefix}" is declared on an ancestor of ` +
+              `<${target.element.name}>; only a declaration on the selected element can be replaced`,
+          ));
+        }
+        const uri = yield* textOnly(content, "A namespace URI");
+        if (uri === "") {
+          return err(failure("invalid-namespace-uri", "The namespace URI is empty"));
+        }
+        const name = target.prefix === "" ? "xmlns" : `xmlns:${target.prefix}`;
+        return ok(splice(
+          text,
+          target.declaration.start,
+          target.declaration.end,
+          `${name}="${escapeAttribute(uri)}"`,
         ));
       }
-      const insert = serializeContent(content, [element], scopeOf(target.element.parent));
-      return ok(splice(text, target.element.start, target.element.end, insert));
-    }
-    case "attribute": {
-      // §4.4.2: the new value is the text content.
-      const value = textOnly(content, "A new attribute value");
-      if (value.isErr()) return err(value.error);
-      const attribute = {
-        steps: selector.steps,
-        terminal: selector.terminal as { kind: "attribute"; name: QualifiedName },
-      };
-      const put = putNode(doc, attribute, ns, escapeAttribute(value.value));
-      return put.isOk() ? ok(put.value.text) : err(editFailure(put.error, sel));
-    }
-    case "namespace": {
-      // §4.4.3: a new URI for a namespace declaration.
-      if (target.declaration === undefined) {
-        return err(failure(
-          "unsupported-selector",
-          `Selector ${sel}: the prefix "${target.prefix}" is declared on an ancestor of ` +
-            `<${target.element.name}>; only a declaration on the selected element can be replaced`,
-        ));
+      case "node": {
+        if (target.nodeKind === "text") {
+          // §4.4.4: the new text, as written (references and CDATA kept).
+          yield* textOnly(content, "A new text node");
+          return ok(splice(text, target.start, target.end, op.content));
+        }
+        const nodes = significantNodes(content);
+        if (nodes.length !== 1 || nodes[0]!.kind !== target.nodeKind) {
+          return err(failure(
+            "invalid-node-types",
+            `Selector ${sel} selects a ${target.nodeKind}; the new content must be exactly one`,
+          ));
+        }
+        return ok(
+          splice(text, target.start, target.end, serializeContent(content, nodes, BASE_SCOPE)),
+        );
       }
-      const uri = textOnly(content, "A namespace URI");
-      if (uri.isErr()) return err(uri.error);
-      if (uri.value === "") {
-        return err(failure("invalid-namespace-uri", "The namespace URI is empty"));
-      }
-      const name = target.prefix === "" ? "xmlns" : `xmlns:${target.prefix}`;
-      return ok(splice(
-        text,
-        target.declaration.start,
-        target.declaration.end,
-        `${name}="${escapeAttribute(uri.value)}"`,
-      ));
     }
-    case "node": {
-      if (target.nodeKind === "text") {
-        // §4.4.4: the new text, as written (references and CDATA kept).
-        const check = textOnly(content, "A new text node");
-        if (check.isErr()) return err(check.error);
-        return ok(splice(text, target.start, target.end, op.content));
-      }
-      const nodes = significantNodes(content);
-      if (nodes.length !== 1 || nodes[0]!.kind !== target.nodeKind) {
-        return err(failure(
-          "invalid-node-types",
-          `Selector ${sel} selects a ${target.nodeKind}; the new content must be exactly one`,
-        ));
-      }
-      return ok(
-        splice(text, target.start, target.end, serializeContent(content, nodes, BASE_SCOPE)),
-      );
-    }
-  }
+  });
 }
 
 function remove(
@@ -867,96 +862,96 @@ function remove(
   selector: PatchSelector,
   ns: NamespaceBindings,
 ): Result<string, PatchFailure> {
-  const sel = JSON.stringify(op.sel);
-  const located = locate(doc, selector, ns, sel);
-  if (located.isErr()) return err(located.error);
-  const target = located.value;
-  const text = doc.text;
-  if (target.kind === "attribute" || target.kind === "namespace") {
-    if (op.ws !== undefined) {
-      return err(failure(
-        "invalid-whitespace-directive",
-        `Selector ${sel}: "ws" applies to elements, comments and processing instructions only`,
-      ));
-    }
-    if (target.kind === "attribute") {
-      const removed = deleteNode(doc, {
-        steps: selector.steps,
-        terminal: selector.terminal as { kind: "attribute"; name: QualifiedName },
-      }, ns);
-      return removed.isOk() ? ok(removed.value.text) : err(editFailure(removed.error, sel));
-    }
-    if (target.declaration === undefined) {
-      return err(failure(
-        "unsupported-selector",
-        `Selector ${sel}: the prefix "${target.prefix}" is declared on an ancestor of ` +
-          `<${target.element.name}>; only a declaration on the selected element can be removed`,
-      ));
-    }
-    let start = target.declaration.start;
-    while (start > 0 && /[ \t\r\n]/.test(text[start - 1]!)) start--;
-    return ok(splice(text, start, target.declaration.end, ""));
-  }
-  let parent: XmlElement | undefined;
-  let first: number;
-  let last: number;
-  if (target.kind === "element") {
-    parent = target.element.parent;
-    if (parent === undefined) {
-      return err(failure(
-        "invalid-root-element-operation",
-        `Selector ${sel} selects the document element, which cannot be removed`,
-      ));
-    }
-    const index = parent.children.indexOf(target.element);
-    first = index;
-    last = index;
-  } else {
-    if (target.nodeKind === "text" && op.ws !== undefined) {
-      return err(failure(
-        "invalid-whitespace-directive",
-        `Selector ${sel}: "ws" cannot be used when removing a text node`,
-      ));
-    }
-    parent = target.parent;
-    first = target.first;
-    last = target.last;
-  }
-  const children = containerChildren(doc, parent);
-  let start = children[first]!.start;
-  let end = children[last]!.end;
-  if (parent === undefined) {
-    // Top-level comments and PIs are separated by whitespace the tree does not keep as nodes.
-    if (op.ws === "before" || op.ws === "both") {
+  return safeTry(function* () {
+    const sel = JSON.stringify(op.sel);
+    const target = yield* locate(doc, selector, ns, sel);
+    const text = doc.text;
+    if (target.kind === "attribute" || target.kind === "namespace") {
+      if (op.ws !== undefined) {
+        return err(failure(
+          "invalid-whitespace-directive",
+          `Selector ${sel}: "ws" applies to elements, comments and processing instructions only`,
+        ));
+      }
+      if (target.kind === "attribute") {
+        const removed = deleteNode(doc, {
+          steps: selector.steps,
+          terminal: selector.terminal as { kind: "attribute"; name: QualifiedName },
+        }, ns);
+        return removed.isOk() ? ok(removed.value.text) : err(editFailure(removed.error, sel));
+      }
+      if (target.declaration === undefined) {
+        return err(failure(
+          "unsupported-selector",
+          `Selector ${sel}: the prefix "${target.prefix}" is declared on an ancestor of ` +
+            `<${target.element.name}>; only a declaration on the selected element can be removed`,
+        ));
+      }
+      let start = target.declaration.start;
       while (start > 0 && /[ \t\r\n]/.test(text[start - 1]!)) start--;
+      return ok(splice(text, start, target.declaration.end, ""));
+    }
+    let parent: XmlElement | undefined;
+    let first: number;
+    let last: number;
+    if (target.kind === "element") {
+      parent = target.element.parent;
+      if (parent === undefined) {
+        return err(failure(
+          "invalid-root-element-operation",
+          `Selector ${sel} selects the document element, which cannot be removed`,
+        ));
+      }
+      const index = parent.children.indexOf(target.element);
+      first = index;
+      last = index;
+    } else {
+      if (target.nodeKind === "text" && op.ws !== undefined) {
+        return err(failure(
+          "invalid-whitespace-directive",
+          `Selector ${sel}: "ws" cannot be used when removing a text node`,
+        ));
+      }
+      parent = target.parent;
+      first = target.first;
+      last = target.last;
+    }
+    const children = containerChildren(doc, parent);
+    let start = children[first]!.start;
+    let end = children[last]!.end;
+    if (parent === undefined) {
+      // Top-level comments and PIs are separated by whitespace the tree does not keep as nodes.
+      if (op.ws === "before" || op.ws === "both") {
+        while (start > 0 && /[ \t\r\n]/.test(text[start - 1]!)) start--;
+      }
+      if (op.ws === "after" || op.ws === "both") {
+        while (end < text.length && /[ \t\r\n]/.test(text[end]!)) end++;
+      }
+      return ok(splice(text, start, end, ""));
+    }
+    // §4.5: ws removes the whitespace-only text node right before and/or after the node.
+    if (op.ws === "before" || op.ws === "both") {
+      const before = children[first - 1];
+      if (before === undefined || !isWhitespaceText(before)) {
+        return err(failure(
+          "invalid-whitespace-directive",
+          `Selector ${sel}: ws="${op.ws}" but no whitespace text node precedes the node`,
+        ));
+      }
+      start = before.start;
     }
     if (op.ws === "after" || op.ws === "both") {
-      while (end < text.length && /[ \t\r\n]/.test(text[end]!)) end++;
+      const after = children[last + 1];
+      if (after === undefined || !isWhitespaceText(after)) {
+        return err(failure(
+          "invalid-whitespace-directive",
+          `Selector ${sel}: ws="${op.ws}" but no whitespace text node follows the node`,
+        ));
+      }
+      end = after.end;
     }
     return ok(splice(text, start, end, ""));
-  }
-  // §4.5: ws removes the whitespace-only text node right before and/or after the node.
-  if (op.ws === "before" || op.ws === "both") {
-    const before = children[first - 1];
-    if (before === undefined || !isWhitespaceText(before)) {
-      return err(failure(
-        "invalid-whitespace-directive",
-        `Selector ${sel}: ws="${op.ws}" but no whitespace text node precedes the node`,
-      ));
-    }
-    start = before.start;
-  }
-  if (op.ws === "after" || op.ws === "both") {
-    const after = children[last + 1];
-    if (after === undefined || !isWhitespaceText(after)) {
-      return err(failure(
-        "invalid-whitespace-directive",
-        `Selector ${sel}: ws="${op.ws}" but no whitespace text node follows the node`,
-      ));
-    }
-    end = after.end;
-  }
-  return ok(splice(text, start, end, ""));
+  });
 }
 
 /** Bindings for selector evaluation: the operation's in-scope namespaces (§4.2.1, §4.2.2). */
