@@ -12,7 +12,7 @@
  * @module
  */
 import { childElements } from "./_tree.ts";
-import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
+import { err, ok, type Result, safeTry } from "npm:neverthrow@^8.2.0";
 import type { ConflictCondition } from "../client/errors.ts";
 import type { NamespaceBindings, NodeSelector } from "../client/selector.ts";
 import {
@@ -374,12 +374,12 @@ export function putNode(
   if (typeof body !== "string") {
     return err({ kind: "bad-request", message: "The PUT body is not a string" });
   }
-  const resolved = resolveSelector(selector, ns ?? {});
-  if (resolved.isErr()) return err(resolved.error);
   const limits = options?.limits ?? {};
-  return resolved.value.terminal?.kind === "attribute"
-    ? putAttribute(doc, selector, resolved.value, body, limits)
-    : putElement(doc, selector, resolved.value, body, limits);
+  return resolveSelector(selector, ns ?? {}).andThen((resolved) =>
+    resolved.terminal?.kind === "attribute"
+      ? putAttribute(doc, selector, resolved, body, limits)
+      : putElement(doc, selector, resolved, body, limits)
+  );
 }
 
 interface Splice {
@@ -538,71 +538,70 @@ function putElement(
   body: string,
   limits: XmlParseLimits,
 ): Result<PutNodeResult, NodeOperationError> {
-  const steps = resolved.steps;
-  const last = steps[steps.length - 1]!;
-  let parent: XmlElement | undefined;
-  if (steps.length > 1) {
-    const parents = evaluateSteps(doc, steps.slice(0, -1));
-    if (parents.length !== 1) {
-      return err(noParent(doc, selector, resolved, steps.length - 1, parents.length));
+  return safeTry(function* () {
+    const steps = resolved.steps;
+    const last = steps[steps.length - 1]!;
+    let parent: XmlElement | undefined;
+    if (steps.length > 1) {
+      const parents = evaluateSteps(doc, steps.slice(0, -1));
+      if (parents.length !== 1) {
+        return err(noParent(doc, selector, resolved, steps.length - 1, parents.length));
+      }
+      parent = parents[0]!;
     }
-    parent = parents[0]!;
-  }
-  const parsedBody = parseXmlElement(body, {
-    ...(parent === undefined ? {} : { namespaces: parent.namespaces }),
-    limits,
-    parentDepth: parent?.depth ?? 0,
+    const parsedBody = yield* parseXmlElement(body, {
+      ...(parent === undefined ? {} : { namespaces: parent.namespaces }),
+      limits,
+      parentDepth: parent?.depth ?? 0,
+    }).mapErr((condition) => conditionError(condition, "Cannot use the PUT body"));
+    const newElement = parsedBody.root;
+    const element = body.slice(newElement.start, newElement.end);
+
+    const targets = applyStep(doc, [parent], last);
+    let plan: Splice;
+    let created: boolean;
+    if (targets.length > 1) {
+      return err(conflict(
+        "cannot-insert",
+        `Cannot put ${selectorText(selector)}: it matches ${targets.length} elements, and a PUT ` +
+          "must leave it selecting exactly one",
+      ));
+    }
+    if (targets.length === 1) {
+      const target = targets[0]!;
+      plan = { start: target.start, end: target.end, insert: element, elementStart: target.start };
+      created = false;
+    } else if (parent === undefined) {
+      return err(conflict(
+        "cannot-insert",
+        `Cannot put ${selectorText(selector)}: the document element is <${doc.root.name}>, and ` +
+          "a document has exactly one",
+      ));
+    } else {
+      const planned = yield* planInsertion(doc, parent, last, newElement, element, selector);
+      plan = planned;
+      created = true;
+    }
+
+    const text = splice(doc.text, plan.start, plan.end, plan.insert);
+    const what = `Cannot put ${selectorText(selector)}`;
+    const reparsed = yield* reparse(text, limits, what);
+    // RFC 4825 §8.2.5: the request URI must now select the element just written.
+    const selected = evaluateSteps(reparsed, steps);
+    if (selected.length !== 1 || selected[0]!.start !== plan.elementStart) {
+      return err(conflict(
+        "cannot-insert",
+        `${what}: afterwards the selector would ${
+          selected.length === 0
+            ? "select nothing"
+            : selected.length > 1
+            ? `match ${selected.length} elements`
+            : "select another element"
+        } instead of the element in the body`,
+      ));
+    }
+    return ok({ text, created, document: reparsed });
   });
-  if (parsedBody.isErr()) return err(conditionError(parsedBody.error, "Cannot use the PUT body"));
-  const newElement = parsedBody.value.root;
-  const element = body.slice(newElement.start, newElement.end);
-
-  const targets = applyStep(doc, [parent], last);
-  let plan: Splice;
-  let created: boolean;
-  if (targets.length > 1) {
-    return err(conflict(
-      "cannot-insert",
-      `Cannot put ${selectorText(selector)}: it matches ${targets.length} elements, and a PUT ` +
-        "must leave it selecting exactly one",
-    ));
-  }
-  if (targets.length === 1) {
-    const target = targets[0]!;
-    plan = { start: target.start, end: target.end, insert: element, elementStart: target.start };
-    created = false;
-  } else if (parent === undefined) {
-    return err(conflict(
-      "cannot-insert",
-      `Cannot put ${selectorText(selector)}: the document element is <${doc.root.name}>, and ` +
-        "a document has exactly one",
-    ));
-  } else {
-    const planned = planInsertion(doc, parent, last, newElement, element, selector);
-    if (planned.isErr()) return err(planned.error);
-    plan = planned.value;
-    created = true;
-  }
-
-  const text = splice(doc.text, plan.start, plan.end, plan.insert);
-  const what = `Cannot put ${selectorText(selector)}`;
-  const reparsed = reparse(text, limits, what);
-  if (reparsed.isErr()) return err(reparsed.error);
-  // RFC 4825 §8.2.5: the request URI must now select the element just written.
-  const selected = evaluateSteps(reparsed.value, steps);
-  if (selected.length !== 1 || selected[0]!.start !== plan.elementStart) {
-    return err(conflict(
-      "cannot-insert",
-      `${what}: afterwards the selector would ${
-        selected.length === 0
-          ? "select nothing"
-          : selected.length > 1
-          ? `match ${selected.length} elements`
-          : "select another element"
-      } instead of the element in the body`,
-    ));
-  }
-  return ok({ text, created, document: reparsed.value });
 }
 
 const ATTRIBUTE_REFERENCE = /&(?:([A-Za-z]+)|#([0-9]+)|#x([0-9A-Fa-f]+));/y;
@@ -641,83 +640,84 @@ function putAttribute(
   body: string,
   limits: XmlParseLimits,
 ): Result<PutNodeResult, NodeOperationError> {
-  const terminal = resolved.terminal as { kind: "attribute"; name: ExpandedName };
-  const name = terminal.name;
-  const written = selector.terminal?.kind === "attribute" ? selector.terminal.name : undefined;
-  if (
-    (name.namespace === undefined && name.local === "xmlns") || written?.prefix === "xmlns" ||
-    !isNCName(name.local)
-  ) {
-    return err({
-      kind: "bad-request",
-      message: `Cannot put ${
-        selectorText(selector)
-      }: namespace declarations are not attributes (use namespace::* to read them)`,
-    });
-  }
-  const elements = evaluateSteps(doc, resolved.steps);
-  if (elements.length !== 1) {
-    return err(noParent(doc, selector, resolved, resolved.steps.length, elements.length));
-  }
-  const element = elements[0]!;
-  const problem = attributeValueProblem(body);
-  if (problem !== undefined) {
-    return err(
-      conflict("not-xml-att-value", `The body is not a valid XML attribute value: ${problem}`),
-    );
-  }
-  const existing = findAttributeByName(element, name);
-  let plan: { start: number; end: number; insert: string };
-  if (existing !== undefined) {
-    if (body.includes(existing.quote)) {
-      // The value needs the other quote character; only this attribute's quotes change.
-      const quote = existing.quote === '"' ? "'" : '"';
-      plan = {
-        start: existing.valueStart - 1,
-        end: existing.valueEnd + 1,
-        insert: quote + body + quote,
-      };
-    } else {
-      plan = { start: existing.valueStart, end: existing.valueEnd, insert: body };
+  return safeTry(function* () {
+    const terminal = resolved.terminal as { kind: "attribute"; name: ExpandedName };
+    const name = terminal.name;
+    const written = selector.terminal?.kind === "attribute" ? selector.terminal.name : undefined;
+    if (
+      (name.namespace === undefined && name.local === "xmlns") || written?.prefix === "xmlns" ||
+      !isNCName(name.local)
+    ) {
+      return err({
+        kind: "bad-request",
+        message: `Cannot put ${
+          selectorText(selector)
+        }: namespace declarations are not attributes (use namespace::* to read them)`,
+      });
     }
-  } else {
-    let qname = name.local;
-    let declaration = "";
-    if (name.namespace !== undefined) {
-      const prefix = chooseAttributePrefix(element, name.namespace, written?.prefix);
-      if (prefix.declare) {
-        declaration = ` xmlns:${prefix.prefix}="${escapeAttributeValue(name.namespace)}"`;
+    const elements = evaluateSteps(doc, resolved.steps);
+    if (elements.length !== 1) {
+      return err(noParent(doc, selector, resolved, resolved.steps.length, elements.length));
+    }
+    const element = elements[0]!;
+    const problem = attributeValueProblem(body);
+    if (problem !== undefined) {
+      return err(
+        conflict("not-xml-att-value", `The body is not a valid XML attribute value: ${problem}`),
+      );
+    }
+    const existing = findAttributeByName(element, name);
+    let plan: { start: number; end: number; insert: string };
+    if (existing !== undefined) {
+      if (body.includes(existing.quote)) {
+        // The value needs the other quote character; only this attribute's quotes change.
+        const quote = existing.quote === '"' ? "'" : '"';
+        plan = {
+          start: existing.valueStart - 1,
+          end: existing.valueEnd + 1,
+          insert: quote + body + quote,
+        };
+      } else {
+        plan = { start: existing.valueStart, end: existing.valueEnd, insert: body };
       }
-      qname = prefix.prefix + ":" + name.local;
+    } else {
+      let qname = name.local;
+      let declaration = "";
+      if (name.namespace !== undefined) {
+        const prefix = chooseAttributePrefix(element, name.namespace, written?.prefix);
+        if (prefix.declare) {
+          declaration = ` xmlns:${prefix.prefix}="${escapeAttributeValue(name.namespace)}"`;
+        }
+        qname = prefix.prefix + ":" + name.local;
+      }
+      const quote = body.includes('"') ? "'" : '"';
+      const lastItem = Math.max(
+        element.start + 1 + element.name.length,
+        ...element.attributes.map((a) => a.end),
+        ...element.namespaceDeclarations.map((d) => d.end),
+      );
+      plan = {
+        start: lastItem,
+        end: lastItem,
+        insert: `${declaration} ${qname}=${quote}${body}${quote}`,
+      };
     }
-    const quote = body.includes('"') ? "'" : '"';
-    const lastItem = Math.max(
-      element.start + 1 + element.name.length,
-      ...element.attributes.map((a) => a.end),
-      ...element.namespaceDeclarations.map((d) => d.end),
-    );
-    plan = {
-      start: lastItem,
-      end: lastItem,
-      insert: `${declaration} ${qname}=${quote}${body}${quote}`,
-    };
-  }
-  const text = splice(doc.text, plan.start, plan.end, plan.insert);
-  const what = `Cannot put ${selectorText(selector)}`;
-  const reparsed = reparse(text, limits, what);
-  if (reparsed.isErr()) return err(reparsed.error);
-  // RFC 4825 §8.2.5: the request URI must now select the attribute with the value just written.
-  const selected = evaluateSteps(reparsed.value, resolved.steps);
-  const attribute = selected.length === 1 && selected[0]!.start === element.start
-    ? findAttributeByName(selected[0]!, name)
-    : undefined;
-  if (attribute === undefined || attribute.rawValue !== body) {
-    return err(conflict(
-      "cannot-insert",
-      `${what}: afterwards the selector would no longer select this attribute of this element`,
-    ));
-  }
-  return ok({ text, created: existing === undefined, document: reparsed.value });
+    const text = splice(doc.text, plan.start, plan.end, plan.insert);
+    const what = `Cannot put ${selectorText(selector)}`;
+    const reparsed = yield* reparse(text, limits, what);
+    // RFC 4825 §8.2.5: the request URI must now select the attribute with the value just written.
+    const selected = evaluateSteps(reparsed, resolved.steps);
+    const attribute = selected.length === 1 && selected[0]!.start === element.start
+      ? findAttributeByName(selected[0]!, name)
+      : undefined;
+    if (attribute === undefined || attribute.rawValue !== body) {
+      return err(conflict(
+        "cannot-insert",
+        `${what}: afterwards the selector would no longer select this attribute of this element`,
+      ));
+    }
+    return ok({ text, created: existing === undefined, document: reparsed });
+  });
 }
 
 /** A prefix for a new attribute in `namespace`: one in scope, or one to declare. */
@@ -790,41 +790,40 @@ export function deleteNode(
   ns: NamespaceBindings,
   options: NodeEditOptions = {},
 ): Result<DeleteNodeResult, NodeOperationError> {
-  if (selector?.terminal?.kind === "namespace") return err(namespacesNotAllowed("DELETE"));
-  const selected = selectNode(doc, selector, ns);
-  if (selected.isErr()) return err(selected.error);
-  const node = selected.value;
-  const text = doc.text;
-  let start: number;
-  let end: number;
-  if (node.kind === "attribute") {
-    start = whitespaceStart(text, node.attribute.start, node.element.start);
-    end = node.attribute.end;
-  } else {
-    const element = node.element;
-    if (element.parent === undefined) {
+  return safeTry(function* () {
+    if (selector?.terminal?.kind === "namespace") return err(namespacesNotAllowed("DELETE"));
+    const node = yield* selectNode(doc, selector, ns);
+    const text = doc.text;
+    let start: number;
+    let end: number;
+    if (node.kind === "attribute") {
+      start = whitespaceStart(text, node.attribute.start, node.element.start);
+      end = node.attribute.end;
+    } else {
+      const element = node.element;
+      if (element.parent === undefined) {
+        return err(conflict(
+          "schema-validation-error",
+          `Cannot delete ${selectorText(selector)}: it is the document element, and a document ` +
+            "needs one; DELETE the document instead",
+        ));
+      }
+      const run = whitespaceStart(text, element.start, element.parent.contentStart);
+      const ws = text.slice(run, element.start);
+      start = ws.includes("\n") || ws.includes("\r") ? run : element.start;
+      end = element.end;
+    }
+    const newText = splice(text, start, end, "");
+    const what = `Cannot delete ${selectorText(selector)}`;
+    const reparsed = yield* reparse(newText, options?.limits ?? {}, what);
+    // RFC 4825 §8.4: afterwards the request URI must select nothing (a GET would be 404).
+    if (selectNode(reparsed, selector, ns).isOk()) {
       return err(conflict(
-        "schema-validation-error",
-        `Cannot delete ${selectorText(selector)}: it is the document element, and a document ` +
-          "needs one; DELETE the document instead",
+        "cannot-delete",
+        `${what}: afterwards the selector would select another node, so the DELETE would not be ` +
+          "idempotent",
       ));
     }
-    const run = whitespaceStart(text, element.start, element.parent.contentStart);
-    const ws = text.slice(run, element.start);
-    start = ws.includes("\n") || ws.includes("\r") ? run : element.start;
-    end = element.end;
-  }
-  const newText = splice(text, start, end, "");
-  const what = `Cannot delete ${selectorText(selector)}`;
-  const reparsed = reparse(newText, options?.limits ?? {}, what);
-  if (reparsed.isErr()) return err(reparsed.error);
-  // RFC 4825 §8.4: afterwards the request URI must select nothing (a GET would be 404).
-  if (selectNode(reparsed.value, selector, ns).isOk()) {
-    return err(conflict(
-      "cannot-delete",
-      `${what}: afterwards the selector would select another node, so the DELETE would not be ` +
-        "idempotent",
-    ));
-  }
-  return ok({ text: newText, document: reparsed.value });
+    return ok({ text: newText, document: reparsed });
+  });
 }
