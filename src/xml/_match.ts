@@ -5,7 +5,7 @@
  * @module
  */
 import { findAttribute } from "./_tree.ts";
-import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
+import { err, ok, type Result, safeTry } from "npm:neverthrow@^8.2.0";
 import {
   formatNodeSelector,
   type NamespaceBindings,
@@ -89,48 +89,48 @@ export function resolveSelector(
   if (!Array.isArray(steps) || steps.length === 0) {
     return err({ kind: "bad-request", message: "The node selector has no element step" });
   }
-  const resolved: ResolvedStep[] = [];
-  for (const s of steps) {
-    if (typeof s !== "object" || s === null) {
-      return err({
-        kind: "bad-request",
-        message: "The node selector has a step that is not an object",
-      });
-    }
-    const out: {
-      name?: ExpandedName;
-      position?: number;
-      attribute?: { name: ExpandedName; value: string };
-    } = {};
-    if (s.name !== undefined) {
-      const name = expand(s.name, ns, true, selector);
-      if (name.isErr()) return err(name.error);
-      out.name = name.value;
-    }
-    if (s.position !== undefined) {
-      if (!Number.isSafeInteger(s.position)) {
+  return safeTry(function* () {
+    const resolved: ResolvedStep[] = [];
+    for (const s of steps) {
+      if (typeof s !== "object" || s === null) {
         return err({
           kind: "bad-request",
-          message: `Node selector ${selectorText(selector)} has an invalid position`,
+          message: "The node selector has a step that is not an object",
         });
       }
-      out.position = s.position;
+      const out: {
+        name?: ExpandedName;
+        position?: number;
+        attribute?: { name: ExpandedName; value: string };
+      } = {};
+      if (s.name !== undefined) {
+        out.name = yield* expand(s.name, ns, true, selector);
+      }
+      if (s.position !== undefined) {
+        if (!Number.isSafeInteger(s.position)) {
+          return err({
+            kind: "bad-request",
+            message: `Node selector ${selectorText(selector)} has an invalid position`,
+          });
+        }
+        out.position = s.position;
+      }
+      if (s.attribute !== undefined) {
+        const name = yield* expand(s.attribute.name, ns, false, selector);
+        out.attribute = { name, value: s.attribute.value };
+      }
+      resolved.push(out);
     }
-    if (s.attribute !== undefined) {
-      const name = expand(s.attribute.name, ns, false, selector);
-      if (name.isErr()) return err(name.error);
-      out.attribute = { name: name.value, value: s.attribute.value };
+    const terminal = selector.terminal;
+    if (terminal === undefined) return ok({ steps: resolved });
+    if (terminal.kind === "namespace") {
+      return ok({ steps: resolved, terminal: { kind: "namespace" } });
     }
-    resolved.push(out);
-  }
-  const terminal = selector.terminal;
-  if (terminal === undefined) return ok({ steps: resolved });
-  if (terminal.kind === "namespace") {
-    return ok({ steps: resolved, terminal: { kind: "namespace" } });
-  }
-  const name = expand(terminal.name, ns, false, selector);
-  if (name.isErr()) return err(name.error);
-  return ok({ steps: resolved, terminal: { kind: "attribute", name: name.value } });
+    return expand(terminal.name, ns, false, selector).map((name) => ({
+      steps: resolved,
+      terminal: { kind: "attribute", name },
+    }));
+  });
 }
 
 /** Whether the element passes the step's name test. */

@@ -8,7 +8,13 @@ import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
 import type { NamespaceBindings, NodeSelector } from "../client/selector.ts";
 import type { XmlAttribute, XmlDocument, XmlElement } from "./document.ts";
 import type { NodeOperationError } from "./errors.ts";
-import { evaluateSteps, findAttributeByName, resolveSelector, selectorText } from "./_match.ts";
+import {
+  evaluateSteps,
+  findAttributeByName,
+  type ResolvedSelector,
+  resolveSelector,
+  selectorText,
+} from "./_match.ts";
 
 /** The node a selector selects. */
 export type SelectedNode =
@@ -89,9 +95,17 @@ export function selectNode(
   selector: NodeSelector,
   ns: NamespaceBindings,
 ): Result<SelectedNode, NodeOperationError> {
-  const resolved = resolveSelector(selector, ns ?? {});
-  if (resolved.isErr()) return err(resolved.error);
-  const elements = evaluateSteps(doc, resolved.value.steps);
+  return resolveSelector(selector, ns ?? {}).andThen((resolved) =>
+    selectResolved(doc, selector, resolved)
+  );
+}
+
+function selectResolved(
+  doc: XmlDocument,
+  selector: NodeSelector,
+  resolved: ResolvedSelector,
+): Result<SelectedNode, NodeOperationError> {
+  const elements = evaluateSteps(doc, resolved.steps);
   const text = selectorText(selector);
   if (elements.length !== 1) {
     return err({
@@ -102,7 +116,7 @@ export function selectNode(
     });
   }
   const element = elements[0]!;
-  const terminal = resolved.value.terminal;
+  const terminal = resolved.terminal;
   if (terminal === undefined) return ok({ kind: "element", element });
   if (terminal.kind === "namespace") return ok({ kind: "namespaces", element });
   const attribute = findAttributeByName(element, terminal.name);
