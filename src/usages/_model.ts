@@ -45,7 +45,7 @@ export function originOf(element: XmlElement, text: string): XmlOrigin {
 // ---------------------------------------------------------------------------------------------
 
 // The tree readers live with the engine; the usages reach them through this module.
-export { firstChild, xmlLang } from "../xml/_tree.ts";
+export { childrenNamed, firstChild, xmlLang } from "../xml/_tree.ts";
 export { attributeValue, childElements, findAttribute, isElement, textContent, XML_NAMESPACE };
 
 /** A parse failure of a typed model: which document, and what was wrong where. */

@@ -15,9 +15,9 @@ import type { XmlDocument, XmlElement } from "../xml/document.ts";
 import {
   attributeValue,
   checkRoot,
-  childElements,
   childOf,
   type ChildPlan,
+  childrenNamed,
   describePath,
   firstChild,
   modelError,
@@ -106,9 +106,7 @@ function parseNote(e: XmlElement, text: string): PresenceNote {
 }
 
 function notesOf(e: XmlElement, text: string): PresenceNote[] {
-  return childElements(e).filter((c) => c.namespace === PIDF && c.localName === "note").map((c) =>
-    parseNote(c, text)
-  );
+  return childrenNamed(e, PIDF, "note").map((c) => parseNote(c, text));
 }
 
 function parseTuple(e: XmlElement, text: string): Result<PresenceTuple, InvalidArgumentError> {
@@ -181,8 +179,7 @@ export function parsePresence(input: string | XmlDocument): Result<Presence, Inv
     checkRoot(d, PIDF, "presence", WHAT).andThen((root) =>
       requiredAttribute(root, "entity", WHAT).andThen((entity) =>
         Result.combine(
-          childElements(root)
-            .filter((c) => c.namespace === PIDF && c.localName === "tuple")
+          childrenNamed(root, PIDF, "tuple")
             .map((c) => parseTuple(c, d.text)),
         ).map((tuples) => ({
           entity,

@@ -20,6 +20,7 @@ import {
   childElements,
   childOf,
   type ChildPlan,
+  childrenNamed,
   describePath,
   firstChild,
   modelError,
@@ -275,7 +276,7 @@ function parseIdentity(e: XmlElement, text: string): Result<PolicyIdentity, Inva
         const id = yield* requiredAttribute(c, "id", WHAT);
         one.push({ id, origin: originOf(c, text) });
       } else if (named(c, CP, "many")) {
-        const except = childElements(c).filter((x) => named(x, CP, "except")).map((x) => ({
+        const except = childrenNamed(c, CP, "except").map((x) => ({
           ...optional("domain", attributeValue(x, "domain")),
           ...optional("id", attributeValue(x, "id")),
           origin: originOf(x, text),
@@ -311,8 +312,8 @@ function conditionsOf(
   const validityElement = firstChild(e, CP, "validity");
   let validity: ValidityPeriod[] | undefined;
   if (validityElement !== undefined) {
-    const froms = childElements(validityElement).filter((x) => named(x, CP, "from"));
-    const untils = childElements(validityElement).filter((x) => named(x, CP, "until"));
+    const froms = childrenNamed(validityElement, CP, "from");
+    const untils = childrenNamed(validityElement, CP, "until");
     validity = froms.map((f, i) => ({
       from: textContent(f).trim(),
       until: untils[i] === undefined ? "" : textContent(untils[i]!).trim(),
@@ -449,9 +450,7 @@ export function parseRuleset(
   return doc.andThen((d) =>
     checkRoot(d, CP, "ruleset", WHAT).andThen((root) =>
       Result.combine(
-        childElements(root).filter((c) => named(c, CP, "rule")).map((c) =>
-          parseRule(c, d.text, ext)
-        ),
+        childrenNamed(root, CP, "rule").map((c) => parseRule(c, d.text, ext)),
       ).map((rules) => ({ rules, origin: originOf(root, d.text) }))
     )
   );
@@ -555,9 +554,7 @@ function validityPlan(
 function conditionsPlan(c: PolicyConditions): ChildPlan {
   const origin = c.origin;
   const external = childOrigin(origin, OCP, "external-list");
-  const oldEntries = external === undefined
-    ? []
-    : childElements(external.element).filter((x) => named(x, OCP, "entry"));
+  const oldEntries = external === undefined ? [] : childrenNamed(external.element, OCP, "entry");
   const used = new Set<XmlElement>();
   const children: ChildPlan[] = [
     ...(c.identity === undefined ? [] : [identityPlan(c.identity)]),

@@ -19,6 +19,7 @@ import {
   checkRoot,
   childElements,
   childOf,
+  childrenNamed,
   modelError,
   originOf,
   renderDocument,
@@ -145,8 +146,7 @@ export function parseResourceLists(
   return toDocument(input).andThen((doc) =>
     checkRoot(doc, RL, "resource-lists", WHAT).andThen((root) =>
       Result.combine(
-        childElements(root)
-          .filter((child) => child.namespace === RL && child.localName === "list")
+        childrenNamed(root, RL, "list")
           .map((child) => parseList(child, doc.text)),
       ).map((lists) => ({ lists, origin: originOf(root, doc.text) }))
     )

@@ -12,9 +12,9 @@ import type { InvalidArgumentError } from "../client/errors.ts";
 import type { XmlDocument, XmlElement } from "../xml/document.ts";
 import {
   checkRoot,
-  childElements,
   childOf,
   type ChildPlan,
+  childrenNamed,
   firstChild,
   originOf,
   readModelDocument,
@@ -76,9 +76,10 @@ function parseService(element: XmlElement, text: string): Result<RlsService, Inv
     const listElement = firstChild(element, RLS, "list");
     const packagesElement = firstChild(element, RLS, "packages");
     const list = listElement === undefined ? undefined : yield* parseList(listElement, text);
-    const packages = packagesElement === undefined ? undefined : childElements(packagesElement)
-      .filter((p) => p.namespace === RLS && p.localName === "package")
-      .map((p) => textContent(p).trim());
+    const packages = packagesElement === undefined
+      ? undefined
+      : childrenNamed(packagesElement, RLS, "package")
+        .map((p) => textContent(p).trim());
     return ok({
       uri,
       ...(resourceList === undefined ? {} : { resourceList: textContent(resourceList).trim() }),
@@ -118,8 +119,7 @@ export function parseRlsServices(
   return doc.andThen((d) =>
     checkRoot(d, RLS, "rls-services", WHAT).andThen((root) =>
       Result.combine(
-        childElements(root)
-          .filter((child) => child.namespace === RLS && child.localName === "service")
+        childrenNamed(root, RLS, "service")
           .map((child) => parseService(child, d.text)),
       ).map((services) => ({ services, origin: originOf(root, d.text) }))
     )
@@ -147,9 +147,7 @@ function packagesPlan(service: RlsService): ChildPlan[] {
   if (packages === undefined) return [];
   const origin = service.origin;
   const existing = origin === undefined ? undefined : firstChild(origin.element, RLS, "packages");
-  const olds = existing === undefined
-    ? []
-    : childElements(existing).filter((p) => p.namespace === RLS && p.localName === "package");
+  const olds = existing === undefined ? [] : childrenNamed(existing, RLS, "package");
   // Package names carry no identity of their own: match them by value to keep their text.
   const used = new Set<XmlElement>();
   const children = packages.map((name) => {

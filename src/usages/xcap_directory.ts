@@ -15,6 +15,7 @@ import {
   checkRoot,
   childElements,
   childOf,
+  childrenNamed,
   firstChild,
   originOf,
   readModelDocument,
@@ -131,8 +132,7 @@ export function parseXcapDirectory(
   return doc.andThen((d) =>
     checkRoot(d, XD, "xcap-directory", WHAT).andThen((root) =>
       Result.combine(
-        childElements(root)
-          .filter((c) => c.namespace === XD && c.localName === "folder")
+        childrenNamed(root, XD, "folder")
           .map((c) => parseFolder(c, d.text)),
       ).map((folders) => ({ folders, origin: originOf(root, d.text) }))
     )

@@ -13,6 +13,19 @@ export function childElements(element: XmlElement): XmlElement[] {
   return element.children.filter((c): c is XmlElement => c.kind === "element");
 }
 
+/** The element children with this namespace and local name, in document order. */
+export function childrenNamed(
+  element: XmlElement,
+  namespace: string,
+  localName: string,
+): XmlElement[] {
+  const out: XmlElement[] = [];
+  for (const c of element.children) {
+    if (c.kind === "element" && c.namespace === namespace && c.localName === localName) out.push(c);
+  }
+  return out;
+}
+
 /** Whether the element has this namespace and local name. */
 export function isElement(element: XmlElement, namespace: string, localName: string): boolean {
   return element.namespace === namespace && element.localName === localName;
