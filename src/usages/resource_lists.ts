@@ -17,7 +17,6 @@ import { invalidArgument, type InvalidArgumentError } from "../client/errors.ts"
 import { parseXmlDocument, type XmlDocument } from "../xml/document.ts";
 import {
   checkRoot,
-  childElements,
   childOf,
   childrenNamed,
   modelError,
