@@ -184,8 +184,8 @@ function mergeHeaders(
  *     }),
  * });
  * const got = await client.get("resource-lists");
- * assertEquals(got._unsafeUnwrap().body, "GET /xcap-root/resource-lists/users/sip:alice@example.com/index");
- * assertEquals(got._unsafeUnwrap().etag, '"e1"');
+ * assertEquals(got.map((r) => r.body).unwrapOr(undefined), "GET /xcap-root/resource-lists/users/sip:alice@example.com/index");
+ * assertEquals(got.map((r) => r.etag).unwrapOr(undefined), '"e1"');
  * ```
  */
 export class XCAPClient implements XcapResourceClient {

@@ -125,11 +125,18 @@ function readLeniently(text: string): Record<ListName, string[]> {
  *     "  <extensions/>\n" +
  *     "  <namespaces><namespace>urn:ietf:params:xml:ns:resource-lists</namespace></namespaces>\n" +
  *     "</xcap-caps>",
- * )._unsafeUnwrap();
- * assertEquals(caps.auids, ["xcap-caps", "resource-lists"]);
- * assertEquals(caps.extensions, []);
- * assertEquals(caps.namespaces, ["urn:ietf:params:xml:ns:resource-lists"]);
- * assertEquals(caps.warnings, []);
+ * );
+ * caps.match(
+ *   ({ auids, extensions, namespaces, warnings }) => {
+ *     assertEquals(auids, ["xcap-caps", "resource-lists"]);
+ *     assertEquals(extensions, []);
+ *     assertEquals(namespaces, ["urn:ietf:params:xml:ns:resource-lists"]);
+ *     assertEquals(warnings, []);
+ *   },
+ *   (error) => {
+ *     throw new Error(error.message);
+ *   },
+ * );
  * ```
  */
 export function parseXcapCaps(text: string): Result<XcapCapabilities, MalformedResponseError> {
@@ -207,9 +214,9 @@ export function parseXcapCaps(text: string): Result<XcapCapabilities, MalformedR
  *     );
  *   },
  * });
- * const caps = (await discoverCapabilities(client))._unsafeUnwrap();
- * assertEquals(supportsApplication(caps, "resource-lists"), true);
- * assertEquals(supportsApplication(caps, "pres-rules"), false);
+ * const caps = await discoverCapabilities(client);
+ * assertEquals(caps.map((c) => supportsApplication(c, "resource-lists")).unwrapOr(false), true);
+ * assertEquals(caps.map((c) => supportsApplication(c, "pres-rules")).unwrapOr(true), false);
  * ```
  */
 export function discoverCapabilities(

@@ -64,7 +64,7 @@ export interface AddEntryRequest {
  * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
  * await addEntry(client, { list: "friends", uri: "sip:bob@example.com" });
  * const second = await addEntry(client, { list: "friends", uri: "sip:carol@example.com" });
- * assertEquals(second._unsafeUnwrap().requests.map((r) => r.node), [
+ * assertEquals(second.map((r) => r.requests.map((q) => q.node)).unwrapOr(undefined), [
  *   '/resource-lists/list[@name="friends"]/entry[@uri="sip:carol@example.com"]',
  * ]);
  * await server.close();
@@ -111,9 +111,8 @@ export interface RemoveEntryRequest {
  * const server = started.value;
  * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
  * await addEntry(client, { list: "friends", uri: "sip:bob@example.com" });
- * const removed = (await removeEntry(client, { list: "friends", uri: "sip:bob@example.com" }))
- *   ._unsafeUnwrap();
- * assertEquals(removed.requests.map((r) => r.method), ["DELETE"]);
+ * const removed = await removeEntry(client, { list: "friends", uri: "sip:bob@example.com" });
+ * assertEquals(removed.map((r) => r.requests.map((q) => q.method)).unwrapOr([]), ["DELETE"]);
  * await server.close();
  * ```
  */
@@ -165,7 +164,7 @@ export interface RenameEntryRequest {
  *   uri: "sip:bob@example.com",
  *   displayName: "Robert",
  * });
- * assertEquals(renamed._unsafeUnwrap().text.includes("<display-name>Robert</display-name>"), true);
+ * assertEquals(renamed.map((r) => r.text.includes("<display-name>Robert</display-name>")).unwrapOr(undefined), true);
  * await server.close();
  * ```
  */
@@ -212,7 +211,7 @@ export interface AddListRequest {
  * const server = started.value;
  * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
  * const added = await addList(client, { name: "family", displayName: "Family" });
- * assertEquals(findList(added._unsafeUnwrap().value, "family")?.displayName, "Family");
+ * assertEquals(added.map((r) => findList(r.value, "family")?.displayName).unwrapOr(undefined), "Family");
  * await server.close();
  * ```
  */
@@ -256,7 +255,8 @@ export interface RemoveListRequest {
  * const server = started.value;
  * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
  * await addList(client, { name: "family" });
- * assertEquals((await removeList(client, { list: "family" }))._unsafeUnwrap().value.lists, []);
+ * const removed = await removeList(client, { list: "family" });
+ * assertEquals(removed.map((r) => r.value.lists).unwrapOr(undefined), []);
  * await server.close();
  * ```
  */
@@ -305,7 +305,7 @@ export interface RenameListRequest {
  * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
  * await addList(client, { name: "work" });
  * const renamed = await renameList(client, { list: "work", name: "office" });
- * assertEquals(findList(renamed._unsafeUnwrap().value, "office")?.name, "office");
+ * assertEquals(renamed.map((r) => findList(r.value, "office")?.name).unwrapOr(undefined), "office");
  * await server.close();
  * ```
  */
@@ -361,7 +361,7 @@ export interface WatcherOptions extends UpdateOptions {
  *   watcher: "sip:bob@example.com",
  *   handling: "confirm",
  * });
- * assertEquals(watcherHandling(result._unsafeUnwrap().value, "sip:bob@example.com"), "confirm");
+ * assertEquals(result.map((r) => watcherHandling(r.value, "sip:bob@example.com")).unwrapOr(undefined), "confirm");
  * await server.close();
  * ```
  */
@@ -406,7 +406,7 @@ export function setWatcherHandling(
  * const server = started.value;
  * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
  * const result = await allowWatcher(client, "sip:bob@example.com");
- * assertEquals(watcherHandling(result._unsafeUnwrap().value, "sip:bob@example.com"), "allow");
+ * assertEquals(result.map((r) => watcherHandling(r.value, "sip:bob@example.com")).unwrapOr(undefined), "allow");
  * await server.close();
  * ```
  */
@@ -438,7 +438,7 @@ export function allowWatcher(
  * const server = started.value;
  * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
  * const result = await blockWatcher(client, "sip:spam@example.com");
- * assertEquals(watcherHandling(result._unsafeUnwrap().value, "sip:spam@example.com"), "block");
+ * assertEquals(result.map((r) => watcherHandling(r.value, "sip:spam@example.com")).unwrapOr(undefined), "block");
  * await server.close();
  * ```
  */
@@ -471,7 +471,7 @@ export function blockWatcher(
  * const server = started.value;
  * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
  * const result = await politeBlockWatcher(client, "sip:ex@example.com");
- * assertEquals(watcherHandling(result._unsafeUnwrap().value, "sip:ex@example.com"), "polite-block");
+ * assertEquals(result.map((r) => watcherHandling(r.value, "sip:ex@example.com")).unwrapOr(undefined), "polite-block");
  * await server.close();
  * ```
  */
@@ -513,8 +513,8 @@ export interface PresenceNoteRequest {
  * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
  * await setPresenceNote(client, { note: "In a meeting" });
  * const result = await setPresenceNote(client, { note: "At lunch" });
- * assertEquals(result._unsafeUnwrap().value.notes.map((n) => n.value), ["At lunch"]);
- * assertEquals(result._unsafeUnwrap().requests.length, 1);
+ * assertEquals(result.map((r) => r.value.notes.map((n) => n.value)).unwrapOr(undefined), ["At lunch"]);
+ * assertEquals(result.map((r) => r.requests.length).unwrapOr(undefined), 1);
  * await server.close();
  * ```
  */

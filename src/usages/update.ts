@@ -370,8 +370,8 @@ function guarded<T>(
  *   RESOURCE_LISTS,
  *   (lists) => withEntry(lists, "friends", { kind: "entry", uri: "sip:bob@example.com" }),
  * );
- * assertEquals(result._unsafeUnwrap().created, true);
- * assertEquals(findList(result._unsafeUnwrap().value, "friends")?.items.length, 1);
+ * assertEquals(result.map((r) => r.created).unwrapOr(undefined), true);
+ * assertEquals(result.map((r) => findList(r.value, "friends")?.items.length).unwrapOr(undefined), 1);
  * await server.close();
  * ```
  */
@@ -616,7 +616,7 @@ export interface UpdateElementResult {
  * );
  * const node = '/resource-lists/list[@name="f"]/entry[@uri="sip:bob@example.com"]/display-name';
  * const result = await updateElement(client, RESOURCE_LISTS, node, (el) => el?.replace("Bob", "Robert"));
- * assertEquals(result._unsafeUnwrap().value, "<display-name>Robert</display-name>");
+ * assertEquals(result.map((r) => r.value).unwrapOr(undefined), "<display-name>Robert</display-name>");
  * await server.close();
  * ```
  */
