@@ -201,7 +201,7 @@ function omitNode(target: XcapTarget): XcapTarget {
  *   xui: "sip:alice@example.com",
  *   node: '/resource-lists/list[@name="friends"]',
  * }, { ifNoneMatch: "abc" });
- * assertEquals(request._unsafeUnwrap(), {
+ * assertEquals(request.isOk() && request.value, {
  *   method: "GET",
  *   url: "https://xcap.example.com/xcap-root/resource-lists/users/sip:alice@example.com/index/~~" +
  *     "/resource-lists/list%5B@name=%22friends%22%5D",
@@ -238,7 +238,7 @@ export function buildGetRequest(
  *   xui: "sip:alice@example.com",
  *   node: '/resource-lists/list/entry[@uri="sip:bob@example.com"]/@uri',
  * }, "sip:bob@example.com", { etag: "x1" });
- * assertEquals(request._unsafeUnwrap(), {
+ * assertEquals(request.isOk() && request.value, {
  *   method: "PUT",
  *   url: "http://127.0.0.1:8080/xcap-root/resource-lists/users/sip:alice@example.com/index/~~" +
  *     "/resource-lists/list/entry%5B@uri=%22sip:bob@example.com%22%5D/@uri",
@@ -292,7 +292,7 @@ export function buildPutRequest(
  *   xui: "sip:alice@example.com",
  *   node: "/resource-lists/list/entry[2]",
  * }, { etag: '"x2"' });
- * assertEquals(request._unsafeUnwrap(), {
+ * assertEquals(request.isOk() && request.value, {
  *   method: "DELETE",
  *   url: "http://127.0.0.1:8080/xcap-root/resource-lists/users/sip:alice@example.com/index/~~" +
  *     "/resource-lists/list/entry%5B2%5D",

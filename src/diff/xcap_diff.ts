@@ -1077,7 +1077,7 @@ class DiffApplier {
  * const again = applyXcapDiff(result.cache, diff)._unsafeUnwrap();
  * assertEquals(again.documents.get(sel), "up-to-date");
  * const other = applyXcapDiff(cache, diff.replace('previous-etag="e1"', 'previous-etag="e0"'));
- * assertEquals(other._unsafeUnwrap().refetch.map((r) => [r.document, r.reason]), [[sel, "etag-mismatch"]]);
+ * assertEquals(other.map((r) => r.refetch.map((f) => [f.document, f.reason])).unwrapOr(undefined), [[sel, "etag-mismatch"]]);
  * ```
  */
 export function applyXcapDiff(

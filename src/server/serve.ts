@@ -381,7 +381,7 @@ type NumericOption =
  * import { assertEquals } from "@std/assert";
  *
  * const command = parseServeArgs(["--port", "0", "--user", "sip:alice@example.com:se:cret"]);
- * assertEquals(command._unsafeUnwrap(), {
+ * assertEquals(command.isOk() && command.value, {
  *   kind: "serve",
  *   options: { hostname: "127.0.0.1", port: 0, users: { "sip:alice@example.com": "se:cret" } },
  * });

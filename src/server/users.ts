@@ -108,7 +108,7 @@ function algorithmNamed(name: string): DigestAlgorithm | undefined {
  *   "# users\nsip:alice@example.com password wonder land\n" +
  *     "sip:bob@example.com MD5 bob example.com 0b8f4b6c2e8b1e8a6f1d0d4f9b5a2c31\n",
  * );
- * assertEquals(users._unsafeUnwrap(), [
+ * assertEquals(users.isOk() && users.value, [
  *   { address: "sip:alice@example.com", password: "wonder land" },
  *   {
  *     address: "sip:bob@example.com",
