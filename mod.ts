@@ -141,6 +141,7 @@ export type {
   RedirectedError,
   TimeoutError,
   TransportError,
+  UnauthorizedCredentials,
   UnauthorizedError,
   UnsupportedMediaTypeError,
   XcapError,
