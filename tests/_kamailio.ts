@@ -146,7 +146,7 @@ function installUnloadHook(): void {
   globalThis.addEventListener("unload", () => {
     for (const dir of running.keys()) {
       try {
-        new Deno.Command("sh", { args: [STOP_SCRIPT, dir], stdin: "null" }).outputSync();
+        new Deno.Command("sh", { args: [STOP_SCRIPT, "-d", dir], stdin: "null" }).outputSync();
         Deno.removeSync(dir, { recursive: true });
       } catch {
         // best effort at exit
@@ -163,7 +163,7 @@ function decode(bytes: Uint8Array): string {
 async function stopServer(dir: string): Promise<void> {
   running.delete(dir);
   const result = await new Deno.Command("sh", {
-    args: [STOP_SCRIPT, dir],
+    args: [STOP_SCRIPT, "-d", dir],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -527,12 +527,15 @@ export class XCAPClient implements XcapResourceClient {
    * Create only (`ifNoneMatch: "*"`, RFC 7232 §3.2): some servers ignore `If-None-Match: *`
    * and overwrite (Kamailio), so the client reads the target first and, when it exists,
    * writes nothing and answers `PreconditionFailed` with `exists: true` (and the ETag it
-   * found). When it is absent, the PUT goes out under a condition the server honours:
-   * `If-None-Match: *` (RFC servers); for a document on Kamailio its quoted `"*"`; for a node
-   * on Kamailio `If-Match` with the document's ETag read just before, so any change to the
-   * document after the check is a 412. On a server that honours none of these, something
-   * created between the check and the PUT is overwritten: that window remains. A node costs
-   * two GETs (the document's ETag, then the node under `If-Match`), a document one.
+   * found). When it is absent, the PUT goes out under `If-None-Match: *` and a condition the
+   * server honours even if it ignores that one: for a document on Kamailio its quoted `"*"`;
+   * for a node, on any server, `If-Match` with the document's ETag read just before (RFC 4825
+   * §7.11: a node's entity tag is its document's), so any change to the document after the
+   * check is a 412 (`PreconditionFailed` without `exists`: read again and retry if you like).
+   * The race window left: a document created between the check and the PUT is overwritten on
+   * a server that ignores `If-None-Match: *` and is not recognised as Kamailio (by its
+   * `Server` header). A node costs two GETs (the document's ETag, then the node under
+   * `If-Match`), a document one.
    * `checkBeforeCreate: false` sends the PUT alone.
    *
    * @param application The AUID, e.g. `resource-lists`.
@@ -631,11 +634,10 @@ export class XCAPClient implements XcapResourceClient {
       if (found.error._tag !== "NotFound") return err(found.error);
       // RFC 4825 §7.11: a node's entity tag is its document's, so If-Match on the node's PUT
       // fails if anything changed since the check: the guard on a server that ignores
-      // If-None-Match: *. An RFC server gets If-None-Match: * alone (no spurious 412).
-      const pin = ignoresIfNoneMatchWildcard(document.value.headers) && etag !== undefined;
+      // If-None-Match: * (Kamailio), kept on every server since not every one says what it is.
       return await this.#put(application, resource, node, {
         ...options,
-        ...(pin ? { etag } : {}),
+        ...(etag === undefined ? {} : { etag }),
       });
     })());
   }

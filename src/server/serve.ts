@@ -29,6 +29,7 @@ import {
   usersAuthentication,
 } from "./users.ts";
 import { promptSecret } from "../cli/prompt.ts";
+import { enterTaskDirectory } from "../cli/deno_io.ts";
 
 /** Options of {@linkcode startXcapServer}. */
 export interface StartXcapServerOptions
@@ -715,5 +716,7 @@ async function main(): Promise<number> {
 }
 
 if (import.meta.main) {
+  const problem = enterTaskDirectory();
+  if (problem !== undefined) console.error(`warning: ${problem}`);
   Deno.exit(await main());
 }
