@@ -508,9 +508,15 @@ async function runAction(
     const error = result.error;
     let hint: string | undefined;
     if (error._tag === "Unauthorized") {
+      // The client tells no credentials, refused ones and unsent ones apart (error.credentials).
+      const source = connection.password === undefined
+        ? ""
+        : describePasswordSource(connection, account.path);
       hint = connection.password === undefined
         ? "Give a password with --password, XCAP_PASSWORD or the account file (or run on a terminal to be asked)."
-        : `The password (${describePasswordSource(connection, account.path)}) was refused.`;
+        : error.credentials === "unanswered"
+        ? `The password (${source}) was not sent; for Basic over plain http add --allow-basic-over-http.`
+        : `The password (${source}) was refused.`;
     } else if (error._tag === "Timeout") {
       hint = "Use --timeout SECONDS to wait longer.";
     } else if (error._tag === "InvalidArgument") {
