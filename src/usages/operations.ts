@@ -32,7 +32,13 @@ function convergent(options: UpdateOptions): UpdateOptions {
 // RFC 3986 §3: a URI starts with a scheme (ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":"), and
 // no URI holds white space or control characters (§2).
 const URI_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:./s;
-const NOT_IN_URI = /[\s\u0000-\u001f\u007f]/;
+function hasSpaceOrControl(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code <= 0x20 || code === 0x7f) return true;
+  }
+  return /\s/.test(value);
+}
 
 /** Why `value` cannot be the URI `field` of `operation` (an entry's, a watcher's), if it cannot. */
 function checkUri(
@@ -52,7 +58,7 @@ function checkUri(
       `${operation}: ${field} is empty; give a URI such as "sip:bob@example.com"`,
     );
   }
-  if (NOT_IN_URI.test(value) || !URI_SCHEME.test(value)) {
+  if (hasSpaceOrControl(value) || !URI_SCHEME.test(value)) {
     return invalidArgument(
       field,
       `${operation}: ${field} ${JSON.stringify(value)} is not a URI (RFC 3986 §3: a scheme, ` +
