@@ -444,18 +444,8 @@ class RequestBody {
         if (progress.error !== undefined) {
           throw this.#fail(`Malformed chunked request body: ${progress.error}`);
         }
-        const spans = progress.spans;
-        let size = 0;
-        for (let i = 0; i < spans.length; i += 2) size += spans[i + 1]! - spans[i]!;
-        let chunk = EMPTY;
-        if (copy && size > 0) {
-          chunk = new Uint8Array(size);
-          let at = 0;
-          for (let i = 0; i < spans.length; i += 2) {
-            chunk.set(c.buf.subarray(spans[i]!, spans[i + 1]!), at);
-            at += spans[i + 1]! - spans[i]!;
-          }
-        }
+        const size = progress.data;
+        const chunk = copy && size > 0 ? c.buf.slice(c.start, c.start + size) : EMPTY;
         c.start += progress.consumed;
         this.received += size;
         if (progress.done) this.done = true;
