@@ -36,6 +36,7 @@ import {
   type ServerAuthenticationOptions,
 } from "./auth.ts";
 import { DocumentCache } from "./_document_cache.ts";
+import { staticResponse } from "./_response.ts";
 import { type CorsOptions, withCors } from "./cors.ts";
 import { buildXcapCaps } from "./caps.ts";
 import {
@@ -213,7 +214,7 @@ interface Target {
 // ---------------------------------------------------------------------------------------------
 
 function plain(status: number, message: string, headers: Record<string, string> = {}): Response {
-  return new Response(`${message}\n`, {
+  return staticResponse(`${message}\n`, {
     status,
     headers: { "content-type": "text/plain; charset=utf-8", ...headers },
   });
@@ -221,7 +222,7 @@ function plain(status: number, message: string, headers: Record<string, string> 
 
 /** 409 with a detailed conflict report (RFC 4825 §11). */
 function conflict(condition: XcapErrorCondition): Response {
-  return new Response(buildXcapError(condition), {
+  return staticResponse(buildXcapError(condition), {
     status: 409,
     headers: { "content-type": XCAP_ERROR_MIME_TYPE },
   });
@@ -271,7 +272,7 @@ function tooLarge(what: string, limit: number): Response {
 }
 
 function unchangedOrWritten(status: 200 | 201, etag: string): Response {
-  return new Response(null, { status, headers: { etag } });
+  return staticResponse(null, { status, headers: { etag } });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -305,7 +306,7 @@ function checkPreconditions(
     const tag = targetExists ? documentEtag : undefined;
     if (!ifNoneMatch(noneMatch, tag)) {
       return read
-        ? new Response(null, { status: 304, headers: documentEtag ? { etag: documentEtag } : {} })
+        ? staticResponse(null, { status: 304, headers: documentEtag ? { etag: documentEtag } : {} })
         : preconditionFailed(documentEtag);
     }
   }
@@ -509,7 +510,7 @@ function nodeError(ctx: Context, target: Target, error: NodeOperationError): Res
 
 function withoutBody(response: Response, request: Request): Response {
   if (request.method !== "HEAD" || response.body === null) return response;
-  return new Response(null, { status: response.status, headers: response.headers });
+  return staticResponse(null, { status: response.status, headers: response.headers });
 }
 
 async function handleGet(ctx: Context, target: Target): Promise<Response> {
@@ -523,7 +524,7 @@ async function handleGet(ctx: Context, target: Target): Promise<Response> {
   if (uri.node === undefined) {
     const failed = checkPreconditions(request, stored.etag, true);
     if (failed !== undefined) return failed;
-    return new Response(stored.text, {
+    return staticResponse(stored.text, {
       status: 200,
       headers: { "content-type": usage.mimeType, etag: stored.etag },
     });
@@ -547,7 +548,7 @@ function nodeResponse(
     : node.kind === "attribute"
     ? XCAP_ATTRIBUTE_MIME_TYPE
     : XCAP_NAMESPACE_MIME_TYPE;
-  return new Response(node.body, { status: 200, headers: { "content-type": contentType, etag } });
+  return staticResponse(node.body, { status: 200, headers: { "content-type": contentType, etag } });
 }
 
 async function handlePut(ctx: Context, target: Target): Promise<Response> {
@@ -714,7 +715,7 @@ async function handleDelete(ctx: Context, target: Target): Promise<Response> {
       if (deleted.isOk()) {
         ctx.cache.delete(key);
         // No ETag: the document, and so its entity-tag, is gone.
-        return new Response(null, { status: 200 });
+        return staticResponse(null, { status: 200 });
       }
       if (deleted.error._tag !== "EtagMismatch") return storeFailure(deleted.error);
       await backoff(attempt);
@@ -760,7 +761,7 @@ function handleCaps(ctx: Context, request: Request, uri: ParsedXcapUri): Respons
   if (uri.node === undefined) {
     const failed = checkPreconditions(request, caps.etag, true);
     if (failed !== undefined) return failed;
-    return new Response(caps.text, {
+    return staticResponse(caps.text, {
       status: 200,
       headers: { "content-type": "application/xcap-caps+xml", etag: caps.etag },
     });
@@ -787,7 +788,7 @@ function addressedXui(rawSegments: readonly string[]): string | undefined {
 }
 
 function unauthorized(reason: string, challenges: readonly string[]): Response {
-  return new Response(`Unauthorized: ${reason}\n`, {
+  return staticResponse(`Unauthorized: ${reason}\n`, {
     status: 401,
     headers: {
       "content-type": "text/plain; charset=utf-8",
