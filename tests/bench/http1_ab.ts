@@ -1,11 +1,15 @@
 /**
  * The HTTP front end side by side: `wrk` against a bare `Deno.serve` answering the same bytes,
- * the XCAP server of another checkout (e.g. main, on `Deno.serve`) and the XCAP server of this
- * checkout (on `serveHttp1`), all in-memory, taking turns within each round; document GET and
- * element GET of a resource-lists document, 1 and 16 connections. Prints medians and ratios.
+ * the XCAP server of another checkout (e.g. main) and the XCAP server of this checkout, all
+ * in-memory, each run as its tree's `deno task serve` runs it (with that tree's GLIBC_TUNABLES,
+ * if any), taking turns within each round; document GET and element GET of a resource-lists
+ * document, 1 and 16 connections. Prints medians of requests/s and ratios, and of the servers'
+ * CPU time and minor page faults per request (from `/proc/PID/stat`): on a machine shared with
+ * other work, CPU per request moves less than requests/s, and a heap that glibc trims and grows
+ * again shows as page faults.
  *
  * ```sh
- * git -C . archive main | tar -x -C /tmp/xcap-main   # the baseline tree
+ * git worktree add --detach /tmp/xcap-main main   # the baseline tree
  * deno run --allow-net=127.0.0.1 --allow-read --allow-run --allow-env \
  *   --import-map=.ci/import_map.json --lock=.ci/deno.lock tests/bench/http1_ab.ts \
  *   --baseline /tmp/xcap-main --rounds 5 --duration 5
@@ -21,7 +25,10 @@ import { formatTable, median } from "./_stats.ts";
 
 const REPO = decodeURIComponent(new URL("../../", import.meta.url).pathname).replace(/\/$/, "");
 const XUI = "sip:bench@example.com";
-/** The malloc settings `deno task serve` of the tree at `root` sets (none: empty). */
+/**
+ * The malloc settings `deno task serve` of the checkout at `root` sets (empty: none): older trees
+ * (before the response bodies were built without Deno's native copy) set GLIBC_TUNABLES.
+ */
 function serveTunables(root: string): string {
   return /GLIBC_TUNABLES=(\S+)/.exec(Deno.readTextFileSync(`${root}/deno.json`))?.[1] ?? "";
 }
