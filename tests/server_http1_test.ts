@@ -578,3 +578,108 @@ Deno.test("serveHttp1 drains a small body the handler left unread and keeps the 
     }
   });
 });
+
+/** Resolves with the request's signal once the handler has it, and when it aborts. */
+function signalProbe() {
+  const started = Promise.withResolvers<AbortSignal>();
+  const aborted = Promise.withResolvers<unknown>();
+  return {
+    started: started.promise,
+    aborted: aborted.promise,
+    /** Record the signal; resolves `aborted` with its reason when it fires. */
+    watch(signal: AbortSignal): void {
+      signal.addEventListener("abort", () => aborted.resolve(signal.reason), { once: true });
+      started.resolve(signal);
+    },
+  };
+}
+
+Deno.test("serveHttp1 aborts request.signal when the client disconnects while the handler runs", async () => {
+  const errors: unknown[] = [];
+  const probe = signalProbe();
+  let stopped = false;
+  const handler = async (request: Request) => {
+    if (new URL(request.url).pathname === "/quick") return new Response("quick");
+    probe.watch(request.signal);
+    // A handler that waits for something slow, and stops when the client is gone.
+    await new Promise<void>((resolve) => request.signal.addEventListener("abort", () => resolve()));
+    stopped = true;
+    return new Response("too late");
+  };
+  await withHandler(handler, async (port) => {
+    const c = await RawConnection.open(port);
+    await c.send(get("/slow"));
+    const signal = await probe.started;
+    assertEquals(signal.aborted, false);
+    c.close();
+    const reason = await within(probe.aborted, CLOSE_WAIT_MS);
+    assert(reason instanceof DOMException && reason.name === "AbortError", String(reason));
+    assertEquals(signal.aborted, true);
+    // The server goes on serving.
+    const next = await RawConnection.open(port);
+    try {
+      await next.send(get("/quick"));
+      assertEquals((await next.response())?.body, "quick");
+    } finally {
+      next.close();
+    }
+  }, (error) => errors.push(error));
+  assert(stopped);
+  assertEquals(errors, []);
+});
+
+Deno.test("serveHttp1 aborts request.signal when the client disconnects during a body, read or unread", async () => {
+  for (const reads of [true, false]) {
+    const probe = signalProbe();
+    const handler = async (request: Request) => {
+      probe.watch(request.signal);
+      if (reads) {
+        // Reading stops with an error: the body never ends.
+        await request.bytes().catch(() => {});
+      }
+      await new Promise<void>((resolve) => {
+        if (request.signal.aborted) resolve();
+        request.signal.addEventListener("abort", () => resolve());
+      });
+      return new Response("gone");
+    };
+    await withHandler(handler, async (port) => {
+      const c = await RawConnection.open(port);
+      await c.send(
+        `PUT /d HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n${"x".repeat(1000)}`,
+      );
+      await probe.started;
+      c.close();
+      assert(
+        (await within(probe.aborted, CLOSE_WAIT_MS)) !== "timeout",
+        `no abort when the handler ${reads ? "reads" : "does not read"} the body`,
+      );
+    });
+  }
+});
+
+Deno.test("serveHttp1 leaves request.signal alone once the response is written", async () => {
+  const signals: AbortSignal[] = [];
+  const handler = async (request: Request) => {
+    signals.push(request.signal);
+    if (request.method === "PUT") await request.text();
+    return new Response("done");
+  };
+  await withHandler(handler, async (port) => {
+    const c = await RawConnection.open(port);
+    // Pipelined: the second request arrives while the first is answered.
+    await c.send(
+      get("/a") + get("/b") + "PUT /c HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc",
+    );
+    for (let i = 0; i < 3; i++) assertEquals((await c.response())?.body, "done");
+    c.close();
+    // Closing after the responses aborts nothing; the server has closed its side by now.
+    const after = await RawConnection.open(port);
+    await after.send(get("/d", "Connection: close\r\n"));
+    assertEquals((await after.response())?.body, "done");
+    assert(await after.closed(CLOSE_WAIT_MS));
+    after.close();
+  });
+  assertEquals(signals.length, 4);
+  assertEquals(signals.map((s) => s.aborted), [false, false, false, false]);
+});

@@ -195,6 +195,8 @@ interface Context {
   readonly writes: WriteQueue;
   readonly maxWriteAttempts: number;
   readonly caps: { readonly text: string; readonly etag: string; doc?: XmlDocument };
+  /** Passes an error to `onError` (a failing `onError` changes nothing). */
+  readonly report: (error: unknown) => void;
 }
 
 /** What one request is about, once its URI is understood. */
@@ -241,10 +243,16 @@ function preconditionFailed(etag: string | undefined): Response {
  * too many documents is a `constraint-failure` conflict (RFC 4825 §11.2, as for too many
  * elements; RFC 9110 §15.5.10: the user can resolve it by deleting documents), too many bytes
  * is 413 (RFC 9110 §15.5.14, as for too large a document). A name the store cannot key is 414
- * (RFC 9110 §15.5.15: a target URI longer than the server is willing to interpret).
+ * (RFC 9110 §15.5.15: a target URI longer than the server is willing to interpret). A store
+ * that cannot be reached now (a database that is down) is 503 with Retry-After.
  */
 function storeFailure(error: DocumentStoreError): Response {
   switch (error._tag) {
+    case "StoreUnavailable":
+      // RFC 9110 §15.6.4: a temporary condition; Retry-After says when to try again.
+      return plain(503, "The document store is unavailable; try again later", {
+        "retry-after": String(error.retryAfterSeconds),
+      });
     case "QuotaExceeded":
       if (error.limit === "documents") {
         return conflict({
@@ -259,6 +267,15 @@ function storeFailure(error: DocumentStoreError): Response {
       // The message may name the document; it carries no credential.
       return plain(500, `Internal server error: the document store failed (${error._tag})`);
   }
+}
+
+/**
+ * {@linkcode storeFailure}'s answer; a store that failed (not busy, not a limit: a 500) is also
+ * reported to `onError`, with what failed.
+ */
+function storeError(ctx: Context, error: DocumentStoreError): Response {
+  if (error._tag === "StoreFailure") ctx.report(error);
+  return storeFailure(error);
 }
 
 function tooManyWriters(): Response {
@@ -516,7 +533,7 @@ function withoutBody(response: Response, request: Request): Response {
 async function handleGet(ctx: Context, target: Target): Promise<Response> {
   const { request, key, usage, uri } = target;
   const current = await ctx.store.get(key);
-  if (current.isErr()) return storeFailure(current.error);
+  if (current.isErr()) return storeError(ctx, current.error);
   const stored = current.value;
   if (stored === undefined) return plain(404, "Not found: no document at this URI");
   // RFC 7232 §5: preconditions apply only where the unconditional answer would be 2xx, so a
@@ -627,7 +644,7 @@ async function putDocument(ctx: Context, target: Target, parsed: XmlDocument): P
   const text = parsed.text;
   for (let attempt = 0; attempt < ctx.maxWriteAttempts; attempt++) {
     const current = await ctx.store.get(key);
-    if (current.isErr()) return storeFailure(current.error);
+    if (current.isErr()) return storeError(ctx, current.error);
     const stored = current.value;
     const failed = checkPreconditions(request, stored?.etag, stored !== undefined);
     if (failed !== undefined) return failed;
@@ -641,7 +658,7 @@ async function putDocument(ctx: Context, target: Target, parsed: XmlDocument): P
       ctx.cache.set(key, written.value.etag, parsed);
       return unchangedOrWritten(stored === undefined ? 201 : 200, written.value.etag);
     }
-    if (written.error._tag !== "EtagMismatch") return storeFailure(written.error);
+    if (written.error._tag !== "EtagMismatch") return storeError(ctx, written.error);
     // Another writer won the compare-and-set: read again and re-evaluate everything.
     await backoff(attempt);
   }
@@ -657,7 +674,7 @@ async function putNodeAt(
   const { request, key, usage, ns } = target;
   for (let attempt = 0; attempt < ctx.maxWriteAttempts; attempt++) {
     const current = await ctx.store.get(key);
-    if (current.isErr()) return storeFailure(current.error);
+    if (current.isErr()) return storeError(ctx, current.error);
     const stored = current.value;
     if (stored === undefined) {
       // RFC 4825 §8.2.1: the document that would hold the node does not exist.
@@ -689,7 +706,7 @@ async function putNodeAt(
       ctx.cache.set(key, written.value.etag, put.value.document);
       return unchangedOrWritten(status, written.value.etag);
     }
-    if (written.error._tag !== "EtagMismatch") return storeFailure(written.error);
+    if (written.error._tag !== "EtagMismatch") return storeError(ctx, written.error);
     await backoff(attempt);
   }
   return tooManyWriters();
@@ -705,7 +722,7 @@ async function handleDelete(ctx: Context, target: Target): Promise<Response> {
   }
   for (let attempt = 0; attempt < ctx.maxWriteAttempts; attempt++) {
     const current = await ctx.store.get(key);
-    if (current.isErr()) return storeFailure(current.error);
+    if (current.isErr()) return storeError(ctx, current.error);
     const stored = current.value;
     if (stored === undefined) return plain(404, "Not found: no document at this URI");
     if (selector === undefined) {
@@ -717,7 +734,7 @@ async function handleDelete(ctx: Context, target: Target): Promise<Response> {
         // No ETag: the document, and so its entity-tag, is gone.
         return staticResponse(null, { status: 200 });
       }
-      if (deleted.error._tag !== "EtagMismatch") return storeFailure(deleted.error);
+      if (deleted.error._tag !== "EtagMismatch") return storeError(ctx, deleted.error);
       await backoff(attempt);
       continue;
     }
@@ -741,7 +758,7 @@ async function handleDelete(ctx: Context, target: Target): Promise<Response> {
       // RFC 4825 §7.11: the 200 carries the entity-tag the rest of the document now has.
       return unchangedOrWritten(200, written.value.etag);
     }
-    if (written.error._tag !== "EtagMismatch") return storeFailure(written.error);
+    if (written.error._tag !== "EtagMismatch") return storeError(ctx, written.error);
     await backoff(attempt);
   }
   return tooManyWriters();
@@ -982,17 +999,19 @@ export function createXcapHandler(
     writes: new WriteQueue(),
     maxWriteAttempts: Math.max(1, options.maxWriteAttempts ?? 16),
     caps: { text: capsText, etag: stableTag(capsText) },
+    report: (error) => {
+      try {
+        options.onError?.(error);
+      } catch {
+        // A failing logger must not turn a 500 into a crash.
+      }
+    },
   };
-  const onError = options.onError;
   const handler = async (request: Request): Promise<Response> => {
     try {
       return withoutBody(await handle(ctx, request), request);
     } catch (error) {
-      try {
-        onError?.(error);
-      } catch {
-        // A failing logger must not turn a 500 into a crash.
-      }
+      ctx.report(error);
       return plain(500, "Internal server error");
     }
   };
