@@ -19,9 +19,12 @@
  * - parses requests strictly and within bounds (`_http1_parse.ts`): 431 for a head over
  *   `maxHeadBytes`, 400 and close for anything that could frame a body two ways;
  * - hands the body to the handler as a `ReadableStream` with backpressure: each chunk is a compact
- *   copy (never a view into the connection's read buffer), read from the socket only when the
- *   handler asks (`Expect: 100-continue` is answered then); an unread body is drained up to
- *   256 KiB after the response, or the connection is closed;
+ *   copy (never a view into the connection's read buffer), read from the socket when the handler
+ *   asks (`Expect: 100-continue` is answered then), at most 64 KiB ahead of it; an unread body is
+ *   drained up to 256 KiB after the response, or the connection is closed;
+ * - aborts `request.signal` when the connection is gone (closed or reset by the client, or by a
+ *   timeout or the shutdown) before the response is written: while the handler runs, one read
+ *   stays pending to notice it;
  * - shuts down gracefully: {@linkcode Http1Server.shutdown} stops accepting, closes idle
  *   connections at once, lets requests in flight finish until a deadline, then closes the rest.
  *
@@ -1002,8 +1005,8 @@ class Server implements Http1Server {
     let head = `HTTP/1.1 ${status} ${response.statusText || STATUS_TEXT[status] || ""}\r\n`;
     let length: string | undefined;
     let date = false;
-    // Reading `headers` also drops the native copy of the body Deno's Response constructor made
-    // for Deno.serve (see the README's server section).
+    // Reading `headers` also drops a native copy of the body Deno's Response constructor may have
+    // made for Deno.serve (see `_response.ts`).
     for (const [name, value] of response.headers) {
       const lower = name.toLowerCase();
       if (OWN_FIELDS.has(lower)) {
