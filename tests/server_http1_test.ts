@@ -658,10 +658,78 @@ Deno.test("serveHttp1 aborts request.signal when the client disconnects during a
   }
 });
 
+Deno.test("serveHttp1's request.signal, made when first read, aborts whether it is read before or after the connection is lost", async () => {
+  // Read before the loss: the signal exists and aborts when the client goes; copies made by
+  // `new Request(url, request)` (which reads `signal`) and by `clone()` abort with it.
+  {
+    const probe = signalProbe();
+    let copy: Request | undefined;
+    let clone: Request | undefined;
+    const handler = async (request: Request) => {
+      probe.watch(request.signal);
+      copy = new Request(request.url, request);
+      clone = request.clone();
+      await probe.aborted;
+      return new Response("too late");
+    };
+    await withHandler(handler, async (port) => {
+      const c = await RawConnection.open(port);
+      await c.send(get("/before"));
+      const signal = await probe.started;
+      assertEquals(signal.aborted, false);
+      c.close();
+      const reason = await within(probe.aborted, CLOSE_WAIT_MS);
+      assert(reason instanceof DOMException && reason.name === "AbortError", String(reason));
+      assertEquals(copy?.signal.aborted, true);
+      assertEquals(copy?.signal.reason, reason);
+      assertEquals(clone?.signal.aborted, true);
+      assertEquals(clone?.signal.reason, reason);
+    });
+  }
+  // Read after the loss: the handler touches nothing but the body, whose read fails because the
+  // client closed mid-body (the server noticed the loss before failing the read); the signal,
+  // made only now, is already aborted, with the same reason each time it is read.
+  {
+    const seen = Promise.withResolvers<{ aborted: boolean; reason: unknown; same: boolean }>();
+    const bodyRead = Promise.withResolvers<void>();
+    const handler = async (request: Request) => {
+      bodyRead.resolve();
+      const failed = await request.bytes().then(() => false, () => true);
+      assert(failed, "the body read should fail: the client closed mid-body");
+      const signal = request.signal;
+      seen.resolve({
+        aborted: signal.aborted,
+        reason: signal.reason,
+        same: request.signal === signal,
+      });
+      return new Response("gone");
+    };
+    await withHandler(handler, async (port) => {
+      const c = await RawConnection.open(port);
+      await c.send(
+        `PUT /after HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n${"x".repeat(1000)}`,
+      );
+      await bodyRead.promise;
+      c.close();
+      const result = await within(seen.promise, CLOSE_WAIT_MS);
+      assert(result !== "timeout", "the handler never saw the body fail");
+      assertEquals(result.aborted, true);
+      assert(
+        result.reason instanceof DOMException && result.reason.name === "AbortError",
+        String(result.reason),
+      );
+      assert(result.same);
+    });
+  }
+});
+
 Deno.test("serveHttp1 leaves request.signal alone once the response is written", async () => {
   const signals: AbortSignal[] = [];
+  const requests: Request[] = [];
   const handler = async (request: Request) => {
-    signals.push(request.signal);
+    requests.push(request);
+    // /b and /d read their signal only after the connection closed (below).
+    if (!/\/[bd]$/.test(request.url)) signals.push(request.signal);
     if (request.method === "PUT") await request.text();
     return new Response("done");
   };
@@ -680,8 +748,10 @@ Deno.test("serveHttp1 leaves request.signal alone once the response is written",
     assert(await after.closed(CLOSE_WAIT_MS));
     after.close();
   });
-  assertEquals(signals.length, 4);
-  assertEquals(signals.map((s) => s.aborted), [false, false, false, false]);
+  assertEquals(signals.length, 2);
+  assertEquals(signals.map((s) => s.aborted), [false, false]);
+  assertEquals(requests.length, 4);
+  assertEquals(requests.map((r) => r.signal.aborted), [false, false, false, false]);
 });
 
 Deno.test("the server answers concurrent 87 KB document GETs without heap churn, with no malloc tuning", async () => {
