@@ -390,7 +390,7 @@ class Connection {
  * aborts when the connection is gone before the response is written.
  *
  * The signal is made when it is first read: a `signal` given to the Request constructor costs
- * Deno a dependent AbortSignal per request, which the garbage collector then tracks (2 to 40 µs
+ * Deno a dependent AbortSignal per request, which the garbage collector then tracks (up to 40 µs
  * of server CPU per element GET, `tests/bench/RESULTS.md`), and most handlers never read it. `clone()` and `new Request(url, request)` follow it, and so does
  * `fetch(url, { signal: request.signal })`; `new Request(request)` and `fetch(request)` read
  * Deno's own signal of the request instead, which never aborts: pass `{ signal: request.signal }`
