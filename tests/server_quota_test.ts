@@ -8,10 +8,10 @@ import {
   type DocumentStore,
   KvStore,
   MemoryStore,
-  parseServeArgs,
   type UserQuota,
 } from "../src/server/mod.ts";
-import { parseXcapError } from "../mod.ts";
+import { parseServeArgs } from "../src/server/serve.ts";
+import { parseConflictReport } from "../mod.ts";
 import { spawnServer } from "./_server_process.ts";
 
 const RL = "urn:ietf:params:xml:ns:resource-lists";
@@ -183,7 +183,7 @@ Deno.test("createXcapHandler() answers 409 past the document quota and 413 past 
   const third = await put(url("c"), doc("c"));
   assertEquals(third.status, 409);
   assertEquals(third.headers.get("content-type"), "application/xcap-error+xml");
-  const condition = parseXcapError(await third.text())._unsafeUnwrap();
+  const condition = parseConflictReport(await third.text())._unsafeUnwrap();
   assertEquals(condition.tag, "constraint-failure");
   assertStringIncludes(
     condition.tag === "constraint-failure" ? condition.phrase ?? "" : "",
