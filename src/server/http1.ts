@@ -391,7 +391,8 @@ class Connection {
  *
  * The signal is made when it is first read: a `signal` given to the Request constructor costs
  * Deno a dependent AbortSignal per request, which the garbage collector then tracks (up to 40 µs
- * of server CPU per element GET, `tests/bench/RESULTS.md`), and most handlers never read it. `clone()` and `new Request(url, request)` follow it, and so does
+ * of server CPU per element GET, `tests/bench/RESULTS.md`), and most handlers never read it.
+ * `clone()` and `new Request(url, request)` follow it, and so does
  * `fetch(url, { signal: request.signal })`; `new Request(request)` and `fetch(request)` read
  * Deno's own signal of the request instead, which never aborts: pass `{ signal: request.signal }`
  * along with them.
