@@ -230,15 +230,24 @@ interface Spawned {
   stderr(): string;
 }
 
-const SERVE_GLIBC_TUNABLES =
-  /GLIBC_TUNABLES=(\S+)/.exec(Deno.readTextFileSync(`${REPO}/deno.json`))?.[1] ?? "";
+/**
+ * The environment `deno task serve` of the checkout at `root` sets: older trees (before the
+ * response bodies were built without Deno's native copy) set GLIBC_TUNABLES.
+ */
+function serveEnv(root: string): Record<string, string> {
+  const tunables = /GLIBC_TUNABLES=(\S+)/.exec(Deno.readTextFileSync(`${root}/deno.json`))?.[1];
+  return tunables === undefined ? {} : { GLIBC_TUNABLES: tunables };
+}
 
-async function spawnDeno(script: string, args: string[], flags = SERVER_FLAGS): Promise<Spawned> {
+async function spawnDeno(
+  script: string,
+  args: string[],
+  flags = SERVER_FLAGS,
+  env: Record<string, string> = {},
+): Promise<Spawned> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", ...flags, script, ...args],
-    // The malloc settings of `deno task serve` (deno.json): without them glibc trims and regrows
-    // its heap under concurrent large responses (see the README's server section).
-    env: { GLIBC_TUNABLES: SERVE_GLIBC_TUNABLES },
+    env,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -702,7 +711,12 @@ async function startServers(options: Options, kvDir: string): Promise<ServerUnde
   }
   const serve = `${options.xcapTree}/src/server/serve.ts`;
   if (want.has("xcap-kv")) {
-    const kv = await spawnDeno(serve, ["--port", "0", "--kv", `${kvDir}/xcap.sqlite`]);
+    const kv = await spawnDeno(
+      serve,
+      ["--port", "0", "--kv", `${kvDir}/xcap.sqlite`],
+      SERVER_FLAGS,
+      serveEnv(options.xcapTree),
+    );
     servers.push({
       name: "xcap server, Deno KV file",
       short: "xcap-kv",
@@ -712,7 +726,12 @@ async function startServers(options: Options, kvDir: string): Promise<ServerUnde
     });
   }
   if (want.has("xcap-mem")) {
-    const memory = await spawnDeno(serve, ["--port", "0"]);
+    const memory = await spawnDeno(
+      serve,
+      ["--port", "0"],
+      SERVER_FLAGS,
+      serveEnv(options.xcapTree),
+    );
     servers.push({
       name: "xcap server, memory store",
       short: "xcap-mem",
