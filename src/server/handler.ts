@@ -245,6 +245,12 @@ function preconditionFailed(etag: string | undefined): Response {
 }
 
 function storeFailure(error: DocumentStoreError): Response {
+  if (error._tag === "StoreUnavailable") {
+    // RFC 9110 §15.6.4: a temporary condition; Retry-After says when to try again.
+    return plain(503, "The document store is unavailable; try again later", {
+      "retry-after": String(error.retryAfterSeconds),
+    });
+  }
   // The message may name the document; it carries no credential.
   return plain(500, `Internal server error: the document store failed (${error._tag})`);
 }

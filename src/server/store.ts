@@ -60,8 +60,23 @@ export interface StoreFailureError {
   readonly cause: unknown;
 }
 
+/**
+ * The storage backend cannot be reached right now (a database that is down, restarting or not
+ * answering in time); the same call may succeed later. Nothing is known to have been written.
+ */
+export interface StoreUnavailableError {
+  /** Discriminant. */
+  readonly _tag: "StoreUnavailable";
+  /** What could not be reached, and why. */
+  readonly message: string;
+  /** How long a client should wait before trying again, in seconds (HTTP `Retry-After`). */
+  readonly retryAfterSeconds: number;
+  /** The underlying error. */
+  readonly cause: unknown;
+}
+
 /** Errors a {@linkcode DocumentStore} returns. */
-export type DocumentStoreError = EtagMismatchError | StoreFailureError;
+export type DocumentStoreError = EtagMismatchError | StoreFailureError | StoreUnavailableError;
 
 /**
  * Where the XCAP server keeps its documents. Implementations must make `put` and `delete`
