@@ -171,6 +171,24 @@ function unquote(etag: string): string {
  * // ... Deno.serve(handler) ...
  * await store.close();
  * ```
+ *
+ * @example A database that is down: 503 with Retry-After, not a hang
+ * ```ts
+ * import { PostgresStore } from "@xcap/xcap/server/postgres";
+ * import { createXcapHandler } from "@xcap/xcap/server";
+ * import { assertEquals } from "@std/assert";
+ *
+ * // Nothing listens on port 9 of 127.0.0.1.
+ * const store = new PostgresStore("postgres://xcap@127.0.0.1:9/xcap", { retryAfterSeconds: 3 });
+ * const handler = createXcapHandler({ store });
+ * const response = await handler(
+ *   new Request("http://127.0.0.1/xcap-root/resource-lists/users/sip:a@example.com/index"),
+ * );
+ * assertEquals(response.status, 503);
+ * assertEquals(response.headers.get("retry-after"), "3");
+ * await response.body?.cancel();
+ * await store.close();
+ * ```
  */
 export class PostgresStore implements DocumentStore {
   readonly #sql: postgres.Sql;
@@ -459,7 +477,9 @@ export class PostgresStore implements DocumentStore {
     const usage = this.#usageTable;
     return await this.#sql.begin(async (tx) => {
       await tx`SELECT pg_advisory_xact_lock(${SCHEMA_LOCK})`;
-      const [found] = await tx<{ version: string | null; xcap: string | null; usage: string | null }[]>`
+      const [found] = await tx<
+        { version: string | null; xcap: string | null; usage: string | null }[]
+      >`
         SELECT to_regclass('version')::text AS version, to_regclass(${table})::text AS xcap,
           to_regclass(${usage})::text AS usage`;
       // Kamailio's definitions (standard-create.sql and presence-create.sql of its postgres
@@ -625,13 +645,15 @@ function optionsProblem(options: PostgresStoreOptions): string | undefined {
  * @returns The store, or `StoreUnavailable` (cannot connect) or `StoreFailure` (bad options,
  * refused credentials, an incompatible table).
  *
- * @example Usage (needs a database)
- * ```ts ignore
+ * @example Usage
+ * ```ts
  * import { openPostgresStore } from "@xcap/xcap/server/postgres";
+ * import { assertEquals } from "@std/assert";
  *
- * const opened = await openPostgresStore("postgres://xcap@127.0.0.1:5432/xcap");
- * if (opened.isErr()) console.error(opened.error.message);
- * else await opened.value.close();
+ * // A database that cannot be reached (nothing listens on port 9): an error value, at once.
+ * const opened = await openPostgresStore("postgres://xcap@127.0.0.1:9/xcap");
+ * assertEquals(opened.isErr() && opened.error._tag, "StoreUnavailable");
+ * if (opened.isOk()) await opened.value.close();
  * ```
  */
 export function openPostgresStore(
