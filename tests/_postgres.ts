@@ -172,7 +172,7 @@ function check(): { tools?: Tools; detail: string } {
         detail: "PostgreSQL is not installed (no /usr/lib/postgresql/N/bin with initdb, pg_ctl, " +
           "postgres and psql; apt-get install postgresql)",
       };
-    } else if (Deno.uid() === 0) {
+    } else if (runSync("id", ["-u"]).out === "0") {
       if (!runSync("runuser", ["--help"]).ok) {
         availability = { detail: "running as root without runuser (util-linux)" };
       } else {
