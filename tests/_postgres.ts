@@ -92,7 +92,7 @@ interface Tools {
 }
 
 let availability: { tools?: Tools; detail: string } | undefined;
-let notePrinted = false;
+const notedReasons = new Set<string>();
 const clusters = new Map<string, Tools>();
 let unloadHookInstalled = false;
 
@@ -391,29 +391,42 @@ export async function startPostgres(): Promise<PostgresCluster> {
   return cluster;
 }
 
+/** Options of {@linkcode postgresSuite}. */
+export interface PostgresSuiteOptions {
+  /**
+   * Something else the tests need (e.g. `kamailioPostgresAvailable`): without it they are
+   * ignored, or fail under `CI=true`, as without PostgreSQL.
+   */
+  readonly requires?: () => { readonly available: boolean; readonly detail: string };
+}
+
 /**
  * The tests of one file, sharing one cluster: started before the first test that runs, destroyed
  * after the last registered test finished (or at process exit, when a filter skipped some).
  * Without PostgreSQL the tests are ignored with a note, or fail when `CI` is `"true"`.
  *
+ * @param options What else the tests need.
  * @returns the suite; register tests with its `test`
  */
-export function postgresSuite(): PostgresSuite {
+export function postgresSuite(options: PostgresSuiteOptions = {}): PostgresSuite {
   let registered = 0;
   let finished = 0;
   let cluster: Promise<PostgresCluster> | undefined;
   return {
     test(name: string, fn: PostgresTestFn): void {
-      const { tools, detail } = check();
+      const found = check();
+      const also = found.tools === undefined ? undefined : options.requires?.();
+      const tools = also === undefined || also.available ? found.tools : undefined;
+      const detail = also !== undefined && !also.available ? also.detail : found.detail;
       if (tools === undefined) {
         if (isCi()) {
           Deno.test(name, () => {
-            throw new Error(`PostgreSQL is required when CI=true but is not usable: ${detail}`);
+            throw new Error(`These tests are required when CI=true but cannot run: ${detail}`);
           });
           return;
         }
-        if (!notePrinted) {
-          notePrinted = true;
+        if (!notedReasons.has(detail)) {
+          notedReasons.add(detail);
           console.warn(`PostgreSQL tests are ignored (with CI=true they fail instead): ${detail}`);
         }
         Deno.test({ name, ignore: true, fn: () => {} });
