@@ -43,38 +43,36 @@ async function bytesOf(response: Response): Promise<Uint8Array> {
 
 suite.test("A document written through the embedded server is served by Kamailio byte for byte", async (pg) => {
   await bothOn(pg, async (ours, kamailio) => {
-    {
-      const path = `/resource-lists/users/${ALICE}/index`;
-      const put = await fetch(`${ours.xcapRoot}${path}`, {
+    const path = `/resource-lists/users/${ALICE}/index`;
+    const put = await fetch(`${ours.xcapRoot}${path}`, {
+      method: "PUT",
+      headers: { "content-type": "application/resource-lists+xml" },
+      body: BYTES,
+    });
+    await put.body?.cancel();
+    assertEquals(put.status, 201);
+    const etag = put.headers.get("etag")!;
+    const got = await fetch(`${kamailio.xcapRoot}${path}`);
+    assertEquals(got.status, 200);
+    assertEquals(got.headers.get("etag"), etag);
+    assertEquals(await bytesOf(got), BYTES);
+    assertEquals(await bytesOf(await fetch(`${ours.xcapRoot}${path}`)), BYTES);
+    // A change through ours (an element PUT splices the text) is what Kamailio serves next.
+    const element = await fetch(
+      `${ours.xcapRoot}${path}/~~/resource-lists/list%5B@name=%22friends%22%5D/entry%5B@uri=%22sip:carol@example.com%22%5D`,
+      {
         method: "PUT",
-        headers: { "content-type": "application/resource-lists+xml" },
-        body: BYTES,
-      });
-      await put.body?.cancel();
-      assertEquals(put.status, 201);
-      const etag = put.headers.get("etag")!;
-      const got = await fetch(`${kamailio.xcapRoot}${path}`);
-      assertEquals(got.status, 200);
-      assertEquals(got.headers.get("etag"), etag);
-      assertEquals(await bytesOf(got), BYTES);
-      assertEquals(await bytesOf(await fetch(`${ours.xcapRoot}${path}`)), BYTES);
-      // A change through ours (an element PUT splices the text) is what Kamailio serves next.
-      const element = await fetch(
-        `${ours.xcapRoot}${path}/~~/resource-lists/list%5B@name=%22friends%22%5D/entry%5B@uri=%22sip:carol@example.com%22%5D`,
-        {
-          method: "PUT",
-          headers: { "content-type": "application/xcap-el+xml", "if-match": etag },
-          body: '<entry uri="sip:carol@example.com"/>',
-        },
-      );
-      await element.body?.cancel();
-      assertEquals(element.status, 201);
-      const ourCopy = await fetch(`${ours.xcapRoot}${path}`);
-      const theirCopy = await fetch(`${kamailio.xcapRoot}${path}`);
-      assertEquals(theirCopy.headers.get("etag"), element.headers.get("etag"));
-      assertEquals(ourCopy.headers.get("etag"), element.headers.get("etag"));
-      assertEquals(await bytesOf(theirCopy), await bytesOf(ourCopy));
-    }
+        headers: { "content-type": "application/xcap-el+xml", "if-match": etag },
+        body: '<entry uri="sip:carol@example.com"/>',
+      },
+    );
+    await element.body?.cancel();
+    assertEquals(element.status, 201);
+    const ourCopy = await fetch(`${ours.xcapRoot}${path}`);
+    const theirCopy = await fetch(`${kamailio.xcapRoot}${path}`);
+    assertEquals(theirCopy.headers.get("etag"), element.headers.get("etag"));
+    assertEquals(ourCopy.headers.get("etag"), element.headers.get("etag"));
+    assertEquals(await bytesOf(theirCopy), await bytesOf(ourCopy));
   });
 });
 
