@@ -6,6 +6,7 @@
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { createXcapHandler } from "../src/server/handler.ts";
 import { openPostgresStore, PostgresStore } from "../src/server/postgres_store.ts";
+import { parseServeArgs, startXcapServer } from "../src/server/serve.ts";
 import type { DocumentKey, DocumentStoreError } from "../src/server/store.ts";
 import { type PostgresCluster, postgresSuite } from "./_postgres.ts";
 
@@ -355,4 +356,20 @@ suite.test("PostgresStore error values: bad options, names, closed store", async
     await store.close();
     assertEquals(tagOf(await store.get(ALICE)), "StoreFailure");
   });
+});
+
+Deno.test("parseServeArgs() takes --postgres URL", () => {
+  const url = "postgres://xcap@127.0.0.1:5432/xcap";
+  const command = parseServeArgs(["--postgres", url, "--root", "/xcap"])._unsafeUnwrap();
+  assertEquals(command.kind === "serve" && command.options.postgresUrl, url);
+  assertEquals(parseServeArgs(["--postgres"]).isErr(), true);
+});
+
+Deno.test("startXcapServer() with an unreachable database does not start, and says why", async () => {
+  const started = await startXcapServer({ postgresUrl: "postgres://xcap@127.0.0.1:9/xcap" });
+  assertEquals(started.isErr() && started.error._tag, "ServerStart");
+  assertMatch(
+    started.isErr() ? started.error.message : "",
+    /^Cannot use PostgreSQL: .*PostgreSQL is unavailable: .*ECONNREFUSED/,
+  );
 });
