@@ -401,8 +401,9 @@ Deno.test("createXcapHandler() PUTs attributes with 201 or 200 and xcap-att+xml 
   assertEquals(replaced.status, 200);
   assertNotEquals(replaced.headers.get("etag"), etag);
   assertEquals(await (await get(handler, nameUrl)).text(), "close friends");
-  const newUrl = uri({ node: "/resource-lists/list/entry[2]/@x" });
-  const created = await put(handler, newUrl, "1", "application/xcap-att+xml");
+  // A new attribute the schema allows (an undeclared one is a schema-validation-error).
+  const newUrl = uri({ node: "/resource-lists/list/entry[1]/display-name/@xml:lang" });
+  const created = await put(handler, newUrl, "en", "application/xcap-att+xml");
   assertEquals(created.status, 201);
   const wrongType = await put(handler, nameUrl, "x", "application/xcap-el+xml");
   assertEquals(wrongType.status, 415);

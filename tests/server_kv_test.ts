@@ -146,14 +146,15 @@ async function withTwoInstances(
 Deno.test("createXcapHandler() on KV: every conditional increment of concurrent writers on two instances lands", async () => {
   await withTwoInstances(async (roots) => {
     const path = `/resource-lists/users/${ALICE}/index`;
-    const doc = `<resource-lists xmlns="${RL}"><list name="counter" n="0"/></resource-lists>`;
+    // The list's name is the counter: an attribute the schema declares (xs:string).
+    const doc = `<resource-lists xmlns="${RL}"><list name="0"/></resource-lists>`;
     const created = await fetch(roots[0] + path, {
       method: "PUT",
       headers: { "content-type": RL_TYPE },
       body: doc,
     });
     assertEquals(created.status, 201);
-    const attribute = `${path}/~~/resource-lists/list/@n`;
+    const attribute = `${path}/~~/resource-lists/list/@name`;
     const writers = 6;
     const incrementsEach = 5;
     let preconditionFailures = 0;

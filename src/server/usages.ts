@@ -1,14 +1,17 @@
 /**
  * Server-side application usage rules (RFC 4825 §5.3–§5.5, §8.2.5): what a stored document must
  * look like after every write. A usage names the root elements its documents may have and can
- * add a validator; the known usages come with the structural and uniqueness constraints of their
- * RFCs (resource-lists and rls-services from RFC 4826, common-policy rulesets from RFC 4745,
- * PIDF from RFC 3863).
+ * add a validator; the known usages come with their XML schemas (RFC 4826 resource-lists and
+ * rls-services, RFC 4745 common-policy with RFC 5025 pres-rules, RFC 3863 PIDF with the RFC
+ * 4479 data model, OMA xcap-directory, RFC 4825 xcap-caps), their uniqueness constraints and
+ * the data constraints the schemas cannot express, reported as `schema-validation-error`,
+ * `uniqueness-failure` and `constraint-failure` conditions whose phrase says what is wrong and
+ * where.
  *
- * This is not a full XML Schema validator: it checks the document element, the structure the
- * usages' semantics rely on (required attributes, which of the usage's own elements may appear
- * where) and the uniqueness constraints, and reports `schema-validation-error` or
- * `uniqueness-failure` conditions.
+ * The schemas are compiled from the texts in `./schemas/` at the first write that needs them,
+ * by an XSD compiler of our own (`_xsd.ts`) that validates our parsed tree directly: no second
+ * XML parser, no serialization, and no WebAssembly in the server's module graph. OpenXCAP's
+ * `org.openxcap.watchers` usage has no public schema: only its document element is checked.
  *
  * Pure: Web APIs only.
  *
@@ -19,10 +22,14 @@ import { type ApplicationUsage, KNOWN_APPLICATIONS } from "../application.ts";
 import type { UniquenessExists, XcapErrorCondition } from "../errors.ts";
 import type { XmlDocument, XmlElement } from "../xml/document.ts";
 import { findUniquenessViolations, type UniquenessConstraint } from "../uniqueness.ts";
+import { describePath } from "../usages/_model.ts";
 import { PIDF_MANIPULATION } from "../usages/pidf.ts";
 import { PRES_RULES } from "../usages/pres_rules.ts";
 import { RESOURCE_LISTS } from "../usages/resource_lists.ts";
 import { RLS_SERVICES } from "../usages/rls_services.ts";
+import { type CompiledSchema, compileSchemas } from "./_xsd.ts";
+import { validateAgainstSchema } from "./_xsd_validate.ts";
+import { SCHEMA_FILES } from "./schemas/mod.ts";
 
 /** An element name with its namespace. */
 export interface ElementName {
@@ -45,7 +52,10 @@ export interface ServerApplicationUsage extends ApplicationUsage {
    * Absent: any document element is accepted.
    */
   readonly rootElements?: readonly ElementName[];
-  /** Further checks after the document element passed (structure, uniqueness). */
+  /**
+   * Further checks after the document element passed: for the known usages, their XML schema,
+   * uniqueness and data constraints (RFC 4825 §8.2.5).
+   */
   readonly validate?: DocumentValidator;
 }
 
@@ -56,14 +66,6 @@ const PIDF = "urn:ietf:params:xml:ns:pidf";
 const CAPS = "urn:ietf:params:xml:ns:xcap-caps";
 const WATCHERS = "http://openxcap.org/ns/watchers";
 const DIRECTORY = "urn:oma:xml:xdm:xcap-directory";
-
-function isElement(node: { readonly kind: string }): node is XmlElement {
-  return node.kind === "element";
-}
-
-function childElements(element: XmlElement): XmlElement[] {
-  return element.children.filter(isElement);
-}
 
 function hasName(element: XmlElement, name: ElementName): boolean {
   return element.namespace === name.namespace && element.localName === name.localName;
@@ -80,45 +82,8 @@ function describe(element: { readonly namespace?: string; readonly localName: st
     : `<${element.localName}> in namespace ${element.namespace}`;
 }
 
-/**
- * A node selector for an element, as written in the document, with positions among same-named
- * siblings: `resource-lists/list[2]/entry[1]` (relative, like the `field` example of RFC 4825
- * §11.2).
- */
-function elementPath(element: XmlElement): string {
-  const steps: string[] = [];
-  for (let e: XmlElement | undefined = element; e !== undefined; e = e.parent) {
-    const parent: XmlElement | undefined = e.parent;
-    let step = e.name;
-    if (parent !== undefined) {
-      const same = childElements(parent).filter((s) =>
-        s.namespace === e!.namespace && s.localName === e!.localName
-      );
-      if (same.length > 1) step += `[${same.indexOf(e) + 1}]`;
-    }
-    steps.unshift(step);
-  }
-  return steps.join("/");
-}
-
 function schemaError(phrase: string): XcapErrorCondition {
   return { tag: "schema-validation-error", phrase };
-}
-
-/** The element and every element below it, in document order (no recursion, no generators). */
-function descendants(element: XmlElement): XmlElement[] {
-  const out: XmlElement[] = [];
-  const stack: XmlElement[] = [element];
-  while (stack.length > 0) {
-    const next = stack.pop()!;
-    out.push(next);
-    const children = next.children;
-    for (let i = children.length - 1; i >= 0; i--) {
-      const child = children[i]!;
-      if (child.kind === "element") stack.push(child);
-    }
-  }
-  return out;
 }
 
 function alternatives(value: string, taken: ReadonlySet<string>): string[] {
@@ -168,7 +133,7 @@ export function uniquenessValidator(
     const violations = findUniquenessViolations({ uniqueness: constraints }, document);
     if (violations.length === 0) return undefined;
     const exists: UniquenessExists[] = violations.map(({ constraint, value, element, taken }) => ({
-      field: `${elementPath(element)}/@${constraint.attribute}`,
+      field: `${describePath(element)}/@${constraint.attribute}`,
       altValues: constraint.suggestAlternatives ? alternatives(value, taken) : [],
     }));
     const phrase = violations.map(({ constraint, value }) =>
@@ -180,119 +145,131 @@ export function uniquenessValidator(
   };
 }
 
-/** Run validators in order; the first condition wins. */
-function allOf(...validators: readonly DocumentValidator[]): DocumentValidator {
+/** Compiled schema sets by their root files, compiled at the first write that needs one. */
+const compiledSchemas = new Map<string, CompiledSchema | string>();
+
+function compiledSchema(roots: readonly string[]): CompiledSchema | string {
+  const id = roots.join(" ");
+  let compiled = compiledSchemas.get(id);
+  if (compiled === undefined) {
+    try {
+      compiled = compileSchemas(SCHEMA_FILES, roots);
+    } catch (e) {
+      // Never for the schemas we ship: tests/server_schema_test.ts compiles each of them.
+      compiled = e instanceof Error ? e.message : String(e);
+    }
+    compiledSchemas.set(id, compiled);
+  }
+  return compiled;
+}
+
+/**
+ * The checks of RFC 4825 §8.2.5, in its order: the document must be valid for the usage's XML
+ * schema (`schema-validation-error`), then meet its uniqueness constraints
+ * (`uniqueness-failure`), then its other data constraints (`constraint-failure`).
+ *
+ * One exception to the order: an `xs:ID` repeated where the usage also declares the attribute
+ * unique (a rule's or a tuple's `id`) is reported as `uniqueness-failure`, whose `<exists>`
+ * fields and suggested values tell the client more than a schema error would. A repeated ID
+ * that no uniqueness constraint covers (a `<dm:person>` and a `<tuple>` sharing an id) stays a
+ * `schema-validation-error`.
+ */
+function usageValidator(
+  schemaRoots: readonly string[],
+  uniqueness: readonly UniquenessConstraint[],
+  ...constraints: readonly DocumentValidator[]
+): DocumentValidator {
+  const unique = uniquenessValidator(uniqueness);
   return (document) => {
-    for (const validate of validators) {
-      const condition = validate(document);
+    const schema = compiledSchema(schemaRoots);
+    if (typeof schema === "string") {
+      return schemaError(`The server cannot use its schema ${schemaRoots.join(", ")}: ${schema}`);
+    }
+    const { problem, repeatedIds } = validateAgainstSchema(schema, document.root);
+    if (problem !== undefined) return schemaError(problem);
+    const notUnique = unique(document);
+    if (notUnique !== undefined) return notUnique;
+    const repeated = repeatedIds[0];
+    if (repeated !== undefined) {
+      return schemaError(
+        `The id ${JSON.stringify(repeated.value)} of <${repeated.element.name}> at ` +
+          `${describePath(repeated.element)} is already the id of <${repeated.first.name}> at ` +
+          `${describePath(repeated.first)} (an xs:ID is unique in its document)`,
+      );
+    }
+    for (const check of constraints) {
+      const condition = check(document);
       if (condition !== undefined) return condition;
     }
     return undefined;
   };
 }
 
-/** Required attributes and allowed children of the usage's own namespace. */
-interface StructureRule {
-  readonly required?: readonly string[];
-  /** Local names allowed as children in `namespace`; `undefined`: anything. */
-  readonly children?: readonly string[];
-  /** Whether children in other namespaces are allowed (`xs:any namespace="##other"`). */
-  readonly foreignChildren?: boolean;
+/**
+ * RFC 4826 §3.4.5: the `anchor` of an `<external>` element is an absolute HTTP URI (of an XCAP
+ * element resource). HTTPS is accepted too: an XCAP root may be an `https:` URI (RFC 4825 §6).
+ * The schema only says `xs:anyURI`. Checked wherever a resource-lists `<list>` appears, so in
+ * rls-services documents too.
+ */
+function externalAnchorsAreHttpUris(document: XmlDocument): XcapErrorCondition | undefined {
+  const stack: XmlElement[] = [document.root];
+  while (stack.length > 0) {
+    const element = stack.pop()!;
+    const children = element.children;
+    for (let i = children.length - 1; i >= 0; i--) {
+      const child = children[i]!;
+      if (child.kind === "element") stack.push(child);
+    }
+    if (element.namespace !== RL || element.localName !== "external") continue;
+    const anchor = attributeValue(element, "anchor");
+    if (anchor === undefined || isAbsoluteHttpUri(anchor.trim())) continue;
+    return {
+      tag: "constraint-failure",
+      phrase: `The anchor ${JSON.stringify(anchor)} of <${element.name}> at ` +
+        `${describePath(element)} is not an absolute HTTP URI (RFC 4826 §3.4.5)`,
+    };
+  }
+  return undefined;
 }
 
-/**
- * A validator for the element structure of one namespace: for each element of that namespace
- * named in `rules`, its required attributes and which children it may have. Elements without a
- * rule are not checked themselves (their parent's rule decides whether they may appear).
- */
-function structureValidator(
-  namespace: string,
-  rules: Readonly<Record<string, StructureRule>>,
-): DocumentValidator {
-  return (document) => {
-    for (const element of descendants(document.root)) {
-      if (element.namespace !== namespace) continue;
-      const rule = Object.hasOwn(rules, element.localName) ? rules[element.localName] : undefined;
-      if (rule === undefined) continue;
-      for (const attribute of rule.required ?? []) {
-        if (attributeValue(element, attribute) === undefined) {
-          return schemaError(
-            `<${element.localName}> at ${
-              elementPath(element)
-            } lacks the required attribute "${attribute}"`,
-          );
-        }
-      }
-      if (rule.children === undefined) continue;
-      for (const child of childElements(element)) {
-        const own = child.namespace === namespace;
-        if (own ? rule.children.includes(child.localName) : rule.foreignChildren === true) {
-          continue;
-        }
-        return schemaError(
-          `${describe(child)} is not allowed inside <${element.localName}> at ${
-            elementPath(element)
-          }`,
-        );
-      }
-    }
-    return undefined;
-  };
+function isAbsoluteHttpUri(value: string): boolean {
+  return /^https?:\/\/[^/?#\s]+/i.test(value) && !/\s/.test(value) && URL.canParse(value);
 }
 
 // RFC 4826 §3.2 (schema) and §3.4.5 (uniqueness of list names, entry URIs, entry-ref refs and
-// external anchors among their siblings).
-const LIST_CHILDREN = ["display-name", "list", "external", "entry", "entry-ref"];
-const resourceListsValidator = allOf(
-  structureValidator(RL, {
-    "resource-lists": { children: ["list"], foreignChildren: false },
-    "list": { children: LIST_CHILDREN, foreignChildren: true },
-    "entry": { required: ["uri"], children: ["display-name"], foreignChildren: true },
-    "entry-ref": { required: ["ref"], children: ["display-name"], foreignChildren: true },
-    "external": { children: ["display-name"], foreignChildren: true },
-    "display-name": { children: [] },
-  }),
-  uniquenessValidator(RESOURCE_LISTS.uniqueness),
+// external anchors among their siblings; external anchors are absolute HTTP URIs).
+const resourceListsValidator = usageValidator(
+  ["resource-lists.xsd"],
+  RESOURCE_LISTS.uniqueness,
+  externalAnchorsAreHttpUris,
 );
 
 // RFC 4826 §4.2 (schema) and §4.4.5: a service URI is unique (the RFC asks for uniqueness across
 // all documents of the server; this checks the document being written).
-const rlsServicesValidator = allOf(
-  structureValidator(RLS, {
-    "rls-services": { children: ["service"], foreignChildren: false },
-    "service": {
-      required: ["uri"],
-      children: ["resource-list", "list", "packages"],
-      foreignChildren: true,
-    },
-    "resource-list": { children: [] },
-    "packages": { children: ["package"], foreignChildren: true },
-    "package": { children: [] },
-  }),
-  uniquenessValidator(RLS_SERVICES.uniqueness),
+const rlsServicesValidator = usageValidator(
+  ["rls-services.xsd"],
+  RLS_SERVICES.uniqueness,
+  externalAnchorsAreHttpUris,
 );
 
-// RFC 4745 §7 (schema): a ruleset holds rules, and a rule's `id` is an xs:ID, unique in the
-// document.
-const commonPolicyValidator = allOf(
-  structureValidator(CP, {
-    "ruleset": { children: ["rule"], foreignChildren: false },
-    "rule": { required: ["id"] },
-  }),
-  uniquenessValidator(PRES_RULES.uniqueness),
-);
+// RFC 4745 (common-policy) with RFC 5025's pres-rules schema for the elements pres-rules puts
+// into conditions, actions and transformations; a rule's `id` is unique in the document. OMA's
+// pres-rules extensions and OpenXCAP's dialog-rules actions have no public schema: they pass
+// where common-policy allows elements of other namespaces (lax, RFC 4825 §8.2.5).
+const commonPolicyValidator = usageValidator(["presence-rules.xsd"], PRES_RULES.uniqueness);
 
-// RFC 3863 §4.1: a tuple's `id` is an xs:ID, unique in the document; `entity` is required.
-const pidfValidator = allOf(
-  structureValidator(PIDF, {
-    "presence": { required: ["entity"] },
-    "tuple": { required: ["id"] },
-  }),
-  uniquenessValidator(PIDF_MANIPULATION.uniqueness),
+// RFC 3863 (PIDF) and RFC 4479 (its data model: <dm:person>, <dm:device>); a tuple's `id` is
+// unique in the document. Other PIDF extensions (RPID, ...) pass laxly.
+const pidfValidator = usageValidator(
+  ["pidf.xsd", "pidf-data-model.xsd"],
+  PIDF_MANIPULATION.uniqueness,
 );
 
 const RULES: Readonly<Record<string, Omit<ServerApplicationUsage, keyof ApplicationUsage>>> = {
-  "xcap-caps": { rootElements: [{ namespace: CAPS, localName: "xcap-caps" }] },
+  "xcap-caps": {
+    rootElements: [{ namespace: CAPS, localName: "xcap-caps" }],
+    validate: usageValidator(["xcap-caps.xsd"], []),
+  },
   "resource-lists": {
     rootElements: [{ namespace: RL, localName: "resource-lists" }],
     validate: resourceListsValidator,
@@ -317,9 +294,12 @@ const RULES: Readonly<Record<string, Omit<ServerApplicationUsage, keyof Applicat
     rootElements: [{ namespace: PIDF, localName: "presence" }],
     validate: pidfValidator,
   },
+  // OpenXCAP's watchers document has no public schema (OpenXCAP generates it from its presence
+  // database and never validates a write): only the document element is checked.
   "org.openxcap.watchers": { rootElements: [{ namespace: WATCHERS, localName: "watchers" }] },
   "org.openmobilealliance.xcap-directory": {
     rootElements: [{ namespace: DIRECTORY, localName: "xcap-directory" }],
+    validate: usageValidator(["xcap-directory.xsd"], []),
   },
 };
 
@@ -348,7 +328,10 @@ export const DEFAULT_SERVER_APPLICATIONS: readonly ServerApplicationUsage[] = Ob
 
 /**
  * Validate a document against an application usage (RFC 4825 §8.2.5): the document element must
- * be one of `rootElements` (when given), then `validate` runs.
+ * be one of `rootElements` (when given), then `validate` runs. For the known usages that is
+ * their XML schema (`schema-validation-error`, with a phrase that says what is wrong and where),
+ * their uniqueness constraints (`uniqueness-failure`) and their data constraints
+ * (`constraint-failure`). The schemas are compiled at the first call that needs them.
  *
  * @param usage The application usage.
  * @param document The parsed document.
@@ -364,6 +347,23 @@ export const DEFAULT_SERVER_APPLICATIONS: readonly ServerApplicationUsage[] = Ob
  * const doc = parseXmlDocument('<ruleset xmlns="urn:ietf:params:xml:ns:common-policy"/>')
  *   ._unsafeUnwrap();
  * assertEquals(validateDocument(rl, doc)._unsafeUnwrapErr().tag, "schema-validation-error");
+ * ```
+ *
+ * @example What the schema does not allow, and where
+ * ```ts
+ * import { DEFAULT_SERVER_APPLICATIONS, validateDocument } from "@xcap/xcap/server";
+ * import { parseXmlDocument } from "@xcap/xcap";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const rl = DEFAULT_SERVER_APPLICATIONS.find((u) => u.auid === "resource-lists")!;
+ * const doc = parseXmlDocument(
+ *   '<resource-lists xmlns="urn:ietf:params:xml:ns:resource-lists">' +
+ *     '<list name="friends" some-attribute="x"/></resource-lists>',
+ * )._unsafeUnwrap();
+ * assertEquals(validateDocument(rl, doc)._unsafeUnwrapErr(), {
+ *   tag: "schema-validation-error",
+ *   phrase: "The attribute some-attribute is not allowed on <list> at resource-lists/list",
+ * });
  * ```
  */
 export function validateDocument(
