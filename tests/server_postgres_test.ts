@@ -9,6 +9,7 @@ import { openPostgresStore, PostgresStore } from "../src/server/postgres_store.t
 import { parseServeArgs, startXcapServer } from "../src/server/serve.ts";
 import type { DocumentKey, DocumentStoreError } from "../src/server/store.ts";
 import { type PostgresCluster, postgresSuite } from "./_postgres.ts";
+import { checkConcurrentQuota, checkQuotaRules, checkServersHoldQuota } from "./_quota_checks.ts";
 
 const suite = postgresSuite();
 const ALICE: DocumentKey = {
@@ -324,6 +325,24 @@ suite.test("PostgresStore answers StoreUnavailable while PostgreSQL is down, the
     assertEquals(response.status, 200);
     assertEquals(await response.text(), LIST);
   });
+});
+
+suite.test("PostgresStore counts each user's documents and bytes and refuses writes past the quota", async (pg) => {
+  await withStore(pg, (store) => checkQuotaRules(store));
+});
+
+suite.test("PostgresStore: concurrent writers on three instances never take a user past the quota", async (pg) => {
+  const url = await pg.createDatabase();
+  const stores = await Promise.all([open(url), open(url), open(url)]);
+  try {
+    await checkConcurrentQuota(stores);
+  } finally {
+    for (const store of stores) await store.close();
+  }
+});
+
+suite.test("serve.ts --postgres: two server processes on one database hold a user to the quota", async (pg) => {
+  await checkServersHoldQuota(["--postgres", await pg.createDatabase()]);
 });
 
 suite.test("PostgresStore error values: bad options, names, closed store", async (pg) => {

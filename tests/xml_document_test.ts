@@ -248,7 +248,7 @@ Deno.test("parseXmlDocument() enforces maxElements and maxEntityExpansions", () 
   );
 });
 
-Deno.test("parseXmlDocument() parses 10,000 entries quickly", () => {
+Deno.test("parseXmlDocument() parses 10,000 entries with exact offsets", () => {
   let text = '<?xml version="1.0" encoding="UTF-8"?>\n' +
     '<resource-lists xmlns="urn:ietf:params:xml:ns:resource-lists">\n  <list name="all">\n';
   for (let i = 0; i < 10_000; i++) {
@@ -256,11 +256,9 @@ Deno.test("parseXmlDocument() parses 10,000 entries quickly", () => {
       `</display-name></entry>\n`;
   }
   text += "  </list>\n</resource-lists>\n";
-  const started = performance.now();
+  // Speed is measured by `deno task bench` (tests/bench/), never by a timed assertion here.
   const doc = parse(text);
-  const elapsed = performance.now() - started;
   assertEquals(doc.elementCount, 20_002);
-  assert(elapsed < 1500, `parsing took ${elapsed} ms`);
   const list = childElements(doc.root)[0]!;
   const last = childElements(list).at(-1)!;
   assertEquals(

@@ -759,13 +759,13 @@ Deno.test("deleteNode() refuses namespace::* and unbound prefixes", () => {
 // Scale
 // -------------------------------------------------------------------------------------------
 
-Deno.test("putNode() and deleteNode() handle 10,000 entries quickly", () => {
+Deno.test("putNode() and deleteNode() handle 10,000 entries", () => {
   let text =
     `<?xml version="1.0" encoding="UTF-8"?>\n<resource-lists xmlns="${RL}">\n  <list name="all">\n`;
   for (let i = 0; i < 10_000; i++) text += `    <entry uri="sip:${i}@example.com"/>\n`;
   text += "  </list>\n</resource-lists>\n";
   const doc = parse(text);
-  const started = performance.now();
+  // How fast is measured by `deno task bench` (tests/bench/), never by a timed assertion here.
   const selector = sel('/resource-lists/list/entry[@uri="sip:new@example.com"]');
   const put = putNode(doc, selector, NS, '<entry uri="sip:new@example.com"/>')._unsafeUnwrap();
   assertEquals(
@@ -783,6 +783,4 @@ Deno.test("putNode() and deleteNode() handle 10,000 entries quickly", () => {
     middle._unsafeUnwrap().text,
     text.replace('\n    <entry uri="sip:5000@example.com"/>', ""),
   );
-  const elapsed = performance.now() - started;
-  assert(elapsed < 1500, `took ${elapsed} ms`);
 });

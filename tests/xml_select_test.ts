@@ -185,17 +185,17 @@ Deno.test("selectNode() selects namespace bindings with namespace::*", () => {
   assertEquals(node.value.element.name, "list");
 });
 
-Deno.test("selectNode() finds the last of 10,000 entries quickly", () => {
+Deno.test("selectNode() finds the last of 10,000 entries", () => {
   let text = `<resource-lists xmlns="${RL}"><list>`;
   for (let i = 0; i < 10_000; i++) text += `<entry uri="sip:${i}@example.com"/>`;
   const doc = parse(text + "</list></resource-lists>");
-  const started = performance.now();
-  for (let i = 0; i < 20; i++) {
-    const node = selectNode(doc, sel('/resource-lists/list/entry[@uri="sip:9999@example.com"]'), {
-      "": RL,
-    });
-    assert(node.isOk());
-  }
-  const elapsed = performance.now() - started;
-  assert(elapsed < 500, `20 selections took ${elapsed} ms`);
+  // Speed is measured by `deno task bench` (tests/bench/), never by a timed assertion here.
+  const node = selectNode(doc, sel('/resource-lists/list/entry[@uri="sip:9999@example.com"]'), {
+    "": RL,
+  });
+  assert(node.isOk());
+  assertEquals(
+    node.value.kind === "element" && node.value.element.attributes[0]?.value,
+    "sip:9999@example.com",
+  );
 });

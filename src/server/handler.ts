@@ -35,6 +35,7 @@ import {
   ownsXui,
   type ServerAuthenticationOptions,
 } from "./auth.ts";
+import { DocumentCache } from "./_document_cache.ts";
 import { buildXcapCaps } from "./caps.ts";
 import {
   type DocumentKey,
@@ -43,7 +44,9 @@ import {
   formatDocumentKey,
   MemoryStore,
   type StoredDocument,
+  type UserQuota,
 } from "./store.ts";
+import { utf8Length } from "./_usage.ts";
 import {
   DEFAULT_SERVER_APPLICATIONS,
   type ServerApplicationUsage,
@@ -60,14 +63,35 @@ export interface ServerLimits {
   readonly maxDepth?: number;
   /** Most elements in a document (409 `constraint-failure` otherwise). @default 100_000 */
   readonly maxElements?: number;
+  /**
+   * Longest document name: the UTF-8 bytes of the XUI and the document path (folders and
+   * name) together (414 otherwise). Deno KV keys hold 2,048 bytes; the default leaves room
+   * for the rest of the key. @default 1_024
+   */
+  readonly maxNameBytes?: number;
+  /**
+   * Most documents in one user's tree (`users/<XUI>`, all application usages together; 409
+   * `constraint-failure` otherwise). Global documents have no quota. @default 100
+   */
+  readonly maxUserDocuments?: number;
+  /**
+   * Most bytes in one user's tree: the UTF-8 lengths of its documents, summed (413
+   * otherwise). @default 16_777_216 (16 MiB)
+   */
+  readonly maxUserBytes?: number;
 }
 
 /** Bounds of the cache of parsed documents (keyed by document and entity-tag). */
 export interface DocumentCacheOptions {
   /** Most documents kept parsed. `0` turns the cache off. @default 256 */
   readonly maxEntries?: number;
-  /** Most characters of document text kept parsed, summed over all entries. @default 16_777_216 */
-  readonly maxCharacters?: number;
+  /**
+   * Most memory the parsed documents may hold, in bytes, as estimated from their size and
+   * shape (a parsed element costs about 330 bytes of heap: a 594 KB document of 99,000
+   * elements is estimated at 38 MB, measured 30 MB). A document whose estimate alone is larger
+   * is not cached. `0` turns the cache off. @default 67_108_864 (64 MiB)
+   */
+  readonly maxBytes?: number;
 }
 
 /** Options of {@linkcode createXcapHandler}. */
@@ -116,50 +140,8 @@ const UNTYPED_DOCUMENT_TYPES: ReadonlySet<string> = new Set([
 ]);
 const READ_METHODS = "GET, HEAD";
 const DEFAULT_MAX_DOCUMENT_BYTES = 1_048_576;
+const DEFAULT_CACHE_BYTES = 67_108_864;
 const UTF8 = new TextEncoder();
-
-/**
- * A bounded LRU of parsed documents: one entry per document, holding the version with the
- * entity-tag last seen (older versions are never asked for again, so they are dropped at once).
- */
-class DocumentCache {
-  readonly #entries = new Map<string, { readonly etag: string; readonly doc: XmlDocument }>();
-  readonly #maxEntries: number;
-  readonly #maxCharacters: number;
-  #characters = 0;
-
-  constructor(options: DocumentCacheOptions) {
-    this.#maxEntries = Math.max(0, options.maxEntries ?? 256);
-    this.#maxCharacters = Math.max(0, options.maxCharacters ?? 16_777_216);
-  }
-
-  get(key: DocumentKey, etag: string): XmlDocument | undefined {
-    const id = formatDocumentKey(key);
-    const entry = this.#entries.get(id);
-    if (entry === undefined || entry.etag !== etag) return undefined;
-    this.#entries.delete(id);
-    this.#entries.set(id, entry);
-    return entry.doc;
-  }
-
-  set(key: DocumentKey, etag: string, doc: XmlDocument): void {
-    const id = formatDocumentKey(key);
-    const old = this.#entries.get(id);
-    if (old !== undefined) {
-      this.#entries.delete(id);
-      this.#characters -= old.doc.text.length;
-    }
-    if (this.#maxEntries === 0 || doc.text.length > this.#maxCharacters) return;
-    this.#entries.set(id, { etag, doc });
-    this.#characters += doc.text.length;
-    while (this.#entries.size > this.#maxEntries || this.#characters > this.#maxCharacters) {
-      const oldest = this.#entries.entries().next().value;
-      if (oldest === undefined) break;
-      this.#entries.delete(oldest[0]);
-      this.#characters -= oldest[1].doc.text.length;
-    }
-  }
-}
 
 /**
  * Runs the writes to one document one after the other within this handler, so they do not
@@ -200,6 +182,8 @@ interface Context {
   readonly maxRequestBytes: number;
   readonly parseLimits: ParseLimits;
   readonly cache: DocumentCache;
+  readonly maxNameBytes: number;
+  readonly quota: UserQuota;
   readonly writes: WriteQueue;
   readonly maxWriteAttempts: number;
   readonly caps: { readonly text: string; readonly etag: string; doc?: XmlDocument };
@@ -244,15 +228,35 @@ function preconditionFailed(etag: string | undefined): Response {
   );
 }
 
+/**
+ * The answer to a store error other than `EtagMismatch`. A quota is a limit like the others:
+ * too many documents is a `constraint-failure` conflict (RFC 4825 §11.2, as for too many
+ * elements; RFC 9110 §15.5.10: the user can resolve it by deleting documents), too many bytes
+ * is 413 (RFC 9110 §15.5.14, as for too large a document). A name the store cannot key is 414
+ * (RFC 9110 §15.5.15: a target URI longer than the server is willing to interpret). A store
+ * that cannot be reached now (a database that is down) is 503 with Retry-After.
+ */
 function storeFailure(error: DocumentStoreError): Response {
-  if (error._tag === "StoreUnavailable") {
-    // RFC 9110 §15.6.4: a temporary condition; Retry-After says when to try again.
-    return plain(503, "The document store is unavailable; try again later", {
-      "retry-after": String(error.retryAfterSeconds),
-    });
+  switch (error._tag) {
+    case "StoreUnavailable":
+      // RFC 9110 §15.6.4: a temporary condition; Retry-After says when to try again.
+      return plain(503, "The document store is unavailable; try again later", {
+        "retry-after": String(error.retryAfterSeconds),
+      });
+    case "QuotaExceeded":
+      if (error.limit === "documents") {
+        return conflict({
+          tag: "constraint-failure",
+          phrase: `Quota exceeded: ${error.message}`,
+        });
+      }
+      return plain(413, `Quota exceeded: ${error.message}`);
+    case "KeyTooLong":
+      return plain(414, `URI too long: ${error.message}`);
+    default:
+      // The message may name the document; it carries no credential.
+      return plain(500, `Internal server error: the document store failed (${error._tag})`);
   }
-  // The message may name the document; it carries no credential.
-  return plain(500, `Internal server error: the document store failed (${error._tag})`);
 }
 
 function tooManyWriters(): Response {
@@ -325,38 +329,83 @@ function safeDecode(segment: string | undefined): string | undefined {
   }
 }
 
-/** Read a body up to `limit` bytes, never trusting Content-Length alone. */
+/** Size of the blocks a body of unknown length is copied into, and of the BYOB read buffer. */
+const BODY_BLOCK_BYTES = 65_536;
+
+/**
+ * Read a body up to `limit` bytes, never trusting Content-Length alone.
+ *
+ * The body never costs much more than its own size. Chunks are copied out at once and never
+ * kept: a runtime may hand each one over as a view on a much larger buffer (`Deno.serve`
+ * allocates 64 KiB for each read, so keeping the 100,000 one-byte chunks of a chunked PUT kept
+ * 4.7 GB). A valid Content-Length within the limit sizes the buffer exactly; otherwise the
+ * bytes go into 64 KiB blocks, joined at the end (reading costs the size plus one block, the
+ * join briefly twice the size). Where the body is a byte stream, a BYOB reader reads into one
+ * reused 64 KiB buffer, so the runtime allocates nothing per chunk (the buffer is never handed
+ * over small: `Deno.serve` 2.9 stalls on BYOB reads into views of a few bytes).
+ */
 async function readBody(
   request: Request,
   limit: number,
 ): Promise<Uint8Array | "too-large" | "unreadable"> {
-  const declared = request.headers.get("content-length");
-  if (declared !== null && /^\s*\d+\s*$/.test(declared) && Number(declared) > limit) {
-    return "too-large";
-  }
-  if (request.body === null) return new Uint8Array(0);
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
+  const header = request.headers.get("content-length");
+  const declared = header !== null && /^\s*\d{1,15}\s*$/.test(header) ? Number(header) : undefined;
+  if (declared !== undefined && declared > limit) return "too-large";
+  const stream = request.body;
+  if (stream === null) return new Uint8Array(0);
+  const full: Uint8Array[] = [];
+  let block = new Uint8Array(declared ?? Math.min(limit, BODY_BLOCK_BYTES));
+  let filled = 0;
   let total = 0;
+  /** Copy a chunk in; `false` once the body is over the limit. */
+  const take = (chunk: Uint8Array): boolean => {
+    if (total + chunk.length > limit) return false;
+    total += chunk.length;
+    for (let at = 0; at < chunk.length;) {
+      if (filled === block.length) {
+        if (block.length > 0) full.push(block);
+        block = new Uint8Array(Math.min(BODY_BLOCK_BYTES, limit - total + chunk.length - at));
+        filled = 0;
+      }
+      const n = Math.min(block.length - filled, chunk.length - at);
+      block.set(chunk.subarray(at, at + n), filled);
+      filled += n;
+      at += n;
+    }
+    return true;
+  };
+  let byob: ReadableStreamBYOBReader | undefined;
   try {
+    byob = stream.getReader({ mode: "byob" });
+  } catch {
+    // Not a byte stream: read its chunks.
+  }
+  const reader = byob ?? stream.getReader();
+  try {
+    let scratch: Uint8Array = new Uint8Array(byob === undefined ? 0 : BODY_BLOCK_BYTES);
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value }: ReadableStreamReadResult<Uint8Array> = byob === undefined
+        ? await (reader as ReadableStreamDefaultReader<Uint8Array>).read()
+        : await byob.read(scratch);
       if (done) break;
-      total += value.length;
-      if (total > limit) {
+      if (!(value instanceof Uint8Array)) return "unreadable";
+      if (!take(value)) {
         await reader.cancel().catch(() => {});
         return "too-large";
       }
-      chunks.push(value);
+      // A BYOB read takes the buffer over and gives it back under `value`.
+      if (byob !== undefined) scratch = new Uint8Array(value.buffer);
     }
   } catch {
     return "unreadable";
   }
+  if (full.length === 0 && filled === block.length) return block;
+  full.push(block.subarray(0, filled));
   const body = new Uint8Array(total);
   let at = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, at);
-    at += chunk.length;
+  for (const part of full) {
+    body.set(part, at);
+    at += part.length;
   }
   return body;
 }
@@ -545,6 +594,18 @@ async function handlePut(ctx: Context, target: Target): Promise<Response> {
   const decoded = decodeUtf8(bytes);
   if (decoded.isErr()) return conflict(decoded.error);
   const body = decoded.value;
+  // decodeUtf8 took one byte order mark off: the encoding signature, not part of the document
+  // (XML 1.0 §4.3.3). A U+FEFF after it is a character, and XML 1.0 §2.8 allows no character
+  // before the XML declaration or the element. Kept, it would make the stored text start with
+  // U+FEFF, which a BOM-stripping decoder elsewhere would drop: one entity-tag, two bodies.
+  if (body.charCodeAt(0) === 0xfeff && terminal !== "attribute") {
+    const what = uri.node === undefined ? "The document" : "The element";
+    return conflict({
+      tag: uri.node === undefined ? "not-well-formed" : "not-xml-frag",
+      phrase: `${what} starts with U+FEFF after its byte order mark; nothing may come before ` +
+        (uri.node === undefined ? "the XML declaration or the document element" : "the element"),
+    });
+  }
   const node = uri.node;
   if (node !== undefined) {
     // The body is read before queueing: a slow client does not hold up other writers.
@@ -570,7 +631,10 @@ async function putDocument(ctx: Context, target: Target, parsed: XmlDocument): P
     if (failed !== undefined) return failed;
     // The same bytes again change nothing: the entity-tag stays.
     if (stored !== undefined && stored.text === text) return unchangedOrWritten(200, stored.etag);
-    const written = await ctx.store.put(key, text, { expectedEtag: stored?.etag ?? null });
+    const written = await ctx.store.put(key, text, {
+      expectedEtag: stored?.etag ?? null,
+      quota: ctx.quota,
+    });
     if (written.isOk()) {
       ctx.cache.set(key, written.value.etag, parsed);
       return unchangedOrWritten(stored === undefined ? 201 : 200, written.value.etag);
@@ -615,7 +679,10 @@ async function putNodeAt(
     if (valid.isErr()) return conflict(valid.error);
     const status = put.value.created ? 201 : 200;
     if (put.value.text === stored.text) return unchangedOrWritten(status, stored.etag);
-    const written = await ctx.store.put(key, put.value.text, { expectedEtag: stored.etag });
+    const written = await ctx.store.put(key, put.value.text, {
+      expectedEtag: stored.etag,
+      quota: ctx.quota,
+    });
     if (written.isOk()) {
       ctx.cache.set(key, written.value.etag, put.value.document);
       return unchangedOrWritten(status, written.value.etag);
@@ -643,8 +710,11 @@ async function handleDelete(ctx: Context, target: Target): Promise<Response> {
       const failed = checkPreconditions(request, stored.etag, true);
       if (failed !== undefined) return failed;
       const deleted = await ctx.store.delete(key, { expectedEtag: stored.etag });
-      // No ETag: the document, and so its entity-tag, is gone.
-      if (deleted.isOk()) return new Response(null, { status: 200 });
+      if (deleted.isOk()) {
+        ctx.cache.delete(key);
+        // No ETag: the document, and so its entity-tag, is gone.
+        return new Response(null, { status: 200 });
+      }
       if (deleted.error._tag !== "EtagMismatch") return storeFailure(deleted.error);
       await backoff(attempt);
       continue;
@@ -660,7 +730,10 @@ async function handleDelete(ctx: Context, target: Target): Promise<Response> {
     // RFC 4825 §8.4: the document must still be valid afterwards (§8.2.5 checks).
     const valid = validateDocument(usage, removed.value.document);
     if (valid.isErr()) return conflict(valid.error);
-    const written = await ctx.store.put(key, removed.value.text, { expectedEtag: stored.etag });
+    const written = await ctx.store.put(key, removed.value.text, {
+      expectedEtag: stored.etag,
+      quota: ctx.quota,
+    });
     if (written.isOk()) {
       ctx.cache.set(key, written.value.etag, removed.value.document);
       // RFC 4825 §7.11: the 200 carries the entity-tag the rest of the document now has.
@@ -768,6 +841,15 @@ async function handle(ctx: Context, request: Request): Promise<Response> {
   }
   const uri = parsed.value;
   if (uri.auid === "xcap-caps") return handleCaps(ctx, request, uri);
+  const nameBytes = utf8Length(uri.xui ?? "") + utf8Length(uri.documentPath);
+  if (nameBytes > ctx.maxNameBytes) {
+    // RFC 9110 §15.5.15: longer than this server is willing to interpret (and to key a store by).
+    return plain(
+      414,
+      `URI too long: the XUI and document path take ${nameBytes} bytes; this server takes at ` +
+        `most ${ctx.maxNameBytes}`,
+    );
+  }
   const usage = ctx.applications.get(uri.auid);
   if (usage === undefined) {
     return plain(404, `Not found: no application usage ${JSON.stringify(uri.auid)} here`);
@@ -821,9 +903,11 @@ async function handle(ctx: Context, request: Request): Promise<Response> {
  * RFC 4825 §7–§11; one strong entity-tag per document, new on every write that changes it, on
  * every 2xx; `If-Match` and `If-None-Match` (RFC 7232) on every method; validation of every
  * write against the application usage (`schema-validation-error`, `uniqueness-failure`); the
- * generated `xcap-caps` document; optional Digest/Basic authentication with per-user trees; and
- * size limits (413). Edits splice the stored text, so everything outside the changed node stays
- * byte for byte.
+ * generated `xcap-caps` document; optional Digest/Basic authentication with per-user trees;
+ * size limits (413, 414 for names); per-user quotas on documents (409) and bytes (413), which the
+ * store checks in the same atomic step as the write; and a cache of parsed documents bounded by
+ * an estimate of their memory. Edits splice the stored text, so everything outside the changed
+ * node stays byte for byte.
  *
  * Writes are compare-and-set on the store: the handler reads the document, checks the
  * preconditions, computes the new text and writes it only if the document still has the
@@ -883,8 +967,16 @@ export function createXcapHandler(
     strictContentType: options.strictContentType ?? false,
     maxDocumentBytes,
     maxRequestBytes: limits.maxRequestBytes ?? maxDocumentBytes,
+    maxNameBytes: limits.maxNameBytes ?? 1_024,
+    quota: {
+      maxDocuments: limits.maxUserDocuments ?? 100,
+      maxBytes: limits.maxUserBytes ?? 16_777_216,
+    },
     parseLimits,
-    cache: new DocumentCache(options.documentCache ?? {}),
+    cache: new DocumentCache({
+      maxEntries: options.documentCache?.maxEntries ?? 256,
+      maxBytes: options.documentCache?.maxBytes ?? DEFAULT_CACHE_BYTES,
+    }),
     writes: new WriteQueue(),
     maxWriteAttempts: Math.max(1, options.maxWriteAttempts ?? 16),
     caps: { text: capsText, etag: stableTag(capsText) },

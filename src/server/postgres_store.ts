@@ -53,9 +53,16 @@ import {
   type DocumentStoreError,
   formatDocumentKey,
   type StoredDocument,
+  type UserUsage,
   type WriteOptions,
 } from "./store.ts";
-import { normalizeDocUriRoot, type XcapRowIdentity, xcapRowIdentity } from "./_xcap_table.ts";
+import { nextUsage, NO_USAGE, quotaExceeded } from "./_usage.ts";
+import {
+  DOC_URI_MAX_CHARACTERS,
+  normalizeDocUriRoot,
+  type XcapRowIdentity,
+  xcapRowIdentity,
+} from "./_xcap_table.ts";
 
 /** Options of {@linkcode PostgresStore} and {@linkcode openPostgresStore}. */
 export interface PostgresStoreOptions {
@@ -303,9 +310,9 @@ export class PostgresStore implements DocumentStore {
    *
    * @param key The document.
    * @param text The new text.
-   * @param options The expected current state.
-   * @returns The stored document with its new entity-tag, or `EtagMismatch`, `KeyTooLong`,
-   * `StoreUnavailable`, `StoreFailure`.
+   * @param options The expected current state and the user's quota.
+   * @returns The stored document with its new entity-tag, or `EtagMismatch`, `QuotaExceeded`,
+   * `KeyTooLong`, `StoreUnavailable`, `StoreFailure`.
    */
   put(
     key: DocumentKey,
@@ -331,23 +338,38 @@ export class PostgresStore implements DocumentStore {
       const etag = createEntityTag();
       try {
         await this.#sql.begin(async (tx) => {
-          const current = await this.#lockRow(tx, row.docUri);
+          // Sent together (one round trip), executed in this order: the user's usage row first,
+          // then the document's, in every transaction, so two writers never wait on each other
+          // in opposite orders.
+          const [usage, current] = await Promise.all([
+            key.tree === "users" ? this.#lockUsage(tx, key.xui ?? "", true) : undefined,
+            this.#lockRow(tx, row.docUri),
+          ]);
           this.#check(key, expected, current);
-          if (current !== undefined) {
-            await tx`UPDATE ${tx(this.#table)}
-              SET doc = ${doc}, etag = ${unquote(etag)}, source = 0, port = 0
-              WHERE id = ${current.id}`;
-          } else {
-            await tx`INSERT INTO ${tx(this.#table)}
-                (username, domain, doc, doc_type, etag, source, doc_uri, port)
-              VALUES (${row.username}, ${row.domain}, ${doc}, ${row.docType}, ${unquote(etag)},
-                0, ${row.docUri}, 0)`;
+          const next = usage === undefined
+            ? undefined
+            : nextUsage(usage, current?.bytes, doc.length);
+          if (usage !== undefined && next !== undefined) {
+            const exceeded = quotaExceeded(key, usage, next, options.quota);
+            if (exceeded !== undefined) throw new Abort(exceeded);
           }
+          await Promise.all([
+            current !== undefined
+              ? tx`UPDATE ${tx(this.#table)}
+                  SET doc = ${doc}, etag = ${unquote(etag)}, source = 0, port = 0
+                  WHERE id = ${current.id}`.execute()
+              : tx`INSERT INTO ${tx(this.#table)}
+                    (username, domain, doc, doc_type, etag, source, doc_uri, port)
+                  VALUES (${row.username}, ${row.domain}, ${doc}, ${row.docType},
+                    ${unquote(etag)}, 0, ${row.docUri}, 0)`.execute(),
+            next === undefined ? undefined : this.#setUsage(tx, key.xui ?? "", next),
+          ]);
         });
         return ok(this.#remember(row.docUri, text, etag));
       } catch (e) {
         if (e instanceof Abort) return err(e.error);
-        // Another writer created the row between our look and our insert.
+        // Another writer created the row between our look and our insert (the user's usage row
+        // keeps this store's writers of one user apart; Kamailio and global documents can race).
         if (!isUniqueViolation(e)) throw e;
         if (expected === null) return mismatch(key, expected, "a document created concurrently");
         if (attempt >= WRITE_ATTEMPTS) {
@@ -380,10 +402,18 @@ export class PostgresStore implements DocumentStore {
     const row = identity.value;
     try {
       const deleted = await this.#sql.begin(async (tx) => {
-        const current = await this.#lockRow(tx, row.docUri);
+        const [usage, current] = await Promise.all([
+          key.tree === "users" ? this.#lockUsage(tx, key.xui ?? "", false) : undefined,
+          this.#lockRow(tx, row.docUri),
+        ]);
         this.#check(key, options.expectedEtag, current);
         if (current === undefined) return false;
-        await tx`DELETE FROM ${tx(this.#table)} WHERE id = ${current.id}`;
+        await Promise.all([
+          tx`DELETE FROM ${tx(this.#table)} WHERE id = ${current.id}`.execute(),
+          usage === undefined
+            ? undefined
+            : this.#setUsage(tx, key.xui ?? "", nextUsage(usage, current.bytes, undefined)),
+        ]);
         return true;
       });
       this.#forget(row.docUri);
@@ -394,11 +424,62 @@ export class PostgresStore implements DocumentStore {
     }
   }
 
+  /**
+   * What the documents of one user's tree add up to, as this store counted them (documents
+   * written by another program, such as Kamailio, are not counted).
+   *
+   * @param xui The user's XUI.
+   * @returns The user's document count and bytes (zero for a user without documents), or
+   * `StoreUnavailable`, `StoreFailure`.
+   */
+  usage(xui: string): ResultAsync<UserUsage, DocumentStoreError> {
+    return new ResultAsync(
+      this.#guard(`Cannot read the usage of ${JSON.stringify(xui)}`, async () => {
+        const rows = await this.#sql<{ documents: string; bytes: string }[]>`
+          SELECT documents, bytes FROM ${this.#sql(this.#usageTable)} WHERE xui = ${xui}`;
+        const found = rows[0];
+        return ok(
+          found === undefined
+            ? NO_USAGE
+            : Object.freeze({ documents: Number(found.documents), bytes: Number(found.bytes) }),
+        );
+      }),
+    );
+  }
+
+  /**
+   * The user's usage row, locked until the transaction ends; `create` makes it when missing
+   * (a write), otherwise a missing row is no usage (a delete has nothing to count down).
+   */
+  async #lockUsage(
+    tx: postgres.TransactionSql,
+    xui: string,
+    create: boolean,
+  ): Promise<UserUsage | undefined> {
+    const rows = create
+      ? await tx<{ documents: string; bytes: string }[]>`
+          INSERT INTO ${tx(this.#usageTable)} (xui) VALUES (${xui})
+          ON CONFLICT (xui) DO UPDATE SET xui = EXCLUDED.xui
+          RETURNING documents, bytes`.execute()
+      : await tx<{ documents: string; bytes: string }[]>`
+          SELECT documents, bytes FROM ${tx(this.#usageTable)} WHERE xui = ${xui}
+          FOR UPDATE`.execute();
+    const found = rows[0];
+    return found === undefined
+      ? undefined
+      : { documents: Number(found.documents), bytes: Number(found.bytes) };
+  }
+
+  async #setUsage(tx: postgres.TransactionSql, xui: string, usage: UserUsage): Promise<void> {
+    await tx`UPDATE ${tx(this.#usageTable)}
+      SET documents = ${usage.documents}, bytes = ${usage.bytes} WHERE xui = ${xui}`.execute();
+  }
+
   /** The document's row, locked until the transaction ends. */
   async #lockRow(tx: postgres.TransactionSql, docUri: string): Promise<CurrentRow | undefined> {
     const rows = await tx<{ id: number; etag: string; bytes: number }[]>`
       SELECT id, etag, octet_length(doc) AS bytes FROM ${tx(this.#table)}
-      WHERE doc_uri = ${docUri} FOR UPDATE`;
+      WHERE doc_uri = ${docUri} FOR UPDATE`.execute();
     return rows[0];
   }
 
@@ -419,10 +500,9 @@ export class PostgresStore implements DocumentStore {
       return this.#failure(`Cannot store ${formatDocumentKey(key)}`, row.message);
     }
     return err(Object.freeze({
-      _tag: "StoreFailure" as const,
+      _tag: "KeyTooLong" as const,
       message: `The document's doc_uri ${JSON.stringify(row.docUri)} has ${row.characters} ` +
-        `characters; Kamailio's xcap table holds at most 255`,
-      cause: undefined,
+        `characters; Kamailio's xcap table holds at most ${DOC_URI_MAX_CHARACTERS}`,
     }));
   }
 

@@ -327,6 +327,10 @@ const USAGE = `Usage: deno task serve [options]
   --root PATH            XCAP root path (default /xcap-root)
   --global-writable      allow PUT and DELETE of global documents
   --allow-basic-over-http  accept Basic credentials over plain HTTP
+  --cache-bytes N        memory the parsed-document cache may hold, estimated
+                         (default 67108864, 64 MiB; 0 turns it off)
+  --max-user-documents N documents per user tree (default 100)
+  --max-user-bytes N     bytes per user tree, all documents (default 16777216)
   --help                 this text
 
 Prints the XCAP root URL as its first line; SIGINT or SIGTERM stops it.`;
@@ -373,6 +377,7 @@ export function parseServeArgs(
   let hashUser: string | undefined;
   const nonceBounds: { maxTrackedNonces?: number; maxTrackedNoncesPerUser?: number } = {};
   const users: Record<string, string> = {};
+  const counts: Record<string, number> = {};
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
@@ -461,6 +466,21 @@ export function parseServeArgs(
         }
         break;
       }
+      case "--cache-bytes":
+      case "--max-user-documents":
+      case "--max-user-bytes": {
+        const v = value();
+        if (v === undefined || !/^\d{1,15}$/.test(v)) {
+          return err(invalidArgument(
+            name,
+            `Option ${name} needs a whole number${
+              v === undefined ? "" : `, not ${JSON.stringify(v)}`
+            }`,
+          ));
+        }
+        counts[name] = Number(v);
+        break;
+      }
       default:
         return err(invalidArgument(name, `Unknown option ${JSON.stringify(name)}; see --help`));
     }
@@ -488,8 +508,27 @@ export function parseServeArgs(
     ...(globalWritable ? { globalWritable } : {}),
     ...(allowBasicOverHttp ? { allowBasicOverHttp } : {}),
     ...(strictContentType ? { strictContentType } : {}),
+    ...quotaOptions(counts),
   };
   return ok({ kind: "serve", options });
+}
+
+/** The cache and quota options of `--cache-bytes`, `--max-user-documents`, `--max-user-bytes`. */
+function quotaOptions(
+  counts: Readonly<Record<string, number>>,
+): Pick<StartXcapServerOptions, "limits" | "documentCache"> {
+  const documents = counts["--max-user-documents"];
+  const bytes = counts["--max-user-bytes"];
+  const cache = counts["--cache-bytes"];
+  return {
+    ...(documents === undefined && bytes === undefined ? {} : {
+      limits: {
+        ...(documents === undefined ? {} : { maxUserDocuments: documents }),
+        ...(bytes === undefined ? {} : { maxUserBytes: bytes }),
+      },
+    }),
+    ...(cache === undefined ? {} : { documentCache: { maxBytes: cache } }),
+  };
 }
 
 /** The first line of stdin (or a prompt without echo on a terminal), at most 64 KiB read. */

@@ -12,6 +12,7 @@
  * @module
  */
 import { errAsync, okAsync, type ResultAsync } from "npm:neverthrow@^8.2.0";
+import { nextUsage, NO_USAGE, quotaExceeded, utf8Length } from "./_usage.ts";
 
 /** Which document a store operation is about: the document selector of an XCAP URI (§6.2). */
 export interface DocumentKey {
@@ -33,13 +34,32 @@ export interface StoredDocument {
   readonly etag: string;
 }
 
-/** The state a write expects the document to be in (compare-and-set). */
+/**
+ * Per-user limits: what the documents of one user's tree (`users/<XUI>`, all application
+ * usages together) may add up to. Global documents have no quota.
+ */
+export interface UserQuota {
+  /** Most documents in the user's tree. */
+  readonly maxDocuments: number;
+  /** Most bytes in the user's tree: the UTF-8 lengths of its documents, summed. */
+  readonly maxBytes: number;
+}
+
+/** The state a write expects the document to be in (compare-and-set), and its quota. */
 export interface WriteOptions {
   /**
    * A string: the document must currently have this entity-tag. `null`: the document must not
    * exist (a creation). Omitted: no expectation, the write happens whatever the current state.
    */
   readonly expectedEtag?: string | null;
+  /**
+   * The quota of the document's user (ignored for global documents): a `put` that would take
+   * the user's tree past a limit fails with `QuotaExceeded`, checked in the same atomic step as
+   * `expectedEtag`. A write that does not grow what is over the limit (a smaller replacement in
+   * a tree already over its byte quota, say) is allowed, so a user can always shrink.
+   * Omitted: no limit (the store still keeps count).
+   */
+  readonly quota?: UserQuota;
 }
 
 /** The compare-and-set expectation of a write did not hold: someone else wrote first. */
@@ -50,7 +70,32 @@ export interface EtagMismatchError {
   readonly message: string;
 }
 
-/** The storage backend failed (I/O, quota, a value the backend refused). */
+/** A `put` would take the user's tree past its {@linkcode UserQuota}; nothing was written. */
+export interface QuotaExceededError {
+  /** Discriminant. */
+  readonly _tag: "QuotaExceeded";
+  /** Which limit, with both figures. */
+  readonly message: string;
+  /** The limit that would be exceeded. */
+  readonly limit: "documents" | "bytes";
+  /** Its value (documents or bytes). */
+  readonly quota: number;
+  /** What the user's tree would hold after the write (documents or bytes). */
+  readonly wouldUse: number;
+}
+
+/**
+ * The document's name (XUI and document path) is too long for the store to key it; nothing
+ * was read or written. Deno KV keys hold at most 2,048 bytes, for example.
+ */
+export interface KeyTooLongError {
+  /** Discriminant. */
+  readonly _tag: "KeyTooLong";
+  /** How long the name is and what the store can take. */
+  readonly message: string;
+}
+
+/** The storage backend failed (I/O, a value the backend refused). */
 export interface StoreFailureError {
   /** Discriminant. */
   readonly _tag: "StoreFailure";
@@ -62,7 +107,8 @@ export interface StoreFailureError {
 
 /**
  * The storage backend cannot be reached right now (a database that is down, restarting or not
- * answering in time); the same call may succeed later. Nothing is known to have been written.
+ * answering in time); the same call may succeed later. A write that ends so may or may not have
+ * happened (the connection can be lost while committing): read again before repeating it.
  */
 export interface StoreUnavailableError {
   /** Discriminant. */
@@ -76,12 +122,32 @@ export interface StoreUnavailableError {
 }
 
 /** Errors a {@linkcode DocumentStore} returns. */
-export type DocumentStoreError = EtagMismatchError | StoreFailureError | StoreUnavailableError;
+export type DocumentStoreError =
+  | EtagMismatchError
+  | QuotaExceededError
+  | KeyTooLongError
+  | StoreFailureError
+  | StoreUnavailableError;
+
+/** What the documents of one user's tree add up to. */
+export interface UserUsage {
+  /** How many documents. */
+  readonly documents: number;
+  /** Their UTF-8 lengths, summed. */
+  readonly bytes: number;
+}
 
 /**
  * Where the XCAP server keeps its documents. Implementations must make `put` and `delete`
  * atomic with respect to their `expectedEtag` check, and must give a document a new entity-tag
  * that was never used for that document before on every successful `put`.
+ *
+ * They keep count of each user's documents and bytes ({@linkcode UserUsage}, per XUI over all
+ * application usages) and check a `put`'s `quota` against that count in the same atomic step:
+ * concurrent writers, on any number of instances, never take a user past the quota. (In SQL:
+ * a per-user usage row updated in the document's transaction, `SELECT … FOR UPDATE`, or a
+ * `CHECK` constraint on it.) The text a `get` returns must be exactly the text `put` stored,
+ * U+FEFF included: the entity-tag stands for those characters.
  */
 export interface DocumentStore {
   /**
@@ -169,7 +235,8 @@ function mismatch(key: DocumentKey, expected: string | null, found: string | und
 
 /**
  * The default {@linkcode DocumentStore}: documents in a `Map`, gone when the process ends. Each
- * operation runs synchronously inside, so compare-and-set is trivially atomic.
+ * operation runs synchronously inside, so compare-and-set and the quota check are trivially
+ * atomic.
  *
  * @example Compare-and-set
  * ```ts
@@ -184,9 +251,27 @@ function mismatch(key: DocumentKey, expected: string | null, found: string | und
  * assertEquals(replaced.isOk(), true);
  * assertEquals((await store.get(key))._unsafeUnwrap()?.text, "<b/>");
  * ```
+ *
+ * @example A per-user quota
+ * ```ts
+ * import { MemoryStore } from "@xcap/xcap/server";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const store = new MemoryStore();
+ * const quota = { maxDocuments: 1, maxBytes: 100 };
+ * const key = { auid: "resource-lists", tree: "users", xui: "sip:a@b", documentPath: "index" } as const;
+ * assertEquals((await store.put(key, "<a/>", { quota })).isOk(), true);
+ * const second = await store.put({ ...key, documentPath: "other" }, "<b/>", { quota });
+ * assertEquals(second.isErr() && second.error._tag, "QuotaExceeded");
+ * assertEquals((await store.usage("sip:a@b"))._unsafeUnwrap(), { documents: 1, bytes: 4 });
+ * ```
  */
 export class MemoryStore implements DocumentStore {
-  readonly #documents = new Map<string, StoredDocument>();
+  readonly #documents = new Map<
+    string,
+    { readonly stored: StoredDocument; readonly bytes: number }
+  >();
+  readonly #usage = new Map<string, UserUsage>();
 
   /**
    * Read a document.
@@ -195,16 +280,16 @@ export class MemoryStore implements DocumentStore {
    * @returns The document, or `undefined` when it does not exist.
    */
   get(key: DocumentKey): ResultAsync<StoredDocument | undefined, DocumentStoreError> {
-    return okAsync(this.#documents.get(formatDocumentKey(key)));
+    return okAsync(this.#documents.get(formatDocumentKey(key))?.stored);
   }
 
   /**
-   * Create or replace a document, if it is in the expected state.
+   * Create or replace a document, if it is in the expected state and within the quota.
    *
    * @param key The document.
    * @param text The new text.
-   * @param options The expected current state.
-   * @returns The stored document with its new entity-tag, or `EtagMismatch`.
+   * @param options The expected current state and the user's quota.
+   * @returns The stored document with its new entity-tag, `EtagMismatch` or `QuotaExceeded`.
    */
   put(
     key: DocumentKey,
@@ -214,11 +299,20 @@ export class MemoryStore implements DocumentStore {
     const id = formatDocumentKey(key);
     const current = this.#documents.get(id);
     const expected = options.expectedEtag;
-    if (expected !== undefined && expected !== (current?.etag ?? null)) {
-      return mismatch(key, expected, current?.etag);
+    if (expected !== undefined && expected !== (current?.stored.etag ?? null)) {
+      return mismatch(key, expected, current?.stored.etag);
+    }
+    const bytes = utf8Length(text);
+    if (key.tree === "users") {
+      const xui = key.xui ?? "";
+      const usage = this.#usage.get(xui) ?? NO_USAGE;
+      const next = nextUsage(usage, current?.bytes, bytes);
+      const exceeded = quotaExceeded(key, usage, next, options.quota);
+      if (exceeded !== undefined) return errAsync(exceeded);
+      this.#usage.set(xui, next);
     }
     const stored = Object.freeze({ text, etag: createEntityTag() });
-    this.#documents.set(id, stored);
+    this.#documents.set(id, { stored, bytes });
     return okAsync(stored);
   }
 
@@ -233,9 +327,27 @@ export class MemoryStore implements DocumentStore {
     const id = formatDocumentKey(key);
     const current = this.#documents.get(id);
     const expected = options.expectedEtag;
-    if (expected !== undefined && expected !== (current?.etag ?? null)) {
-      return mismatch(key, expected, current?.etag);
+    if (expected !== undefined && expected !== (current?.stored.etag ?? null)) {
+      return mismatch(key, expected, current?.stored.etag);
     }
-    return okAsync(this.#documents.delete(id));
+    if (current === undefined) return okAsync(false);
+    this.#documents.delete(id);
+    if (key.tree === "users") {
+      const xui = key.xui ?? "";
+      const next = nextUsage(this.#usage.get(xui) ?? NO_USAGE, current.bytes, undefined);
+      if (next.documents === 0) this.#usage.delete(xui);
+      else this.#usage.set(xui, next);
+    }
+    return okAsync(true);
+  }
+
+  /**
+   * What the documents of one user's tree add up to.
+   *
+   * @param xui The user's XUI.
+   * @returns The user's document count and bytes (zero for a user without documents).
+   */
+  usage(xui: string): ResultAsync<UserUsage, DocumentStoreError> {
+    return okAsync(this.#usage.get(xui) ?? NO_USAGE);
   }
 }
