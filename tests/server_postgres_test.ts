@@ -5,7 +5,7 @@
  */
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { createXcapHandler } from "../src/server/handler.ts";
-import { openPostgresStore, PostgresStore } from "../src/server/postgres_store.ts";
+import { openPostgresStore, type PostgresStore } from "../src/server/postgres_store.ts";
 import { parseServeArgs, startXcapServer } from "../src/server/serve.ts";
 import type { DocumentKey, DocumentStoreError } from "../src/server/store.ts";
 import { type PostgresCluster, postgresSuite } from "./_postgres.ts";
