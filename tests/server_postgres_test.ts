@@ -5,7 +5,7 @@
  */
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { createXcapHandler } from "../src/server/handler.ts";
-import { openPostgresStore, type PostgresStore } from "../src/server/postgres_store.ts";
+import { openPostgresStore, PostgresStore } from "../src/server/postgres_store.ts";
 import { parseServeArgs, startXcapServer } from "../src/server/serve.ts";
 import type { DocumentKey, DocumentStoreError } from "../src/server/store.ts";
 import { type PostgresCluster, postgresSuite } from "./_postgres.ts";
@@ -391,4 +391,26 @@ Deno.test("startXcapServer() with an unreachable database does not start, and sa
     started.isErr() ? started.error.message : "",
     /^Cannot use PostgreSQL: .*PostgreSQL is unavailable: .*ECONNREFUSED/,
   );
+});
+
+Deno.test("PostgresStore with a bad option or URL returns StoreFailure from every call", async () => {
+  const store = new PostgresStore("postgres://xcap@127.0.0.1:9/xcap", { maxConnections: -1 });
+  const key: DocumentKey = { auid: "resource-lists", tree: "global", documentPath: "index" };
+  for (const result of [await store.ready(), await store.get(key), await store.put(key, "<a/>")]) {
+    assertEquals(tagOf(result), "StoreFailure");
+    assertMatch(
+      result.isErr() ? result.error.message : "",
+      /^Cannot use this PostgreSQL store: Option maxConnections must be a positive whole number/,
+    );
+  }
+  await store.close();
+  const badUrl = await openPostgresStore("postgres://xcap:hunter2@[::1/xcap");
+  assertEquals(tagOf(badUrl), "StoreFailure");
+  assertEquals(
+    badUrl.isErr() && badUrl.error.message,
+    "Cannot use this PostgreSQL store: Cannot use the connection URL: it is not a valid " +
+      "postgres:// URL",
+  );
+  // The password shows nowhere in the error.
+  assertEquals(JSON.stringify(badUrl).includes("hunter2"), false);
 });

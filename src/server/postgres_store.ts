@@ -198,7 +198,10 @@ function unquote(etag: string): string {
  * ```
  */
 export class PostgresStore implements DocumentStore {
-  readonly #sql: postgres.Sql;
+  /** The pool; `undefined` when the options or the URL were refused (see `#problem`). */
+  readonly #pool: postgres.Sql | undefined;
+  /** Why this store cannot work: every call returns it as `StoreFailure`. */
+  readonly #problem: string | undefined;
   readonly #root: string;
   readonly #table: string;
   readonly #usageTable: string;
@@ -215,30 +218,40 @@ export class PostgresStore implements DocumentStore {
    * `PG*` environment variables fill in what it leaves out).
    *
    * @param url The connection URL.
-   * @param options Root path, table, pool and timeouts.
-   * @throws {TypeError} When an option is out of range (a programming error, not a runtime state):
-   * {@linkcode openPostgresStore} returns these as `StoreFailure` instead.
+   * @param options Root path, table, pool and timeouts. An option out of range makes every call
+   * return `StoreFailure` saying which ({@linkcode openPostgresStore} returns it at once).
    */
   constructor(url: string, options: PostgresStoreOptions = {}) {
-    const problem = optionsProblem(options);
-    if (problem !== undefined) throw new TypeError(problem);
-    this.#root = normalizeDocUriRoot(options.xcapRootPath ?? "/xcap-root")!;
-    this.#table = options.table ?? "xcap";
+    this.#problem = optionsProblem(options);
+    const valid = this.#problem === undefined;
+    this.#root = (valid && normalizeDocUriRoot(options.xcapRootPath ?? "/xcap-root")) || "";
+    this.#table = valid ? options.table ?? "xcap" : "xcap";
     this.#usageTable = `${this.#table}_usage`;
-    this.#operationTimeoutMs = options.operationTimeoutMs ?? 15_000;
-    this.#retryAfterSeconds = options.retryAfterSeconds ?? 2;
-    this.#maxCachedCharacters = options.maxCachedCharacters ?? 8_388_608;
-    this.#sql = postgres(url, {
-      max: options.maxConnections ?? 10,
-      connect_timeout: options.connectTimeoutSeconds ?? 5,
-      // Reconnect soon after the database is back: at most 1 s between attempts (the default
-      // grows to 20 s after repeated failures).
-      backoff: (attempt: number) => Math.min(0.05 * 2 ** attempt, 1),
-      // No array or custom types here: skip the type query on every new connection.
-      fetch_types: false,
-      onnotice: () => {},
-      connection: { application_name: "xcap-server" },
-    });
+    this.#operationTimeoutMs = valid ? options.operationTimeoutMs ?? 15_000 : 15_000;
+    this.#retryAfterSeconds = valid ? options.retryAfterSeconds ?? 2 : 2;
+    this.#maxCachedCharacters = valid ? options.maxCachedCharacters ?? 8_388_608 : 0;
+    if (!valid) return;
+    try {
+      this.#pool = postgres(url, {
+        max: options.maxConnections ?? 10,
+        connect_timeout: options.connectTimeoutSeconds ?? 5,
+        // Reconnect soon after the database is back: at most 1 s between attempts (the default
+        // grows to 20 s after repeated failures).
+        backoff: (attempt: number) => Math.min(0.05 * 2 ** attempt, 1),
+        // No array or custom types here: skip the type query on every new connection.
+        fetch_types: false,
+        onnotice: () => {},
+        connection: { application_name: "xcap-server" },
+      });
+    } catch {
+      // Not the driver's message: it repeats the URL, password included.
+      this.#problem = "Cannot use the connection URL: it is not a valid postgres:// URL";
+    }
+  }
+
+  /** The pool, once `#guard` has made sure there is one. */
+  get #sql(): postgres.Sql {
+    return this.#pool!;
   }
 
   /**
@@ -248,7 +261,7 @@ export class PostgresStore implements DocumentStore {
   async close(): Promise<void> {
     this.#closed = true;
     try {
-      await this.#sql.end({ timeout: 5 });
+      await this.#pool?.end({ timeout: 5 });
     } catch {
       // Already closed.
     }
@@ -511,6 +524,9 @@ export class PostgresStore implements DocumentStore {
     what: string,
     call: () => Promise<Result<T, DocumentStoreError>>,
   ): Promise<Result<T, DocumentStoreError>> {
+    if (this.#problem !== undefined) {
+      return this.#failure("Cannot use this PostgreSQL store", this.#problem);
+    }
     if (this.#closed) return this.#failure(what, "the store is closed");
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<"timeout">((resolve) => {
@@ -741,18 +757,7 @@ export function openPostgresStore(
   options: PostgresStoreOptions = {},
 ): ResultAsync<PostgresStore, DocumentStoreError> {
   const open = async (): Promise<Result<PostgresStore, DocumentStoreError>> => {
-    const problem = optionsProblem(options);
-    let store: PostgresStore;
-    try {
-      if (problem !== undefined) throw new TypeError(problem);
-      store = new PostgresStore(url, options);
-    } catch (e) {
-      return err(Object.freeze({
-        _tag: "StoreFailure" as const,
-        message: `Cannot open PostgreSQL store: ${reasonOf(e)}`,
-        cause: e,
-      }));
-    }
+    const store = new PostgresStore(url, options);
     const ready = await store.ready();
     if (ready.isErr()) {
       await store.close();
