@@ -51,6 +51,11 @@ export interface PostgresCluster {
   start(): Promise<void>;
   /** Whether the server is running. */
   running(): boolean;
+  /**
+   * Send a signal to the server and all its processes: `SIGSTOP` freezes it (connections open,
+   * nothing answers, as a hung database), `SIGCONT` wakes it.
+   */
+  signal(signal: "SIGSTOP" | "SIGCONT"): Promise<void>;
   /** The tail of the server log (for failure messages). */
   logTail(lines?: number): string;
   /** Stop the server and remove its directory; calling it again returns the same promise. */
@@ -375,6 +380,22 @@ export async function startPostgres(): Promise<PostgresCluster> {
       isRunning = true;
     },
     running: () => isRunning,
+    async signal(signal: "SIGSTOP" | "SIGCONT") {
+      // The postmaster's pid is the first line of postmaster.pid; its children are the backends
+      // and background workers. Only these processes are signalled.
+      const postmaster = Number((await Deno.readTextFile(`${data}/postmaster.pid`)).split("\n")[0]);
+      const children = await run({ runAs: undefined }, "cat", [
+        `/proc/${postmaster}/task/${postmaster}/children`,
+      ]);
+      const pids = [postmaster, ...children.out.split(/\s+/).filter(Boolean).map(Number)];
+      for (const pid of signal === "SIGSTOP" ? pids : pids.reverse()) {
+        try {
+          Deno.kill(pid, signal);
+        } catch {
+          // A backend that exited meanwhile.
+        }
+      }
+    },
     logTail,
     destroy() {
       destroyed ??= (async () => {

@@ -327,6 +327,37 @@ suite.test("PostgresStore answers StoreUnavailable while PostgreSQL is down, the
   });
 });
 
+suite.test("PostgresStore gives up on a database that does not answer, then recovers", async (pg) => {
+  const url = await pg.createDatabase();
+  const store = await open(url, { operationTimeoutMs: 1_000, connectTimeoutSeconds: 1 });
+  try {
+    const written = (await store.put(ALICE, LIST))._unsafeUnwrap();
+    await pg.signal("SIGSTOP");
+    try {
+      // Connected, but nothing answers: the call gives up instead of waiting for ever.
+      for (const result of [await store.get(ALICE), await store.put(ALICE, "<x/>")]) {
+        assertEquals(tagOf(result), "StoreUnavailable");
+        assertMatch(
+          result.isErr() ? result.error.message : "",
+          /PostgreSQL is unavailable: PostgreSQL did not answer within 1000 ms/,
+        );
+      }
+    } finally {
+      await pg.signal("SIGCONT");
+    }
+    let read = await store.get(ALICE);
+    for (let i = 0; i < 50 && read.isErr(); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      read = await store.get(ALICE);
+    }
+    // The PUT that gave up may have committed once PostgreSQL woke up: either version is right.
+    const text = read._unsafeUnwrap()?.text;
+    assert(text === written.text || text === "<x/>", text);
+  } finally {
+    await store.close();
+  }
+});
+
 suite.test("PostgresStore counts each user's documents and bytes and refuses writes past the quota", async (pg) => {
   await withStore(pg, (store) => checkQuotaRules(store));
 });

@@ -1,12 +1,14 @@
 /**
  * An embeddable XCAP server (RFC 4825): a fetch handler with the RFC's semantics, stores behind
- * one compare-and-set interface (in memory, or Deno KV for any number of instances), Digest and
- * Basic authentication with per-user trees, application usage validation and the generated
+ * one compare-and-set interface (in memory, or Deno KV for any number of instances; PostgreSQL
+ * in Kamailio's `xcap` table from `@xcap/xcap/server/postgres`), Digest and Basic
+ * authentication with per-user trees, application usage validation and the generated
  * `xcap-caps` document; plus `startXcapServer` to run it on `Deno.serve`.
  *
  * `createXcapHandler` and everything it uses run on Web APIs only (Deno, Deno Deploy, other
  * edge runtimes); `KvStore`, `openKvStore` and `startXcapServer` need Deno (Deno KV needs
- * `--unstable-kv` or `"unstable": ["kv"]` in deno.json).
+ * `--unstable-kv` or `"unstable": ["kv"]` in deno.json). The PostgreSQL store is a separate
+ * entry, so its driver (the npm package `postgres`) loads only where it is used.
  *
  * @example An in-process server for a test or a demo
  * ```ts
