@@ -27,8 +27,10 @@
  * Rows are written the way Kamailio writes them (see `_xcap_table.ts`): `doc_uri` is the decoded
  * document path under the XCAP root, `username`/`domain` the parts of a `sip:user@host` XUI,
  * `doc_type` Kamailio's number for the AUID, `etag` without quotes, `source` and `port` 0; `doc`
- * holds the document's UTF-8 bytes exactly (a byte order mark included). A document is found by
- * its `doc_uri` alone, so rows Kamailio wrote are read, replaced and deleted here too.
+ * holds the document's UTF-8 bytes exactly (a byte order mark included), so `get` returns the
+ * text `put` stored. A document is found by its `doc_uri` alone, so rows Kamailio wrote are read,
+ * replaced and deleted here too. A document whose `doc_uri` would be longer than the column's 255
+ * characters is `KeyTooLong`.
  *
  * Compare-and-set: every write runs in one transaction that locks the document's row
  * (`SELECT … FOR UPDATE`), compares its entity-tag and writes; creating a row that another writer
