@@ -200,7 +200,12 @@ export function startXcapServer(
     let postgres: { close(): Promise<void> } | undefined;
     if (store === undefined && options.postgresUrl !== undefined) {
       // Loaded only when asked for: the driver stays out of every other server's module graph.
-      const { openPostgresStore } = await import("./postgres_store.ts");
+      let openPostgresStore: typeof import("./postgres_store.ts").openPostgresStore;
+      try {
+        ({ openPostgresStore } = await import("./postgres_store.ts"));
+      } catch (e) {
+        return err(startError("Cannot load the PostgreSQL store (npm:postgres)", e));
+      }
       const opened = await openPostgresStore(options.postgresUrl, {
         ...(options.xcapRootPath === undefined ? {} : { xcapRootPath: options.xcapRootPath }),
       });
