@@ -329,7 +329,8 @@ suite.test("PostgresStore answers StoreUnavailable while PostgreSQL is down, the
 
 suite.test("PostgresStore gives up on a database that does not answer, then recovers", async (pg) => {
   const url = await pg.createDatabase();
-  const store = await open(url, { operationTimeoutMs: 1_000, connectTimeoutSeconds: 1 });
+  // Connecting may take 5 s: the whole call gives up first, after 1 s.
+  const store = await open(url, { operationTimeoutMs: 1_000, connectTimeoutSeconds: 5 });
   try {
     const written = (await store.put(ALICE, LIST))._unsafeUnwrap();
     await pg.signal("SIGSTOP");
