@@ -15,7 +15,7 @@ export interface SpawnServerOptions {
   readonly maxOpenFiles?: number;
   /** Extra environment variables of the server process. */
   readonly env?: Readonly<Record<string, string>>;
-  /** Extra `deno run` flags (e.g. `["--v8-flags=--max-old-space-size=256"]`). */
+  /** Extra `deno run` flags (e.g. `["--v8-flags=--max-old-space-size=256"]`, `["--allow-all"]`). */
   readonly denoFlags?: readonly string[];
 }
 
@@ -69,13 +69,12 @@ function statusField(pid: number, field: string): number {
  * @returns The running process.
  */
 export async function spawnServer(options: SpawnServerOptions = {}): Promise<ServerProcess> {
+  const all = (options.denoFlags ?? []).some((flag) => flag === "--allow-all" || flag === "-A");
   const deno = [
     Deno.execPath(),
     "run",
-    "--allow-net",
-    "--allow-read",
-    "--allow-write",
-    "--allow-env",
+    // `deno task serve`'s permissions, unless the test asks for all (which conflicts with them).
+    ...(all ? [] : ["--allow-net", "--allow-read", "--allow-write", "--allow-env"]),
     `--import-map=${REPO}.ci/import_map.json`,
     `--lock=${REPO}.ci/deno.lock`,
     ...(options.denoFlags ?? []),

@@ -425,7 +425,7 @@ Deno.test("startXcapServer() with an unreachable database does not start, and sa
   );
 });
 
-Deno.test("PostgresStore with a bad option or URL returns StoreFailure from every call", async () => {
+Deno.test("PostgresStore with a bad option or host returns StoreFailure, never a throw", async () => {
   const store = new PostgresStore("postgres://xcap@127.0.0.1:9/xcap", { maxConnections: -1 });
   const key: DocumentKey = { auid: "resource-lists", tree: "global", documentPath: "index" };
   for (const result of [await store.ready(), await store.get(key), await store.put(key, "<a/>")]) {
@@ -438,11 +438,5 @@ Deno.test("PostgresStore with a bad option or URL returns StoreFailure from ever
   await store.close();
   const badUrl = await openPostgresStore("postgres://xcap:hunter2@[::1/xcap");
   assertEquals(tagOf(badUrl), "StoreFailure");
-  assertEquals(
-    badUrl.isErr() && badUrl.error.message,
-    "Cannot use this PostgreSQL store: Cannot use the connection URL: it is not a valid " +
-      "postgres:// URL",
-  );
-  // The password shows nowhere in the error.
   assertEquals(JSON.stringify(badUrl).includes("hunter2"), false);
 });

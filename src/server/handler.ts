@@ -36,6 +36,7 @@ import {
   type ServerAuthenticationOptions,
 } from "./auth.ts";
 import { DocumentCache } from "./_document_cache.ts";
+import { type CorsOptions, withCors } from "./cors.ts";
 import { buildXcapCaps } from "./caps.ts";
 import {
   type DocumentKey,
@@ -128,6 +129,12 @@ export interface XcapHandlerOptions {
   readonly maxWriteAttempts?: number;
   /** Called with whatever went wrong when the handler answers 500 (for logging). */
   readonly onError?: (error: unknown) => void;
+  /**
+   * Let pages of these origins use the server from a browser (the CORS protocol; see
+   * {@linkcode withCors}). Without it, no CORS header is sent and OPTIONS is answered like any
+   * other method XCAP does not use.
+   */
+  readonly cors?: CorsOptions;
 }
 
 const ALL_METHODS = "GET, HEAD, PUT, DELETE";
@@ -917,7 +924,7 @@ async function handle(ctx: Context, request: Request): Promise<Response> {
  *
  * The handler never throws: a bug is answered with a plain-text 500 (and `onError` is called).
  *
- * @param options Store, XCAP root path, application usages, authentication and limits.
+ * @param options Store, XCAP root path, application usages, authentication, limits and CORS.
  * @returns The handler.
  *
  * @example Creating and reading a document
@@ -982,7 +989,7 @@ export function createXcapHandler(
     caps: { text: capsText, etag: stableTag(capsText) },
   };
   const onError = options.onError;
-  return async (request: Request): Promise<Response> => {
+  const handler = async (request: Request): Promise<Response> => {
     try {
       return withoutBody(await handle(ctx, request), request);
     } catch (error) {
@@ -994,4 +1001,5 @@ export function createXcapHandler(
       return plain(500, "Internal server error");
     }
   };
+  return options.cors === undefined ? handler : withCors(handler, options.cors);
 }

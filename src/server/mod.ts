@@ -3,12 +3,13 @@
  * one compare-and-set interface (in memory, or Deno KV for any number of instances; PostgreSQL
  * in Kamailio's `xcap` table from `@xcap/xcap/server/postgres`), Digest and Basic
  * authentication with per-user trees, application usage validation and the generated
- * `xcap-caps` document; plus `startXcapServer` to run it on `Deno.serve`.
+ * `xcap-caps` document; plus `startXcapServer` to run it on `serveHttp1`, a hardened HTTP/1.1
+ * server (connection limit, timeouts, graceful shutdown).
  *
  * `createXcapHandler` and everything it uses run on Web APIs only (Deno, Deno Deploy, other
- * edge runtimes); `KvStore`, `openKvStore` and `startXcapServer` need Deno (Deno KV needs
- * `--unstable-kv` or `"unstable": ["kv"]` in deno.json). The PostgreSQL store is a separate
- * entry, so its driver (the npm package `postgres`) loads only where it is used.
+ * edge runtimes); `KvStore`, `openKvStore`, `serveHttp1` and `startXcapServer` need Deno (Deno
+ * KV needs `--unstable-kv` or `"unstable": ["kv"]` in deno.json). The PostgreSQL store is a
+ * separate entry, so its driver (the npm package `postgres`) loads only where it is used.
  *
  * @example An in-process server for a test or a demo
  * ```ts
@@ -43,5 +44,7 @@ export * from "./kv_store.ts";
 export * from "./auth.ts";
 export * from "./usages.ts";
 export * from "./caps.ts";
+export * from "./http1.ts";
 export * from "./serve.ts";
 export * from "./users.ts";
+export * from "./cors.ts";

@@ -3,8 +3,9 @@
  * any number of server instances share one database, and Kamailio's `xcap_server` and presence
  * modules (`integrated_xcap_server`) read what they write, and the other way round.
  *
- * Edge file: the driver is the npm package `postgres` (Postgres.js, through Deno's Node.js
- * compatibility); the handler and the other stores do not load it.
+ * Edge file: the driver is the npm package `postgres` (Postgres.js 4, through Deno's Node.js
+ * compatibility; 3.4 crashed the process when the database restarted during a transaction); the
+ * handler and the other stores do not load it.
  *
  * The table is Kamailio 5.6's (`version` 4), created with Kamailio's own definition when missing
  * (with the `version` table and its row, so Kamailio starts on the same database):
@@ -46,7 +47,7 @@
  *
  * @module
  */
-import postgres from "npm:postgres@^3.4.10";
+import postgres from "npm:postgres@^4.2.0";
 import { err, ok, type Result, ResultAsync } from "npm:neverthrow@^8.2.0";
 import {
   createEntityTag,

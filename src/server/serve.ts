@@ -1,22 +1,25 @@
 /**
- * Run the XCAP server on `Deno.serve`: {@linkcode startXcapServer} for tests and scripts, and the
- * `deno task serve` command line.
+ * Run the XCAP server on the hardened HTTP/1.1 server of `http1.ts` ({@linkcode serveHttp1}:
+ * connection limit, header, keep-alive and body timeouts, graceful shutdown):
+ * {@linkcode startXcapServer} for tests and scripts, and the `deno task serve` command line.
  *
- * Deno-specific edge file (`Deno.serve`, `Deno.openKv`, signals).
+ * Deno-specific edge file (`Deno.listen`, `Deno.openKv`, signals).
  *
  * ```sh
  * deno task serve --port 8080 --kv ./xcap.sqlite --users-file ./users
  * ```
  *
  * The first line on stdout is the XCAP root URL (`http://127.0.0.1:8080/xcap-root`); SIGINT and
- * SIGTERM shut the server down.
+ * SIGTERM stop accepting, let requests in flight finish (up to `--shutdown-timeout-ms`) and exit 0.
  *
  * @module
  */
 import { err, ok, type Result, ResultAsync } from "npm:neverthrow@^8.2.0";
 import { invalidArgument, type InvalidArgumentError } from "../errors.ts";
 import type { AuthenticationScheme, DigestAlgorithm, ServerAuthenticationOptions } from "./auth.ts";
+import { checkCorsOptions, type CorsOptions } from "./cors.ts";
 import { createXcapHandler, type XcapHandlerOptions } from "./handler.ts";
+import { type Http1ServerOptions, serveHttp1 } from "./http1.ts";
 import { KvStore } from "./kv_store.ts";
 import type { DocumentStore } from "./store.ts";
 import {
@@ -29,7 +32,9 @@ import { promptSecret } from "../cli/prompt.ts";
 
 /** Options of {@linkcode startXcapServer}. */
 export interface StartXcapServerOptions
-  extends Omit<XcapHandlerOptions, "store" | "authentication"> {
+  extends
+    Omit<XcapHandlerOptions, "store" | "authentication">,
+    Omit<Http1ServerOptions, "hostname" | "port" | "onError"> {
   /** The address to listen on. @default "127.0.0.1" */
   readonly hostname?: string;
   /** The port; `0` picks a free one. @default 0 */
@@ -77,6 +82,11 @@ export interface StartXcapServerOptions
   readonly authentication?: ServerAuthenticationOptions;
   /** Also accept Basic over plain HTTP (for users). @default false */
   readonly allowBasicOverHttp?: boolean;
+  /**
+   * How long `close()` lets requests in flight finish before it cuts their connections.
+   * @default 10000
+   */
+  readonly shutdownTimeoutMs?: number;
 }
 
 /** A running server. */
@@ -88,8 +98,9 @@ export interface XcapServer {
   /** The port listened on (the one picked, when `0` was asked for). */
   readonly port: number;
   /**
-   * Stop listening, finish the requests in flight, close the KV database or PostgreSQL pool if
-   * it opened one.
+   * Stop listening, close idle connections, let requests in flight finish for up to
+   * `shutdownTimeoutMs` (then cut them), close the KV database or PostgreSQL pool if it opened
+   * one.
    */
   close(): Promise<void>;
 }
@@ -103,6 +114,8 @@ export interface ServerStartError {
   /** The underlying error. */
   readonly cause: unknown;
 }
+
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 
 function startError(message: string, cause: unknown): ServerStartError {
   const reason = cause instanceof Error ? cause.message : String(cause);
@@ -171,7 +184,8 @@ function userAuthentication(
 }
 
 /**
- * Start the XCAP server on `Deno.serve` in this process: for tests, scripts and the demo.
+ * Start the XCAP server in this process ({@linkcode createXcapHandler} on {@linkcode serveHttp1}):
+ * for tests, scripts, the demo and `deno task serve`.
  *
  * @param options Address, store, users and everything {@linkcode createXcapHandler} takes.
  * @returns The running server (its `xcapRoot` and `close`), or `ServerStart` when it cannot
@@ -231,20 +245,30 @@ export function startXcapServer(
       fromFile = read.value;
     }
     const authentication = userAuthentication(options, fromFile);
+    let cors: CorsOptions | undefined;
+    if (options.cors !== undefined) {
+      const checked = checkCorsOptions(options.cors);
+      if (checked.isErr()) {
+        kv?.close();
+        return err(startError("Invalid CORS options", checked.error.message));
+      }
+      cors = checked.value;
+    }
     const handler = createXcapHandler({
       ...options,
       ...(store === undefined ? {} : { store }),
       ...(authentication === undefined ? {} : { authentication }),
+      ...(cors === undefined ? {} : { cors }),
     });
     const hostname = options.hostname ?? "127.0.0.1";
-    let server: Deno.HttpServer<Deno.NetAddr>;
-    try {
-      server = Deno.serve({ hostname, port: options.port ?? 0, onListen() {} }, handler);
-    } catch (e) {
+    const listening = serveHttp1(handler, { ...options, hostname, port: options.port ?? 0 });
+    if (listening.isErr()) {
       kv?.close();
       await postgres?.close();
-      return err(startError(`Cannot listen on ${hostname}:${options.port ?? 0}`, e));
+      const where = `Cannot listen on ${hostname}:${options.port ?? 0}`;
+      return err(startError(where, listening.error.cause));
     }
+    const server = listening.value;
     const port = server.addr.port;
     const host = hostname.includes(":") ? `[${hostname}]` : hostname;
     const rootPath = `/${(options.xcapRootPath ?? "/xcap-root").replace(/^\/+|\/+$/g, "")}`
@@ -257,7 +281,7 @@ export function startXcapServer(
       close(): Promise<void> {
         closed ??= (async () => {
           try {
-            await server.shutdown();
+            await server.shutdown(options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS);
           } finally {
             try {
               kv?.close();
@@ -330,15 +354,44 @@ const USAGE = `Usage: deno task serve [options]
                          MIME type (RFC 4825 section 8.2.2); by default no type, form-encoded,
                          application/xml and text/xml are taken for a document
   --root PATH            XCAP root path (default /xcap-root)
+  --cors ORIGIN          let pages of ORIGIN (e.g. https://sip.example.com) use the server
+                         from a browser (repeatable), or * for any origin
+  --cors-credentials     with --cors ORIGIN: also answer requests a page makes with
+                         credentials (cookies, the browser's own HTTP authentication)
+  --cors-max-age SECONDS how long a browser keeps a preflight answer (default 600)
   --global-writable      allow PUT and DELETE of global documents
   --allow-basic-over-http  accept Basic credentials over plain HTTP
   --cache-bytes N        memory the parsed-document cache may hold, estimated
                          (default 67108864, 64 MiB; 0 turns it off)
   --max-user-documents N documents per user tree (default 100)
   --max-user-bytes N     bytes per user tree, all documents (default 16777216)
+  --max-connections N    connections served at once; more are shed with 503
+                         (default: open-file limit less a tenth, at most 32768)
+  --header-timeout-ms MS a request head must arrive within MS (default 30000)
+  --keep-alive-timeout-ms MS  close connections idle between requests (default 5000)
+  --body-timeout-ms MS   close when a request body or response stalls MS (default 30000)
+  --shutdown-timeout-ms MS  on SIGINT/SIGTERM, requests in flight get MS to finish
+                         before their connections are cut (default 10000)
   --help                 this text
 
-Prints the XCAP root URL as its first line; SIGINT or SIGTERM stops it.`;
+Prints the XCAP root URL as its first line; SIGINT or SIGTERM stops accepting, lets requests
+in flight finish (up to --shutdown-timeout-ms) and exits 0.`;
+
+/** Numeric options: flag, option name, smallest value allowed. */
+const NUMERIC_FLAGS: Readonly<Record<string, readonly [NumericOption, number]>> = {
+  "--max-connections": ["maxConnections", 1],
+  "--header-timeout-ms": ["headerTimeoutMs", 1],
+  "--keep-alive-timeout-ms": ["keepAliveTimeoutMs", 1],
+  "--body-timeout-ms": ["bodyTimeoutMs", 1],
+  "--shutdown-timeout-ms": ["shutdownTimeoutMs", 0],
+};
+
+type NumericOption =
+  | "maxConnections"
+  | "headerTimeoutMs"
+  | "keepAliveTimeoutMs"
+  | "bodyTimeoutMs"
+  | "shutdownTimeoutMs";
 
 /**
  * Parse the `deno task serve` command line.
@@ -380,9 +433,13 @@ export function parseServeArgs(
   let defaultRealm: string | undefined;
   let digestAlgorithms: DigestAlgorithm[] | undefined;
   let hashUser: string | undefined;
+  const corsOrigins: string[] = [];
+  let corsCredentials = false;
+  let corsMaxAge: number | undefined;
   const nonceBounds: { maxTrackedNonces?: number; maxTrackedNoncesPerUser?: number } = {};
   const users: Record<string, string> = {};
   const counts: Record<string, number> = {};
+  const numbers: Partial<Record<NumericOption, number>> = {};
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
@@ -401,6 +458,24 @@ export function parseServeArgs(
       case "--strict-content-type":
         strictContentType = true;
         break;
+      case "--cors-credentials":
+        corsCredentials = true;
+        break;
+      case "--cors":
+      case "--cors-max-age": {
+        const v = value();
+        if (v === undefined || v === "") {
+          return err(invalidArgument(name, `Option ${name} needs a value`));
+        }
+        if (name === "--cors") {
+          corsOrigins.push(v);
+        } else if (/^\d{1,5}$/.test(v)) {
+          corsMaxAge = Number(v);
+        } else {
+          return err(invalidArgument(name, `Option ${name} needs a whole number of seconds`));
+        }
+        break;
+      }
       case "--users-file":
       case "--default-realm":
       case "--hash-user":
@@ -486,8 +561,22 @@ export function parseServeArgs(
         counts[name] = Number(v);
         break;
       }
-      default:
-        return err(invalidArgument(name, `Unknown option ${JSON.stringify(name)}; see --help`));
+      default: {
+        const numeric = NUMERIC_FLAGS[name];
+        if (numeric === undefined) {
+          return err(invalidArgument(name, `Unknown option ${JSON.stringify(name)}; see --help`));
+        }
+        const v = value();
+        if (v === undefined || !/^\d{1,9}$/.test(v) || Number(v) < numeric[1]) {
+          return err(invalidArgument(
+            name,
+            `Option ${name} needs a whole number of at least ${numeric[1]}, not ${
+              JSON.stringify(v ?? "")
+            }`,
+          ));
+        }
+        numbers[numeric[0]] = Number(v);
+      }
     }
   }
   if (hashUser !== undefined) {
@@ -498,6 +587,8 @@ export function parseServeArgs(
       algorithms: digestAlgorithms ?? ["SHA-256", "MD5"],
     });
   }
+  const cors = corsOptions(corsOrigins, corsCredentials, corsMaxAge);
+  if (cors.isErr()) return err(cors.error);
   const options: StartXcapServerOptions = {
     hostname,
     port,
@@ -514,8 +605,40 @@ export function parseServeArgs(
     ...(allowBasicOverHttp ? { allowBasicOverHttp } : {}),
     ...(strictContentType ? { strictContentType } : {}),
     ...quotaOptions(counts),
+    ...(cors.value === undefined ? {} : { cors: cors.value }),
+    ...numbers,
   };
   return ok({ kind: "serve", options });
+}
+
+/** The CORS options of `--cors`, `--cors-credentials` and `--cors-max-age`. */
+function corsOptions(
+  origins: readonly string[],
+  credentials: boolean,
+  maxAgeSeconds: number | undefined,
+): Result<CorsOptions | undefined, InvalidArgumentError> {
+  if (origins.length === 0) {
+    if (!credentials && maxAgeSeconds === undefined) return ok(undefined);
+    const option = credentials ? "--cors-credentials" : "--cors-max-age";
+    return err(invalidArgument(option, `Option ${option} needs --cors ORIGIN`));
+  }
+  if (origins.includes("*") && origins.length > 1) {
+    return err(invalidArgument("--cors", "Option --cors * allows every origin: list no other"));
+  }
+  const checked = checkCorsOptions({
+    origins: origins.includes("*") ? "*" : origins,
+    ...(credentials ? { credentials } : {}),
+    ...(maxAgeSeconds === undefined ? {} : { maxAgeSeconds }),
+  });
+  if (checked.isErr()) {
+    const option = checked.error.argument === "cors.credentials"
+      ? "--cors-credentials"
+      : checked.error.argument === "cors.maxAgeSeconds"
+      ? "--cors-max-age"
+      : "--cors";
+    return err(invalidArgument(option, `Option ${option}: ${checked.error.message}`));
+  }
+  return ok(checked.value);
 }
 
 /** The cache and quota options of `--cache-bytes`, `--max-user-documents`, `--max-user-bytes`. */
@@ -609,7 +732,6 @@ async function main(): Promise<number> {
     return 1;
   }
   const server = started.value;
-  console.log(server.xcapRoot);
   const { promise, resolve } = Promise.withResolvers<void>();
   const stop = () => resolve();
   Deno.addSignalListener("SIGINT", stop);
@@ -618,6 +740,8 @@ async function main(): Promise<number> {
   } catch {
     // SIGTERM cannot be listened to on Windows.
   }
+  // Listening for signals before the URL is out: whoever starts us may signal at once.
+  console.log(server.xcapRoot);
   await promise;
   await server.close();
   return 0;

@@ -243,9 +243,15 @@ interface Spawned {
   stderr(): string;
 }
 
+const SERVE_GLIBC_TUNABLES =
+  /GLIBC_TUNABLES=(\S+)/.exec(Deno.readTextFileSync(`${REPO}/deno.json`))?.[1] ?? "";
+
 async function spawnDeno(script: string, args: string[], flags = SERVER_FLAGS): Promise<Spawned> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", ...flags, script, ...args],
+    // The malloc settings of `deno task serve` (deno.json): without them glibc trims and regrows
+    // its heap under concurrent large responses (see the README's server section).
+    env: { GLIBC_TUNABLES: SERVE_GLIBC_TUNABLES },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
