@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { XCAPClient, type XCAPClientOptions } from "../mod.ts";
+import { XCAPClient, type XcapClientOptions } from "../mod.ts";
 import { startXcapServer, type XcapServer } from "../src/server/mod.ts";
 
 /** The server an example runs against. */
@@ -17,7 +17,7 @@ export interface ExampleTarget {
   /** The user. */
   readonly xui: string;
   /** Client options (the password, when given). */
-  readonly options: XCAPClientOptions;
+  readonly options: XcapClientOptions;
   /** A client for `xui` on `xcapRoot`. */
   readonly client: XCAPClient;
   /** Stop the embedded server, if one was started. */
@@ -45,7 +45,7 @@ export async function openExampleTarget(describe = ""): Promise<ExampleTarget> {
   const xcapRoot = url ?? server!.xcapRoot;
   const xui = flag("--xui") ?? "sip:alice@example.com";
   const password = flag("--password");
-  const options: XCAPClientOptions = password === undefined ? {} : { password };
+  const options: XcapClientOptions = password === undefined ? {} : { password };
   console.log(
     `XCAP root ${xcapRoot}${server ? " (embedded server, in-process)" : ""}, XUI ${xui}${describe}`,
   );

@@ -12,6 +12,7 @@
  * @module
  */
 import type { ResultAsync } from "npm:neverthrow@^8.2.0";
+import { XCAPClient, type XcapError } from "../mod.ts";
 import {
   addEntry,
   addList,
@@ -22,9 +23,7 @@ import {
   renameList,
   type ResourceLists,
   type UpdateResult,
-  XCAPClient,
-  type XcapError,
-} from "../mod.ts";
+} from "../src/usages/mod.ts";
 import { openExampleTarget } from "./_target.ts";
 
 let failed = false;

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import type { XcapError } from "../mod.ts";
 import {
   allowWatcher,
   blockWatcher,
@@ -22,8 +23,7 @@ import {
   setWatcherHandling,
   type UpdateResult,
   watcherHandling,
-  type XcapError,
-} from "../mod.ts";
+} from "../src/usages/mod.ts";
 import type { Result } from "npm:neverthrow@^8.2.0";
 import { openExampleTarget } from "./_target.ts";
 

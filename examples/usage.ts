@@ -11,10 +11,10 @@
  * @module
  */
 import type { Result } from "npm:neverthrow@^8.2.0";
-import type { Resource, XcapError } from "../mod.ts";
+import type { XcapError, XcapResource } from "../mod.ts";
 import { openExampleTarget } from "./_target.ts";
 
-function show(step: string, result: Result<Resource, XcapError>): void {
+function show(step: string, result: Result<XcapResource, XcapError>): void {
   console.log(`\n== ${step}`);
   if (result.isOk()) {
     const r = result.value;

@@ -6,7 +6,7 @@
  * Helpers only, no tests.
  */
 import { createHash } from "node:crypto";
-import { parseChallenges } from "../src/_digest.ts";
+import { parseChallenges } from "../src/client/_digest.ts";
 
 /** A Digest challenge of a 401, reduced to what an answer needs. */
 export interface PeerChallenge {

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { denoCliIo, runCli } from "../src/cli/main.ts";
+import { denoCliIo, runCli } from "../src/cli/mod.ts";
 
 const code = await runCli(Deno.args, denoCliIo());
 const status = await new Deno.Command("/bin/cat", {

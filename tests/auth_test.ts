@@ -1,9 +1,9 @@
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { createHash } from "node:crypto";
 import { err, okAsync, ResultAsync } from "npm:neverthrow@^8.2.0";
-import { withAuthentication } from "../src/auth.ts";
-import type { TransportError } from "../src/errors.ts";
-import type { Executor, XcapRequest, XcapResponse } from "../src/types.ts";
+import { withAuthentication } from "../src/client/auth.ts";
+import type { TransportError } from "../src/client/errors.ts";
+import type { Executor, XcapRequest, XcapResponse } from "../src/client/types.ts";
 
 const CREDENTIALS = { username: "alice", password: "s3cret pass" };
 const HTTPS_URL =
@@ -569,7 +569,7 @@ Deno.test("withAuthentication() refuses Basic for a user name with a colon, with
 
 // --- Against a real HTTP server on the loopback interface -------------------------------------
 
-/** A fetch executor built inline (src/executor.ts is written separately). */
+/** A fetch executor built inline (src/client/executor.ts is written separately). */
 const fetchExecutor: Executor = (request, options) =>
   ResultAsync.fromPromise(
     (async () => {

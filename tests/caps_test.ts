@@ -5,9 +5,10 @@ import {
   supportsApplication,
   supportsNamespace,
   type XcapCapabilities,
-} from "../src/caps.ts";
-import { XCAPClient } from "../src/client.ts";
-import { buildXcapCaps, DEFAULT_SERVER_APPLICATIONS, startXcapServer } from "../src/server/mod.ts";
+} from "../src/usages/caps.ts";
+import { XCAPClient } from "../src/client/client.ts";
+import { DEFAULT_SERVER_APPLICATIONS, startXcapServer } from "../src/server/mod.ts";
+import { buildXcapCaps } from "../src/server/caps.ts";
 import { kamailioTest } from "./_kamailio.ts";
 
 /** Kamailio 5.6's fixed xcap-caps document, byte for byte as it serves it. */

@@ -3,17 +3,15 @@
  * settings, application guessing.
  */
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import { parseCliArgs } from "../src/cli/args.ts";
 import {
   accountSection,
-  guessApplication,
   normalizeSipAddress,
-  parseCliArgs,
   parseIni,
   readAccount,
   resolveConnection,
-  rootElementName,
-  selectorRootName,
-} from "../src/cli/main.ts";
+} from "../src/cli/config.ts";
+import { guessApplication, rootElementName, selectorRootName } from "../src/cli/guess.ts";
 
 function usageMessage(argv: string[]): string {
   const parsed = parseCliArgs(argv);

@@ -11,26 +11,22 @@ import {
   assertStringIncludes,
 } from "@std/assert";
 import type { XcapError } from "../mod.ts";
+import { EXIT_CODES } from "../src/cli/mod.ts";
+import { ACTIONS, OPTIONS } from "../src/cli/args.ts";
+import { completionScript } from "../src/cli/completion.ts";
+import { actionHelp, generalHelp } from "../src/cli/help.ts";
 import {
-  actionHelp,
-  ACTIONS,
-  applySecretInput,
-  challengeRealm,
   type CliError,
-  completionScript,
-  EMPTY_SECRET_INPUT,
-  EXIT_CODES,
   exitCodeFor,
   failureToJson,
   formatFailure,
   formatSuccess,
-  generalHelp,
-  OPTIONS,
   prettyPrintXml,
   readCapabilities,
   shouldColor,
   statusText,
-} from "../src/cli/main.ts";
+} from "../src/cli/output.ts";
+import { applySecretInput, challengeRealm, EMPTY_SECRET_INPUT } from "../src/cli/prompt.ts";
 
 const ANSI = /\x1b\[/;
 const http = { status: 0, body: "", headers: new Headers() };

@@ -11,7 +11,8 @@ import {
   assertNotMatch,
   assertStringIncludes,
 } from "@std/assert";
-import { type CliIo, EXIT_CODES, MAX_ACCOUNT_FILE_BYTES, runCli } from "../src/cli/main.ts";
+import { type CliIo, EXIT_CODES, runCli } from "../src/cli/mod.ts";
+import { MAX_ACCOUNT_FILE_BYTES } from "../src/cli/run.ts";
 
 const ROOT = "http://127.0.0.1:9/xcap-root";
 const DOC = `${ROOT}/resource-lists/users/sip:alice@example.com/index`;

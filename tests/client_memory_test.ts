@@ -4,7 +4,7 @@
 // streaming, ~7 MiB in Deno 2.9). The response limit is the default 16 MiB; a hostile response
 // may cost at most twice that on top of its baseline.
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import { DEFAULT_MAX_RESPONSE_BYTES } from "../mod.ts";
+import { DEFAULT_MAX_RESPONSE_BYTES } from "../src/client/executor.ts";
 import { cliEnv, runXcapMeasured, withTempDir } from "./_cli.ts";
 import { type HostileServer, serveHttp, serveRaw } from "./_hostile_server.ts";
 

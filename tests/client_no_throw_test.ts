@@ -12,13 +12,13 @@ import {
   buildGetRequest,
   buildPutRequest,
   createFetchExecutor,
-  digestAuthorization,
   type Executor,
-  isXcapError,
-  RESOURCE_LISTS,
   withAuthentication,
   XCAPClient,
 } from "../mod.ts";
+import { RESOURCE_LISTS, updateDocument } from "../src/usages/mod.ts";
+import { digestAuthorization } from "../src/client/auth.ts";
+import { isXcapError } from "../src/client/response.ts";
 import { fcParams } from "./_faults.ts";
 
 const anything = fc.anything({
@@ -143,8 +143,8 @@ Deno.test("XCAPClient never throws or rejects, whatever its options and argument
           () => client.delete(app as never, selector as never, call as never),
         );
         await settles(
-          "update()",
-          () => client.update(RESOURCE_LISTS, (lists) => lists, call as never),
+          "updateDocument()",
+          () => updateDocument(client, RESOURCE_LISTS, (lists) => lists, call as never),
         );
       },
     ),

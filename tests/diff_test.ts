@@ -1,16 +1,14 @@
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import {
   applyXcapDiff,
-  applyXmlPatch,
   buildXcapDiff,
-  type CachedDocument,
+  type CachedXcapDocument,
   parseXcapDiff,
   XCAP_DIFF_NAMESPACE,
   type XcapDiff,
   type XcapDiffResult,
-  type XmlPatchError,
-  type XmlPatchOperation,
-} from "../src/diff.ts";
+} from "../src/diff/xcap_diff.ts";
+import { applyXmlPatch, type XmlPatchError, type XmlPatchOperation } from "../src/xml/patch.ts";
 
 const RL = "urn:ietf:params:xml:ns:resource-lists";
 const JOE = "resource-lists/users/sip:joe@example.com/index";
@@ -28,7 +26,7 @@ function patchError(text: string, operations: XmlPatchOperation[]): XmlPatchErro
 }
 
 function apply(
-  cache: Map<string, CachedDocument> | Record<string, CachedDocument>,
+  cache: Map<string, CachedXcapDocument> | Record<string, CachedXcapDocument>,
   diff: string | XcapDiff,
 ): XcapDiffResult {
   const result = applyXcapDiff(cache, diff);

@@ -1,6 +1,7 @@
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { createHash } from "node:crypto";
-import { type Challenge, digestAuthorization, parseWwwAuthenticate } from "../src/auth.ts";
+import { digestAuthorization, parseWwwAuthenticate } from "../src/client/auth.ts";
+import type { Challenge } from "../src/client/_digest.ts";
 
 /** An independent hash (node:crypto) to check the module's noble-based one against. */
 function h(algorithm: "md5" | "sha256", data: string): string {

@@ -5,13 +5,13 @@ import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { errAsync, ResultAsync } from "npm:neverthrow@^8.2.0";
 import {
   createFetchExecutor,
-  DEFAULT_TIMEOUT_MS,
   type Executor,
   withAuthentication,
   XCAPClient,
   type XcapError,
   type XcapRequest,
 } from "../mod.ts";
+import { DEFAULT_TIMEOUT_MS } from "../src/client/executor.ts";
 import { serveRaw } from "./_hostile_server.ts";
 
 const XUI = "sip:alice@example.com";

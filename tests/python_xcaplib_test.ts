@@ -6,7 +6,7 @@
  * with a note, except under `CI=true`.
  */
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
-import { parseXcapError } from "../src/xcap_error.ts";
+import { parseConflictReport } from "../src/client/conflict_report.ts";
 import { type ServerProcess, spawnServer } from "./_server_process.ts";
 import {
   pythonTest,
@@ -164,7 +164,7 @@ function httpError(result: XcaplibResult | undefined, status: number, what: stri
 function conditionOf(result: XcaplibResult | undefined, what: string): string {
   const error = httpError(result, 409, what);
   assertEquals(error.content_type, "application/xcap-error+xml", what);
-  return parseXcapError(error.body ?? "")._unsafeUnwrap().tag;
+  return parseConflictReport(error.body ?? "")._unsafeUnwrap().tag;
 }
 
 for (const mode of MODES) {

@@ -1,11 +1,6 @@
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import {
-  buildDeleteRequest,
-  buildGetRequest,
-  buildPutRequest,
-  formatEntityTag,
-  type XcapTarget,
-} from "../mod.ts";
+import { buildDeleteRequest, buildGetRequest, buildPutRequest, type XcapTarget } from "../mod.ts";
+import { formatEntityTag } from "../src/client/etag.ts";
 
 const ROOT = "https://xcap.example.com/xcap-root";
 const DOC = `${ROOT}/resource-lists/users/sip:alice@example.com/index`;

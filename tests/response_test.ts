@@ -7,11 +7,11 @@ import {
   assertStrictEquals,
   assertStringIncludes,
 } from "@std/assert";
-import type { XcapError, XcapErrorCondition, XcapErrorTag } from "../src/errors.ts";
-import { invalidArgument } from "../src/errors.ts";
-import type { XcapResponse } from "../src/types.ts";
-import { interpretResponse, isXcapError, type Resource } from "../src/response.ts";
-import { buildXcapError, describeXcapErrorCondition } from "../src/xcap_error.ts";
+import type { ConflictCondition, XcapError, XcapErrorTag } from "../src/client/errors.ts";
+import { invalidArgument } from "../src/client/errors.ts";
+import type { XcapResponse } from "../src/client/types.ts";
+import { interpretResponse, isXcapError, type XcapResource } from "../src/client/response.ts";
+import { buildConflictReport, describeConflictCondition } from "../src/client/conflict_report.ts";
 
 const URL_ = "http://127.0.0.1:8000/xcap-root/resource-lists/users/sip:alice@example.com/index";
 const NS = "urn:ietf:params:xml:ns:xcap-error";
@@ -28,7 +28,7 @@ function response(
   };
 }
 
-function okValue(r: XcapResponse): Resource {
+function okValue(r: XcapResponse): XcapResource {
   const result = interpretResponse(r);
   if (result.isErr()) throw new Error(`expected Ok, got ${result.error.message}`);
   assert(Object.isFrozen(result.value), "resource is frozen");
@@ -130,7 +130,7 @@ Deno.test("interpretResponse() turns a 304 into NotModified with the ETag", () =
 });
 
 Deno.test("interpretResponse() parses the condition of a 409 for every condition kind", () => {
-  const conditions: XcapErrorCondition[] = [
+  const conditions: ConflictCondition[] = [
     { tag: "not-well-formed" },
     { tag: "not-xml-frag" },
     { tag: "schema-validation-error", phrase: "element entry not allowed" },
@@ -148,14 +148,14 @@ Deno.test("interpretResponse() parses the condition of a 409 for every condition
   ];
   for (const condition of conditions) {
     const r = response(409, {
-      body: buildXcapError(condition),
+      body: buildConflictReport(condition),
       headers: { "content-type": "application/xcap-error+xml; charset=utf-8" },
     });
     const error = errValue(r);
     assert(error._tag === "Conflict");
     assertEquals(error.condition, condition);
     assertContext(error, 409, "Conflict");
-    assertStringIncludes(error.message, describeXcapErrorCondition(condition));
+    assertStringIncludes(error.message, describeConflictCondition(condition));
   }
 });
 

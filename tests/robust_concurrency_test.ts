@@ -5,7 +5,8 @@
 //
 // Deno KV needs --unstable-kv (deno.json has "unstable": ["kv"]).
 import { assert, assertEquals } from "@std/assert";
-import { isXcapError, XCAPClient } from "../mod.ts";
+import { XCAPClient } from "../mod.ts";
+import { isXcapError } from "../src/client/response.ts";
 import { startXcapServer, type XcapServer } from "../src/server/mod.ts";
 import { RUN_FACTOR } from "./_faults.ts";
 

@@ -2,13 +2,15 @@
 // through an executor that fails a fraction of requests, before or after the server carried them
 // out. Nothing may be written twice, nothing lost, and every failure must be a value.
 //
-// Three writers: addEntry() (src/update.ts: read, change, conditional write, re-read on 412), and
+// Three writers: addEntry() (src/usages/update.ts: read, change, conditional write, re-read on 412), and
 // two loops that drive XCAPClient by hand: GET, change, PUT with If-Match; and idempotent element
 // PUTs. After an outcome that leaves the write in doubt (network error, timeout, 5xx) each of them
 // reads again (addEntry: is called again) before writing again.
 import { assert, assertEquals } from "@std/assert";
 import { okAsync, type ResultAsync } from "npm:neverthrow@^8.2.0";
-import { addEntry, createFetchExecutor, isXcapError, XCAPClient, type XcapError } from "../mod.ts";
+import { createFetchExecutor, XCAPClient, type XcapError } from "../mod.ts";
+import { addEntry } from "../src/usages/mod.ts";
+import { isXcapError } from "../src/client/response.ts";
 import {
   type DocumentKey,
   type DocumentStore,

@@ -2,15 +2,10 @@
 // as a typed value (an Ok resource or a tagged XcapError), promptly and without leaking
 // resources (Deno's op and resource sanitizers stay on for every test here).
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import {
-  createFetchExecutor,
-  formatEntityTag,
-  isXcapError,
-  parseXmlDocument,
-  withAuthentication,
-  XCAPClient,
-  type XcapError,
-} from "../mod.ts";
+import { createFetchExecutor, withAuthentication, XCAPClient, type XcapError } from "../mod.ts";
+import { parseXmlDocument } from "../src/xml/mod.ts";
+import { formatEntityTag } from "../src/client/etag.ts";
+import { isXcapError } from "../src/client/response.ts";
 import { serveHttp, serveRaw, sleep } from "./_hostile_server.ts";
 
 const XUI = "sip:alice@example.com";

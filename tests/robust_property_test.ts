@@ -4,28 +4,30 @@
 import fc from "npm:fast-check@^4.3.0";
 import { assert, assertEquals } from "@std/assert";
 import {
-  buildXcapError,
+  buildConflictReport,
   buildXcapUri,
-  decodeUtf8,
-  deleteNode,
-  formatEntityTag,
+  type ConflictCondition,
   formatNodeSelector,
-  getNode,
   interpretResponse,
-  isXcapError,
   type NodeSelector,
+  parseConflictReport,
   parseNodeSelector,
-  parseWwwAuthenticate,
-  parseXcapError,
   parseXcapUri,
+  type QualifiedName,
+  type SelectorStep,
+} from "../mod.ts";
+import {
+  deleteNode,
+  getNode,
   parseXmlDocument,
   putNode,
-  type QualifiedName,
-  type Step,
-  type XcapErrorCondition,
   type XmlDocument,
   type XmlElement,
-} from "../mod.ts";
+} from "../src/xml/mod.ts";
+import { parseWwwAuthenticate } from "../src/client/auth.ts";
+import { formatEntityTag } from "../src/client/etag.ts";
+import { isXcapError } from "../src/client/response.ts";
+import { decodeUtf8 } from "../src/xml/document.ts";
 import { fcParams } from "./_faults.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -97,7 +99,7 @@ const qualifiedName: fc.Arbitrary<QualifiedName> = fc.record(
   { prefix: ncName, local: ncName },
   { requiredKeys: ["local"] },
 );
-const step: fc.Arbitrary<Step> = fc.record({
+const step: fc.Arbitrary<SelectorStep> = fc.record({
   name: qualifiedName,
   position: fc.oneof(fc.integer({ min: 1, max: 30 }), fc.constant(Number.MAX_SAFE_INTEGER)),
   attribute: fc.record({ name: qualifiedName, value: xmlText }),
@@ -217,7 +219,7 @@ Deno.test("public parsers and builders return errors, never throw, for values of
             buildXcapUri({ xcapRoot: "http://h/", auid: "a", xui: v }),
             buildXcapUri({ xcapRoot: "http://h/", auid: "a", xui: "x", namespaces: v }),
             parseXmlDocument(v),
-            parseXcapError(v),
+            parseConflictReport(v),
           ]
         ) {
           assert(result.isOk() || result.isErr());
@@ -232,12 +234,12 @@ Deno.test({
   name: "public functions return errors, never throw, for null-prototype and wrong-typed values",
   // Regression (found by this suite, fixed): these exported functions throw a TypeError instead of returning an error value when a
   // JavaScript caller passes a value of the wrong type (they check only what TypeScript checks):
-  // - src/uri.ts parseXcapUri(): `String(url)` for the message throws on a null-prototype object
+  // - src/client/uri.ts parseXcapUri(): `String(url)` for the message throws on a null-prototype object
   //   or one whose toString is not a function.
-  // - src/selector.ts formatNodeSelector() (stepProblem/selectorProblem): `String(position)` and
+  // - src/client/selector.ts formatNodeSelector() (stepProblem/selectorProblem): `String(position)` and
   //   `String(kind)` throw on a null-prototype object.
-  // - src/auth.ts parseWwwAuthenticate(null | 1 | {}), src/etag.ts formatEntityTag(null | 1),
-  //   src/xcap_error.ts buildXcapError(null), src/response.ts interpretResponse(null | {}),
+  // - src/client/auth.ts parseWwwAuthenticate(null | 1 | {}), src/client/etag.ts formatEntityTag(null | 1),
+  //   src/client/conflict_report.ts buildConflictReport(null), src/client/response.ts interpretResponse(null | {}),
   //   src/xml/document.ts decodeUtf8(null).
   // Expected: an InvalidArgument (or MalformedResponse) error value, as parseNodeSelector(1) gives.
   fn() {
@@ -257,7 +259,7 @@ Deno.test({
       ["parseXcapUri({ toString: false })", () => parseXcapUri(noString as never, "/r")],
       ["parseWwwAuthenticate(null)", () => parseWwwAuthenticate(null as never)],
       ["formatEntityTag(null)", () => formatEntityTag(null as never)],
-      ["buildXcapError(null)", () => buildXcapError(null as never)],
+      ["buildConflictReport(null)", () => buildConflictReport(null as never)],
       ["interpretResponse(null)", () => interpretResponse(null as never)],
       ["decodeUtf8(null)", () => decodeUtf8(null as never)],
     ];
@@ -634,7 +636,7 @@ function elementsWithSelectors(
 ): { element: XmlElement; selector: NodeSelector }[] {
   const out: { element: XmlElement; selector: NodeSelector }[] = [];
   const namespace = doc.root.namespace;
-  const walk = (element: XmlElement, steps: Step[]) => {
+  const walk = (element: XmlElement, steps: SelectorStep[]) => {
     out.push({ element, selector: { steps } });
     const counts = new Map<string, number>();
     for (const child of element.children) {
@@ -856,7 +858,7 @@ const fragment = fc.constantFrom(
   "<z xmlns='urn:z'><w/><!-- c --></z>",
 );
 
-const condition: fc.Arbitrary<XcapErrorCondition> = fc.oneof(
+const condition: fc.Arbitrary<ConflictCondition> = fc.oneof(
   fc.record({
     tag: fc.constantFrom(
       "not-well-formed" as const,
@@ -891,11 +893,11 @@ function normalizeLineEnds<T>(value: T): T {
   return JSON.parse(JSON.stringify(value).replace(/\\r\\n|\\r/g, "\\n"));
 }
 
-Deno.test("buildXcapError() output parses back to the same condition", () => {
+Deno.test("buildConflictReport() output parses back to the same condition", () => {
   fc.assert(
     fc.property(condition, (c) => {
-      const xml = buildXcapError(c);
-      const parsed = parseXcapError(xml);
+      const xml = buildConflictReport(c);
+      const parsed = parseConflictReport(xml);
       assert(parsed.isOk(), parsed.isErr() ? `${parsed.error.message}\n${xml}` : "");
       assertEquals(normalizeLineEnds(parsed.value), normalizeLineEnds(c));
     }),
@@ -903,7 +905,7 @@ Deno.test("buildXcapError() output parses back to the same condition", () => {
   );
 });
 
-Deno.test("parseXcapError() never throws on mangled or arbitrary bodies", () => {
+Deno.test("parseConflictReport() never throws on mangled or arbitrary bodies", () => {
   fc.assert(
     fc.property(
       condition,
@@ -912,13 +914,13 @@ Deno.test("parseXcapError() never throws on mangled or arbitrary bodies", () => 
       }),
       fc.string({ unit: "binary", maxLength: 60 }),
       (c, mutations, noise) => {
-        let xml = buildXcapError(c);
+        let xml = buildConflictReport(c);
         for (const m of mutations) {
           const at = m.at % (xml.length + 1);
           xml = xml.slice(0, at) + m.insert + xml.slice(at + m.cut);
         }
         for (const body of [xml, noise, xml.slice(0, noise.length * 3)]) {
-          const parsed = parseXcapError(body);
+          const parsed = parseConflictReport(body);
           if (parsed.isErr()) {
             assertEquals(parsed.error._tag, "MalformedResponse");
             assert(parsed.error.message.length > 0);
@@ -1041,11 +1043,9 @@ Deno.test("parseWwwAuthenticate() never throws and stays linear on hostile heade
       "x=".repeat(100_000),
     ]
   ) {
-    const started = performance.now();
+    // Cost per character is measured by `deno bench` (tests/bench/hostile_input_bench.ts).
     const parsed = parseWwwAuthenticate(header);
-    const elapsed = performance.now() - started;
     assert(parsed.isOk() || parsed.error._tag === "MalformedResponse");
-    assert(elapsed < 1000, `${elapsed} ms for a ${header.length}-character header`);
     if (parsed.isErr()) assert(parsed.error.message.length < 400, "the message quotes too much");
   }
 });
@@ -1096,8 +1096,8 @@ Deno.test("interpretResponse() never throws and maps every non-2xx status to a t
 
 Deno.test({
   name: "interpretResponse() keeps only ETags that formatEntityTag() accepts for If-Match",
-  // Regression (found by this suite, fixed): src/response.ts readEntityTag() keeps the ETag values `*` and `W/` (they match
-  // UNQUOTED_ENTITY_TAG), but src/etag.ts formatEntityTag() refuses both ("only allowed in
+  // Regression (found by this suite, fixed): src/client/response.ts readEntityTag() keeps the ETag values `*` and `W/` (they match
+  // UNQUOTED_ENTITY_TAG), but src/client/etag.ts formatEntityTag() refuses both ("only allowed in
   // If-None-Match", "Entity-tag is empty"), so a read-modify-write that passes `resource.etag`
   // back as `etag` gets InvalidArgument instead of a conditional PUT. Expected: readEntityTag
   // drops them (`etag` absent), as it drops every other unusable tag.
@@ -1278,7 +1278,7 @@ Deno.test("createXcapHandler() answers every generated request without a 500, an
       const body = await response.text();
       assert(response.status < 500, `${r.method} ${url} -> ${response.status}: ${body}`);
       if (response.status === 409) {
-        const parsed = parseXcapError(body);
+        const parsed = parseConflictReport(body);
         assert(parsed.isOk(), `the server's 409 does not parse: ${body}`);
       }
       if (response.status >= 200 && response.status < 300 && r.method !== "DELETE") {

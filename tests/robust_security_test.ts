@@ -5,16 +5,15 @@ import fc from "npm:fast-check@^4.3.0";
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import {
   createFetchExecutor,
-  digestAuthorization,
   type Executor,
   interpretResponse,
-  parseWwwAuthenticate,
-  parseXcapError,
-  parseXmlDocument,
+  parseConflictReport,
   withAuthentication,
   XCAPClient,
   type XcapRequest,
 } from "../mod.ts";
+import { parseXmlDocument } from "../src/xml/mod.ts";
+import { digestAuthorization, parseWwwAuthenticate } from "../src/client/auth.ts";
 import { startXcapServer, type XcapServer } from "../src/server/mod.ts";
 import { fcParams, serializeForLogs, withFaults } from "./_faults.ts";
 import { rawRequest, serveHttp, serveRaw } from "./_hostile_server.ts";
@@ -176,7 +175,7 @@ Deno.test("XCAPClient errors and request URLs never contain the password, whatev
 
 Deno.test({
   name: "buildXcapUri() does not repeat credentials from the XCAP root in its error",
-  // Regression (found by this suite, fixed): src/uri.ts normalizeRoot() (called by buildXcapUri, so by every XCAPClient call) puts the
+  // Regression (found by this suite, fixed): src/client/uri.ts normalizeRoot() (called by buildXcapUri, so by every XCAPClient call) puts the
   // whole xcapRoot into the message: `xcapRoot "http://alice:secret@h/" must not contain
   // credentials`, so the password lands in logs. The other normalizeRoot messages (not http(s),
   // query or fragment) and parseXcapUri's `show` do the same for a URL with userinfo.
@@ -602,13 +601,8 @@ const BILLION_LAUGHS = `<?xml version="1.0"?>
 /** Quadratic blow-up: one big entity referenced many times. */
 const QUADRATIC = `<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY big "${"x".repeat(50_000)}">]>\n`;
 
-function timed<T>(what: string, run: () => T): T {
-  const started = performance.now();
-  const result = run();
-  const elapsed = performance.now() - started;
-  assert(elapsed < 2_000, `${what} took ${elapsed} ms`);
-  return result;
-}
+// What these inputs cost is measured by `deno bench` (tests/bench/hostile_input_bench.ts), never by
+// a timed assertion here: a parser that expanded the entities would not return these error values.
 
 Deno.test("parseXmlDocument() refuses billion-laughs and quadratic entity expansion at once", () => {
   const documents = [
@@ -618,7 +612,7 @@ Deno.test("parseXmlDocument() refuses billion-laughs and quadratic entity expans
     `<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<r>&x;</r>`,
   ];
   for (const text of documents) {
-    const parsed = timed("parseXmlDocument", () => parseXmlDocument(text));
+    const parsed = parseXmlDocument(text);
     assert(parsed.isErr());
     assertEquals(parsed.error.tag, "constraint-failure");
   }
@@ -631,13 +625,13 @@ Deno.test("parseXmlDocument() refuses billion-laughs and quadratic entity expans
 Deno.test("parseXmlDocument() refuses deep nesting without exhausting the stack", () => {
   for (const depth of [101, 10_000, 200_000]) {
     const text = "<a>".repeat(depth) + "</a>".repeat(depth);
-    const parsed = timed("parseXmlDocument", () => parseXmlDocument(text));
+    const parsed = parseXmlDocument(text);
     assert(parsed.isErr());
     assertEquals(parsed.error.tag, "constraint-failure");
   }
 });
 
-Deno.test("parseXcapError() and interpretResponse() do not expand entities or overflow on hostile 409 bodies", () => {
+Deno.test("parseConflictReport() and interpretResponse() do not expand entities or overflow on hostile 409 bodies", () => {
   const bodies = [
     `${BILLION_LAUGHS}<xcap-error xmlns="urn:ietf:params:xml:ns:xcap-error">` +
     `<not-well-formed phrase="&lol9;"/></xcap-error>`,
@@ -647,19 +641,18 @@ Deno.test("parseXcapError() and interpretResponse() do not expand entities or ov
     "<a>".repeat(100_000) + "</a>".repeat(100_000) + "</extension></xcap-error>",
   ];
   for (const body of bodies) {
-    const parsed = timed("parseXcapError", () => parseXcapError(body));
+    const parsed = parseConflictReport(body);
     if (parsed.isOk()) {
       // Whatever it returns is no bigger than the input: nothing was expanded.
       assert(JSON.stringify(parsed.value).length <= body.length * 2);
       assert(!JSON.stringify(parsed.value).includes("lollollol"));
     }
-    const response = timed("interpretResponse", () =>
-      interpretResponse({
-        status: 409,
-        headers: new Headers({ "content-type": "application/xcap-error+xml" }),
-        body,
-        url: "http://127.0.0.1/x",
-      }));
+    const response = interpretResponse({
+      status: 409,
+      headers: new Headers({ "content-type": "application/xcap-error+xml" }),
+      body,
+      url: "http://127.0.0.1/x",
+    });
     assert(response.isErr());
     assertEquals(response.error._tag, "Conflict");
     assert(response.error.message.length < 10_000, "the message repeats the body");

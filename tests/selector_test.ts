@@ -8,10 +8,10 @@ import {
   parseNodeSelector,
   parseQualifiedName,
   selectorPrefixes,
-  type Step,
-  step,
+  type SelectorStep,
+  selectorStep,
   type TerminalSelector,
-} from "../src/selector.ts";
+} from "../src/client/selector.ts";
 
 /** The error message of a parse that must fail. */
 function parseError(text: string): string {
@@ -484,51 +484,57 @@ Deno.test("formatNodeSelector() rejects an invalid model instead of throwing", (
 // Builders
 // ------------------------------------------------------------------------------------------
 
-Deno.test("step() builds name, *, prefixed, position and attribute steps", () => {
-  assertEquals(step("entry")._unsafeUnwrap(), { name: n("entry") });
-  assertEquals(step("*")._unsafeUnwrap(), {});
-  assertEquals(step("rl:entry")._unsafeUnwrap(), { name: n("entry", "rl") });
-  assertEquals(step("entry", { position: 3 })._unsafeUnwrap(), { name: n("entry"), position: 3 });
+Deno.test("selectorStep() builds name, *, prefixed, position and attribute steps", () => {
+  assertEquals(selectorStep("entry")._unsafeUnwrap(), { name: n("entry") });
+  assertEquals(selectorStep("*")._unsafeUnwrap(), {});
+  assertEquals(selectorStep("rl:entry")._unsafeUnwrap(), { name: n("entry", "rl") });
+  assertEquals(selectorStep("entry", { position: 3 })._unsafeUnwrap(), {
+    name: n("entry"),
+    position: 3,
+  });
   assertEquals(
-    step("*", { position: 1, attribute: ["x:uri", "sip:a@b"] })._unsafeUnwrap(),
+    selectorStep("*", { position: 1, attribute: ["x:uri", "sip:a@b"] })._unsafeUnwrap(),
     { position: 1, attribute: { name: n("uri", "x"), value: "sip:a@b" } },
   );
   assertEquals(
-    step("list", { attribute: { name: n("name"), value: "f" } })._unsafeUnwrap(),
+    selectorStep("list", { attribute: { name: n("name"), value: "f" } })._unsafeUnwrap(),
     { name: n("list"), attribute: { name: n("name"), value: "f" } },
   );
-  assert(Object.isFrozen(step("a", { attribute: ["b", "c"] })._unsafeUnwrap().attribute));
+  assert(Object.isFrozen(selectorStep("a", { attribute: ["b", "c"] })._unsafeUnwrap().attribute));
 });
 
-Deno.test("step() rejects bad names, positions and attributes with the option named", () => {
-  const error = (r: ReturnType<typeof step>) => r._unsafeUnwrapErr();
-  assertEquals(error(step("1a")), {
+Deno.test("selectorStep() rejects bad names, positions and attributes with the option named", () => {
+  const error = (r: ReturnType<typeof selectorStep>) => r._unsafeUnwrapErr();
+  assertEquals(error(selectorStep("1a")), {
     _tag: "InvalidArgument",
     argument: "name",
     message: 'Invalid XML name "1a": invalid local name "1a"',
   });
-  assertEquals(error(step("p:")).message, 'Invalid XML name "p:": invalid local name ""');
-  assertEquals(error(step(":a")).message, 'Invalid XML name ":a": invalid prefix ""');
-  assertEquals(error(step("p:*")).message, 'Invalid XML name "p:*": invalid local name "*"');
-  assertEquals(error(step("a", { position: 0 })), {
+  assertEquals(error(selectorStep("p:")).message, 'Invalid XML name "p:": invalid local name ""');
+  assertEquals(error(selectorStep(":a")).message, 'Invalid XML name ":a": invalid prefix ""');
+  assertEquals(
+    error(selectorStep("p:*")).message,
+    'Invalid XML name "p:*": invalid local name "*"',
+  );
+  assertEquals(error(selectorStep("a", { position: 0 })), {
     _tag: "InvalidArgument",
     argument: "options.position",
     message: "Invalid step position 0: positions are integers from 1",
   });
-  assertEquals(error(step("a", { position: 2.5 })).argument, "options.position");
-  assertEquals(error(step("a", { attribute: ["b c", "v"] })), {
+  assertEquals(error(selectorStep("a", { position: 2.5 })).argument, "options.position");
+  assertEquals(error(selectorStep("a", { attribute: ["b c", "v"] })), {
     _tag: "InvalidArgument",
     argument: "options.attribute",
     message: 'Invalid XML name "b c": invalid local name "b c"',
   });
-  assertEquals(error(step("a", { attribute: ["b", "\u0000"] })), {
+  assertEquals(error(selectorStep("a", { attribute: ["b", "\u0000"] })), {
     _tag: "InvalidArgument",
     argument: "options.attribute",
     message: "Invalid attribute value: it contains U+0000 at offset 0, which is not an XML " +
       "character",
   });
   assertEquals(
-    error(step("a", { attribute: { name: n("-x"), value: "v" } })).message,
+    error(selectorStep("a", { attribute: { name: n("-x"), value: "v" } })).message,
     'Invalid attribute name: it has an invalid local name "-x"',
   );
 });
@@ -545,22 +551,22 @@ Deno.test("attributeSelector() and namespaceSelector() build terminal selectors"
 });
 
 Deno.test("nodeSelector() assembles and freezes a copy of the steps", () => {
-  const steps: Step[] = [step("a")._unsafeUnwrap()];
+  const steps: SelectorStep[] = [selectorStep("a")._unsafeUnwrap()];
   const built = nodeSelector(steps, namespaceSelector());
-  steps.push(step("b")._unsafeUnwrap());
+  steps.push(selectorStep("b")._unsafeUnwrap());
   assertEquals(built, { steps: [{ name: n("a") }], terminal: { kind: "namespace" } });
   assert(Object.isFrozen(built) && Object.isFrozen(built.steps));
-  assertEquals(nodeSelector([step("a")._unsafeUnwrap()]), { steps: [{ name: n("a") }] });
+  assertEquals(nodeSelector([selectorStep("a")._unsafeUnwrap()]), { steps: [{ name: n("a") }] });
   assert(!("terminal" in nodeSelector([])));
 });
 
 Deno.test("nodeSelector() with builders formats to the expected RFC-style text", () => {
   const selector = nodeSelector(
     [
-      step("resource-lists")._unsafeUnwrap(),
-      step("list", { attribute: ["name", "friends"] })._unsafeUnwrap(),
-      step("entry", { attribute: ["uri", "sip:bob@example.com"] })._unsafeUnwrap(),
-      step("display-name")._unsafeUnwrap(),
+      selectorStep("resource-lists")._unsafeUnwrap(),
+      selectorStep("list", { attribute: ["name", "friends"] })._unsafeUnwrap(),
+      selectorStep("entry", { attribute: ["uri", "sip:bob@example.com"] })._unsafeUnwrap(),
+      selectorStep("display-name")._unsafeUnwrap(),
     ],
   );
   assertEquals(
@@ -652,14 +658,14 @@ function generateSelector(random: () => number): NodeSelector {
     for (let i = 0; i < length; i++) s += pick(VALUE_CHARS);
     return s;
   };
-  const steps: Step[] = [];
+  const steps: SelectorStep[] = [];
   const count = 1 + Math.floor(random() * 4);
   for (let i = 0; i < count; i++) {
     const s: { name?: ReturnType<typeof qname>; position?: number; attribute?: object } = {};
     if (random() < 0.85) s.name = qname();
     if (random() < 0.4) s.position = 1 + Math.floor(random() * 20);
     if (random() < 0.5) s.attribute = { name: qname(), value: value() };
-    steps.push(s as Step);
+    steps.push(s as SelectorStep);
   }
   const r = random();
   const terminal: TerminalSelector | undefined = r < 0.25

@@ -4,9 +4,9 @@
  * xcapclient3) is in python_xcaplib_test.ts.
  */
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import { withAuthentication } from "../src/auth.ts";
-import { createFetchExecutor } from "../src/executor.ts";
-import { computeDigestAuthorization } from "../src/_digest.ts";
+import { withAuthentication } from "../src/client/auth.ts";
+import { createFetchExecutor } from "../src/client/executor.ts";
+import { computeDigestAuthorization } from "../src/client/_digest.ts";
 import {
   createXcapHandler,
   type ServerAuthenticationOptions,

@@ -1,19 +1,15 @@
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import { withAuthentication } from "../src/auth.ts";
-import { createFetchExecutor } from "../src/executor.ts";
+import { withAuthentication } from "../src/client/auth.ts";
+import { createFetchExecutor } from "../src/client/executor.ts";
 import {
   computeBasicAuthorization,
   computeDigestAuthorization,
   type DigestChallenge,
   parseChallenges,
   readDigestChallenge,
-} from "../src/_digest.ts";
-import {
-  createAuthenticator,
-  createXcapHandler,
-  ownsXui,
-  type ServerAuthenticationOptions,
-} from "../src/server/mod.ts";
+} from "../src/client/_digest.ts";
+import { createXcapHandler, type ServerAuthenticationOptions } from "../src/server/mod.ts";
+import { createAuthenticator, ownsXui } from "../src/server/auth.ts";
 
 const ROOT = "http://127.0.0.1/xcap-root";
 const RL = "urn:ietf:params:xml:ns:resource-lists";

@@ -5,7 +5,8 @@
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { type ServerProcess, spawnServer } from "./_server_process.ts";
 import { RawConnection } from "./_raw_http.ts";
-import { parseServeArgs, startXcapServer } from "../src/server/mod.ts";
+import { startXcapServer } from "../src/server/mod.ts";
+import { parseServeArgs } from "../src/server/serve.ts";
 
 const CAPS = "/xcap-root/xcap-caps/global/index";
 const DOC_PATH = "/xcap-root/resource-lists/users/sip:alice@example.com/index";

@@ -4,8 +4,9 @@
  * restores RFC 4825 §8.2.2 exactly.
  */
 import { assertEquals, assertStringIncludes } from "@std/assert";
-import { parseXcapError } from "../src/xcap_error.ts";
-import { createXcapHandler, parseServeArgs } from "../src/server/mod.ts";
+import { parseConflictReport } from "../src/client/conflict_report.ts";
+import { createXcapHandler } from "../src/server/mod.ts";
+import { parseServeArgs } from "../src/server/serve.ts";
 
 const ROOT = "http://127.0.0.1/xcap-root";
 const RL = "urn:ietf:params:xml:ns:resource-lists";
@@ -62,7 +63,7 @@ Deno.test("createXcapHandler() still checks an untyped document PUT: well-formed
   for (const type of UNTYPED) {
     const broken = await put(handler, DOC_URL, "name=alice&list=friends", type);
     assertEquals(broken.status, 409, String(type));
-    assertEquals(parseXcapError(await broken.text())._unsafeUnwrap().tag, "not-well-formed");
+    assertEquals(parseConflictReport(await broken.text())._unsafeUnwrap().tag, "not-well-formed");
     const foreign = await put(
       handler,
       DOC_URL,
@@ -71,7 +72,7 @@ Deno.test("createXcapHandler() still checks an untyped document PUT: well-formed
     );
     assertEquals(foreign.status, 409, String(type));
     assertEquals(
-      parseXcapError(await foreign.text())._unsafeUnwrap().tag,
+      parseConflictReport(await foreign.text())._unsafeUnwrap().tag,
       "schema-validation-error",
     );
   }

@@ -1,13 +1,9 @@
 // The server's CORS option (createXcapHandler's `cors`, `deno task serve --cors`); the real
 // browser test is tests/runtime_browser_test.ts.
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import {
-  checkCorsOptions,
-  createXcapHandler,
-  parseServeArgs,
-  startXcapServer,
-  usersAuthentication,
-} from "../src/server/mod.ts";
+import { createXcapHandler, startXcapServer, usersAuthentication } from "../src/server/mod.ts";
+import { checkCorsOptions } from "../src/server/cors.ts";
+import { parseServeArgs } from "../src/server/serve.ts";
 import { spawnServer } from "./_server_process.ts";
 
 const PAGE = "https://sip.example.com";

@@ -5,9 +5,9 @@ import {
   assertNotEquals,
   assertStringIncludes,
 } from "@std/assert";
-import { buildXcapUri, type BuildXcapUriOptions } from "../src/uri.ts";
-import { parseXcapError } from "../src/xcap_error.ts";
-import type { XcapErrorCondition } from "../src/errors.ts";
+import { buildXcapUri, type XcapTarget } from "../src/client/uri.ts";
+import { parseConflictReport } from "../src/client/conflict_report.ts";
+import type { ConflictCondition } from "../src/client/errors.ts";
 import {
   createXcapHandler,
   type DocumentKey,
@@ -38,7 +38,7 @@ const DOC = `<?xml version="1.0" encoding="UTF-8"?>
 
 type Handler = (request: Request) => Promise<Response>;
 
-function uri(options: Partial<BuildXcapUriOptions> = {}): string {
+function uri(options: Partial<XcapTarget> = {}): string {
   const built = buildXcapUri({ xcapRoot: ROOT, auid: "resource-lists", xui: ALICE, ...options });
   assert(built.isOk(), built.isErr() ? built.error.message : "");
   return built.value;
@@ -71,10 +71,10 @@ function del(handler: Handler, url: string, headers: Record<string, string> = {}
   return handler(new Request(url, { method: "DELETE", headers }));
 }
 
-async function conditionOf(response: Response): Promise<XcapErrorCondition> {
+async function conditionOf(response: Response): Promise<ConflictCondition> {
   assertEquals(response.status, 409);
   assertEquals(response.headers.get("content-type"), "application/xcap-error+xml");
-  const parsed = parseXcapError(await response.text());
+  const parsed = parseConflictReport(await response.text());
   assert(parsed.isOk(), parsed.isErr() ? parsed.error.message : "");
   return parsed.value;
 }
@@ -926,7 +926,7 @@ Deno.test("createXcapHandler() works over real HTTP on Deno.serve", async () => 
       body: "<a",
     });
     assertEquals(conflict.status, 409);
-    assertEquals(parseXcapError(await conflict.text())._unsafeUnwrap().tag, "not-well-formed");
+    assertEquals(parseConflictReport(await conflict.text())._unsafeUnwrap().tag, "not-well-formed");
   } finally {
     await server.shutdown();
   }

@@ -5,7 +5,7 @@
 import fc from "npm:fast-check@^4.3.0";
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { createXcapHandler, type DocumentKey, KvStore, MemoryStore } from "../src/server/mod.ts";
-import { parseXcapError } from "../mod.ts";
+import { parseConflictReport } from "../mod.ts";
 import { fcParams } from "./_faults.ts";
 import { spawnServer } from "./_server_process.ts";
 import { killWriterMidWrite, orphans, writerDocument } from "./_kv_writer.ts";
@@ -258,7 +258,7 @@ Deno.test("createXcapHandler() on KV: generated names, selectors and bodies neve
           response.status < 500,
           `${r.method} ${url.slice(0, 120)} -> ${response.status}: ${body}`,
         );
-        if (response.status === 409) assert(parseXcapError(body).isOk(), body);
+        if (response.status === 409) assert(parseConflictReport(body).isOk(), body);
       }),
       fcParams("KV handler requests", 300),
     );
@@ -285,7 +285,7 @@ Deno.test("createXcapHandler() refuses a body with a U+FEFF after its byte order
         handler(new Request(target, { method: "PUT", headers: { "content-type": type }, body }));
       const twice = await put(url, RL_TYPE, bytesOf(BOM, BOM, doc()));
       assertEquals(twice.status, 409);
-      assertEquals(parseXcapError(await twice.text())._unsafeUnwrap(), {
+      assertEquals(parseConflictReport(await twice.text())._unsafeUnwrap(), {
         tag: "not-well-formed",
         phrase: "The document starts with U+FEFF after its byte order mark; nothing may come " +
           "before the XML declaration or the document element",
@@ -302,7 +302,7 @@ Deno.test("createXcapHandler() refuses a body with a U+FEFF after its byte order
         bytesOf(BOM, BOM, '<list name="b"/>'),
       );
       assertEquals(element.status, 409);
-      assertEquals(parseXcapError(await element.text())._unsafeUnwrap().tag, "not-xml-frag");
+      assertEquals(parseConflictReport(await element.text())._unsafeUnwrap().tag, "not-xml-frag");
       // In an attribute value U+FEFF is a character like any other.
       const attribute = await put(
         `${url}/~~/resource-lists/list/@name`,

@@ -3,7 +3,7 @@
 // are in tests/soak/memory_soak.ts (`deno task soak memory`).
 import { assert, assertEquals } from "@std/assert";
 import { spawnServer } from "./_server_process.ts";
-import { parseXmlDocument } from "../mod.ts";
+import { parseXmlDocument } from "../src/xml/mod.ts";
 import { DocumentCache, estimateDocumentBytes } from "../src/server/_document_cache.ts";
 
 const RL = "urn:ietf:params:xml:ns:resource-lists";

@@ -2,14 +2,9 @@
 // same atomic step as the write, so concurrent writers (one instance for memory, any number for
 // Deno KV) never take a user past the quota; the handler answers 409 and 413.
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import {
-  createXcapHandler,
-  type DocumentKey,
-  KvStore,
-  MemoryStore,
-  parseServeArgs,
-} from "../src/server/mod.ts";
-import { parseXcapError } from "../mod.ts";
+import { createXcapHandler, type DocumentKey, KvStore, MemoryStore } from "../src/server/mod.ts";
+import { parseServeArgs } from "../src/server/serve.ts";
+import { parseConflictReport } from "../mod.ts";
 import { checkConcurrentQuota, checkQuotaRules, checkServersHoldQuota } from "./_quota_checks.ts";
 
 const RL = "urn:ietf:params:xml:ns:resource-lists";
@@ -83,7 +78,7 @@ Deno.test("createXcapHandler() answers 409 past the document quota and 413 past 
   const third = await put(url("c"), doc("c"));
   assertEquals(third.status, 409);
   assertEquals(third.headers.get("content-type"), "application/xcap-error+xml");
-  const condition = parseXcapError(await third.text())._unsafeUnwrap();
+  const condition = parseConflictReport(await third.text())._unsafeUnwrap();
   assertEquals(condition.tag, "constraint-failure");
   assertStringIncludes(
     condition.tag === "constraint-failure" ? condition.phrase ?? "" : "",

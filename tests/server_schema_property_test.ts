@@ -10,21 +10,26 @@
 import { assert, assertEquals } from "@std/assert";
 import fc from "npm:fast-check@^4.3.0";
 import { parseXmlDocument, type XmlElement } from "../src/xml/document.ts";
-import { DEFAULT_SERVER_APPLICATIONS, validateDocument } from "../src/server/mod.ts";
+import { DEFAULT_SERVER_APPLICATIONS } from "../src/server/mod.ts";
+import { validateDocument } from "../src/server/usages.ts";
 import { compileSchemas } from "../src/server/_xsd.ts";
 import { validateAgainstSchema } from "../src/server/_xsd_validate.ts";
 import { SCHEMA_FILES } from "../src/server/schemas/mod.ts";
-import type { TypedApplicationUsage } from "../src/usages/registry.ts";
-import { type List, type ListItem, RESOURCE_LISTS } from "../src/usages/resource_lists.ts";
-import { RLS_SERVICES, type Service } from "../src/usages/rls_services.ts";
+import type { TypedApplicationUsage } from "../src/usages/codec.ts";
+import {
+  RESOURCE_LISTS,
+  type ResourceList,
+  type ResourceListItem,
+} from "../src/usages/resource_lists.ts";
+import { RLS_SERVICES, type RlsService } from "../src/usages/rls_services.ts";
 import {
   OMA_PRES_RULES,
+  type PolicyRule,
   PRES_RULES,
-  type Provision,
-  type Rule,
+  type ProvidePermission,
   type SubHandling,
 } from "../src/usages/pres_rules.ts";
-import { PIDF_MANIPULATION, type Tuple } from "../src/usages/pidf.ts";
+import { PIDF_MANIPULATION, type PresenceTuple } from "../src/usages/pidf.ts";
 import { OPENXCAP_DIALOG_RULES, OPENXCAP_WATCHERS } from "../src/usages/openxcap.ts";
 import { libxml2Oracle } from "./_libxml2_oracle.ts";
 import { fcParams, seededRandom } from "./_faults.ts";
@@ -358,7 +363,7 @@ const relative = fc.constantFrom(
 );
 const displayName = fc.option(text, { nil: undefined });
 
-const listArb: fc.Arbitrary<List> = fc.letrec<{ list: List }>((tie) => ({
+const listArb: fc.Arbitrary<ResourceList> = fc.letrec<{ list: ResourceList }>((tie) => ({
   list: fc.record({
     kind: fc.constant("list" as const),
     name: fc.option(fc.constantFrom("friends", "work", "family"), { nil: undefined }),
@@ -372,7 +377,7 @@ const listArb: fc.Arbitrary<List> = fc.letrec<{ list: List }>((tie) => ({
         tie("list"),
       ),
       { maxLength: 4 },
-    ).map((items: ListItem[]) =>
+    ).map((items: ResourceListItem[]) =>
       uniqueBy(
         items,
         (i) =>
@@ -398,7 +403,7 @@ Deno.test("RESOURCE_LISTS builds documents that the server's validation accepts"
 });
 
 Deno.test("RLS_SERVICES builds documents that the server's validation accepts", () => {
-  const service: fc.Arbitrary<Service> = fc.record({
+  const service: fc.Arbitrary<RlsService> = fc.record({
     uri: fc.constantFrom("sip:friends@example.com", "sip:work@example.com"),
     source: fc.oneof(
       httpUri.map((resourceList) => ({ resourceList })),
@@ -418,7 +423,7 @@ Deno.test("RLS_SERVICES builds documents that the server's validation accepts", 
 
 const handling = fc.constantFrom<SubHandling>("block", "confirm", "polite-block", "allow");
 const dateTime = fc.constantFrom("2026-01-01T00:00:00Z", "2026-06-30T23:59:59.5+02:00");
-const provision = (kinds: readonly string[]): fc.Arbitrary<Provision> =>
+const provision = (kinds: readonly string[]): fc.Arbitrary<ProvidePermission> =>
   fc.oneof(
     fc.constant("all" as const),
     fc.array(
@@ -430,7 +435,7 @@ const provision = (kinds: readonly string[]): fc.Arbitrary<Provision> =>
     ),
   );
 
-function ruleArb(oma: boolean): fc.Arbitrary<Rule> {
+function ruleArb(oma: boolean): fc.Arbitrary<PolicyRule> {
   return fc.record({
     id: fc.constantFrom("r1", "r2", "r3", "wp_prs_allow_own"),
     conditions: fc.option(
@@ -498,7 +503,7 @@ Deno.test("PIDF_MANIPULATION builds documents that the server's validation accep
     value: text,
     lang: fc.option(fc.constantFrom("en", "fr-CA"), { nil: undefined }),
   });
-  const tuple: fc.Arbitrary<Tuple> = fc.record({
+  const tuple: fc.Arbitrary<PresenceTuple> = fc.record({
     id: fc.constantFrom("t1", "t2", "a8098a"),
     basic: fc.option(fc.constantFrom("open" as const, "closed" as const), { nil: undefined }),
     contact: fc.option(

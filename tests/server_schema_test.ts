@@ -3,17 +3,17 @@
  * ships, the conditions and phrases a write that breaks them gets, on every kind of write.
  */
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import { buildXcapUri, type BuildXcapUriOptions } from "../src/uri.ts";
-import { parseXcapError } from "../src/xcap_error.ts";
-import type { XcapErrorCondition } from "../src/errors.ts";
+import { buildXcapUri, type XcapTarget } from "../src/client/uri.ts";
+import { parseConflictReport } from "../src/client/conflict_report.ts";
+import type { ConflictCondition } from "../src/client/errors.ts";
 import { parseXmlDocument } from "../src/xml/document.ts";
 import {
-  buildXcapCaps,
   createXcapHandler,
   DEFAULT_SERVER_APPLICATIONS,
   type ServerApplicationUsage,
-  validateDocument,
 } from "../src/server/mod.ts";
+import { buildXcapCaps } from "../src/server/caps.ts";
+import { validateDocument } from "../src/server/usages.ts";
 import { compileSchemas } from "../src/server/_xsd.ts";
 import { validateAgainstSchema } from "../src/server/_xsd_validate.ts";
 import { SCHEMA_FILES } from "../src/server/schemas/mod.ts";
@@ -35,7 +35,7 @@ function usage(auid: string): ServerApplicationUsage {
 }
 
 /** The condition `validateDocument` gives `text` as a document of `auid`, or undefined. */
-function conditionFor(auid: string, text: string): XcapErrorCondition | undefined {
+function conditionFor(auid: string, text: string): ConflictCondition | undefined {
   const doc = parseXmlDocument(text);
   assert(doc.isOk(), doc.isErr() ? doc.error.phrase : "");
   const result = validateDocument(usage(auid), doc.value);
@@ -395,15 +395,15 @@ Deno.test("validateDocument() requires an <external> anchor to be an absolute HT
 // Every kind of write, through the handler
 // ---------------------------------------------------------------------------------------------
 
-function uri(options: Partial<BuildXcapUriOptions>): string {
+function uri(options: Partial<XcapTarget>): string {
   return buildXcapUri({ xcapRoot: ROOT, auid: "rls-services", xui: ALICE, ...options })
     ._unsafeUnwrap();
 }
 
-async function conditionOf(response: Response): Promise<XcapErrorCondition> {
+async function conditionOf(response: Response): Promise<ConflictCondition> {
   assertEquals(response.status, 409);
   assertEquals(response.headers.get("content-type"), "application/xcap-error+xml");
-  return parseXcapError(await response.text())._unsafeUnwrap();
+  return parseConflictReport(await response.text())._unsafeUnwrap();
 }
 
 Deno.test("createXcapHandler() validates the result of document, element and attribute PUTs and of DELETEs", async () => {

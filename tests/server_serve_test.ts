@@ -1,8 +1,9 @@
 // Run with --unstable-kv (or "unstable": ["kv"] in deno.json) and --allow-run.
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
-import { withAuthentication } from "../src/auth.ts";
-import { createFetchExecutor } from "../src/executor.ts";
-import { parseServeArgs, startXcapServer } from "../src/server/mod.ts";
+import { withAuthentication } from "../src/client/auth.ts";
+import { createFetchExecutor } from "../src/client/executor.ts";
+import { startXcapServer } from "../src/server/mod.ts";
+import { parseServeArgs } from "../src/server/serve.ts";
 
 const RL = "urn:ietf:params:xml:ns:resource-lists";
 const RL_TYPE = "application/resource-lists+xml";

@@ -3,18 +3,17 @@
  * realm), the environment variable, `--hash-user`, and Digest/Basic against pre-hashed passwords.
  */
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import { withAuthentication } from "../src/auth.ts";
-import { createFetchExecutor } from "../src/executor.ts";
+import { withAuthentication } from "../src/client/auth.ts";
+import { createFetchExecutor } from "../src/client/executor.ts";
 import {
   createXcapHandler,
-  hashUserLines,
-  parseServeArgs,
   parseUsersFile,
   startXcapServer,
   type UserCredential,
-  USERS_ENV,
   usersAuthentication,
 } from "../src/server/mod.ts";
+import { parseServeArgs, USERS_ENV } from "../src/server/serve.ts";
+import { hashUserLines } from "../src/server/users.ts";
 import { spawnServer } from "./_server_process.ts";
 import { digestChallenges, hexDigest, urllibAuthorization } from "./_digest_peer.ts";
 

@@ -2,16 +2,15 @@
 // conditional requests, re-reads after 412, bounded attempts, the minimal node operations, the
 // whole-document fallback, and concurrent updates that must neither lose nor duplicate entries.
 import { assert, assertEquals } from "@std/assert";
-import { err } from "npm:neverthrow@^8.2.0";
+import { err, ResultAsync } from "npm:neverthrow@^8.2.0";
+import { createXcapResourceClient, type Executor, XCAPClient } from "../mod.ts";
 import {
   addEntry,
   addList,
   allowWatcher,
   blockWatcher,
   findList,
-  invalidArgument,
   KAMAILIO_SERVER_PROFILE,
-  type ListItem,
   parseRuleset,
   PRES_RULES,
   removeEntry,
@@ -19,15 +18,21 @@ import {
   renameEntry,
   renameList,
   RESOURCE_LISTS,
+  type ResourceListItem,
   type ResourceLists,
   setPresenceNote,
   updateDocument,
   updateElement,
   watcherHandling,
   withEntry,
-  XCAPClient,
-} from "../mod.ts";
-import { startXcapServer, type XcapServer } from "../src/server/mod.ts";
+} from "../src/usages/mod.ts";
+import { invalidArgument } from "../src/client/errors.ts";
+import {
+  createXcapHandler,
+  MemoryStore,
+  startXcapServer,
+  type XcapServer,
+} from "../src/server/mod.ts";
 
 const XUI = "sip:alice@example.com";
 
@@ -67,7 +72,7 @@ async function withServer(fn: (server: XcapServer) => Promise<void>): Promise<vo
 }
 
 function entries(lists: ResourceLists, list: string): string[] {
-  return (findList(lists, list)?.items ?? []).flatMap((i: ListItem) =>
+  return (findList(lists, list)?.items ?? []).flatMap((i: ResourceListItem) =>
     i.kind === "entry" ? [i.uri] : []
   );
 }
@@ -407,7 +412,7 @@ Deno.test("updateElement() replaces, creates and deletes one element, guarded by
       ._unsafeUnwrap();
     assertEquals([deleted.value, deleted.changed], [undefined, true]);
     const lists = RESOURCE_LISTS.codec.parse(
-      (await import("../mod.ts")).parseXmlDocument(
+      (await import("../src/xml/mod.ts")).parseXmlDocument(
         (await client.get("resource-lists"))._unsafeUnwrap().body,
       )._unsafeUnwrap(),
     )._unsafeUnwrap();
@@ -452,7 +457,7 @@ Deno.test("20 concurrent addEntry() calls on the embedded server: every entry on
     assert(attempts.some((a) => a > 1), "the updates should have raced");
     assertEquals(results.filter((r) => r._unsafeUnwrap().created).length, 1);
     const stored = RESOURCE_LISTS.codec.parse(
-      (await import("../mod.ts")).parseXmlDocument(
+      (await import("../src/xml/mod.ts")).parseXmlDocument(
         (await clients[0]!.get("resource-lists"))._unsafeUnwrap().body,
       )._unsafeUnwrap(),
     )._unsafeUnwrap();
@@ -484,4 +489,39 @@ Deno.test("20 concurrent whole-document updates on the embedded server: no updat
       Array.from({ length: 20 }, (_, i) => `r${i}`).sort(),
     );
   });
+});
+
+Deno.test("updateDocument() and the operations run on a bare executor through createXcapResourceClient()", async () => {
+  // No XCAPClient and no network: the executor hands each request to the server's fetch handler.
+  const handler = createXcapHandler({ store: new MemoryStore() });
+  const methods: string[] = [];
+  const executor: Executor = (request) => {
+    methods.push(request.method);
+    return ResultAsync.fromSafePromise(
+      handler(
+        new Request(request.url, {
+          method: request.method,
+          headers: request.headers,
+          ...(request.body === undefined ? {} : { body: request.body }),
+        }),
+      ).then(async (response) => ({
+        status: response.status,
+        headers: response.headers,
+        body: await response.text(),
+        url: request.url,
+      })),
+    );
+  };
+  const client = createXcapResourceClient(executor, {
+    xcapRoot: "http://127.0.0.1:9/xcap-root",
+    xui: XUI,
+  });
+  const first = await addEntry(client, { list: "friends", uri: "sip:bob@example.com" });
+  assertEquals(first._unsafeUnwrap().created, true);
+  const second = await addEntry(client, { list: "friends", uri: "sip:carol@example.com" });
+  assertEquals(second._unsafeUnwrap().requests.map((r) => r.method), ["PUT"]);
+  assertEquals(findList(second._unsafeUnwrap().value, "friends")?.items.length, 2);
+  assertEquals(methods, ["GET", "PUT", "GET", "PUT"]);
+  const updated = await updateDocument(client, RESOURCE_LISTS, (lists) => lists);
+  assertEquals(updated._unsafeUnwrap().changed, false);
 });

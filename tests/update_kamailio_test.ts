@@ -3,24 +3,24 @@
 // the quoted If-None-Match "*" it understands and node operations are used only where its
 // append-at-the-end behaviour gives the intended document (tests/kamailio/README.md, quirks 5, 7).
 import { assert, assertEquals } from "@std/assert";
+import { XCAPClient } from "../mod.ts";
 import {
   addEntry,
   allowWatcher,
   blockWatcher,
   findList,
-  type ListItem,
   parsePresence,
   parseResourceLists,
   parseRuleset,
   removeEntry,
   renameEntry,
+  type ResourceListItem,
   setPresenceNote,
   watcherHandling,
-  XCAPClient,
-} from "../mod.ts";
+} from "../src/usages/mod.ts";
 import { kamailioTest } from "./_kamailio.ts";
 
-function uris(items: readonly ListItem[] | undefined): string[] {
+function uris(items: readonly ResourceListItem[] | undefined): string[] {
   return (items ?? []).flatMap((i) => i.kind === "entry" ? [i.uri] : []);
 }
 

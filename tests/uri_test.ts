@@ -4,27 +4,27 @@ import {
   type NodeSelector,
   parseNodeSelector,
   selectorPrefixes,
-  type Step,
-  step,
+  type SelectorStep,
+  selectorStep,
   type TerminalSelector,
-} from "../src/selector.ts";
+} from "../src/client/selector.ts";
 import {
   buildXcapUri,
-  type BuildXcapUriOptions,
   type ParsedXcapUri,
   parseXcapUri,
-} from "../src/uri.ts";
+  type XcapTarget,
+} from "../src/client/uri.ts";
 
 const ROOT = "http://xcap.example.com/root";
 const JOE = { xcapRoot: ROOT, auid: "resource-lists", xui: "sip:joe@example.com" } as const;
 
-function built(options: BuildXcapUriOptions): string {
+function built(options: XcapTarget): string {
   const result = buildXcapUri(options);
   assert(result.isOk(), result.isErr() ? result.error.message : "");
   return result.value;
 }
 
-function buildError(options: BuildXcapUriOptions): { argument: string; message: string } {
+function buildError(options: XcapTarget): { argument: string; message: string } {
   const result = buildXcapUri(options);
   assert(result.isErr(), `expected an error, got ${result.isOk() && result.value}`);
   assertEquals(result.error._tag, "InvalidArgument");
@@ -395,7 +395,7 @@ Deno.test("buildXcapUri() returns errors, not exceptions, for values of the wron
     { ...JOE, node: 1 },
   ];
   for (const options of cases) {
-    const result = buildXcapUri(options as BuildXcapUriOptions);
+    const result = buildXcapUri(options as XcapTarget);
     assert(result.isErr(), JSON.stringify(options));
     assertEquals(result.error._tag, "InvalidArgument");
   }
@@ -687,14 +687,14 @@ function generate(random: () => number) {
   );
   let node: NodeSelector | undefined;
   if (random() < 0.7) {
-    const steps: Step[] = [];
+    const steps: SelectorStep[] = [];
     const count = 1 + Math.floor(random() * 3);
     for (let i = 0; i < count; i++) {
       const s: { name?: object; position?: number; attribute?: object } = {};
       if (random() < 0.85) s.name = qname();
       if (random() < 0.4) s.position = 1 + Math.floor(random() * 30);
       if (random() < 0.6) s.attribute = { name: qname(), value: text(VALUE_CHARS, 0, 6) };
-      steps.push(s as Step);
+      steps.push(s as SelectorStep);
     }
     const r = random();
     const terminal: TerminalSelector | undefined = r < 0.25
@@ -728,7 +728,7 @@ Deno.test("parseXcapUri(buildXcapUri(x)) gives back auid, xui, document, selecto
     const x = generate(random);
     const prefixes = x.node === undefined ? [] : selectorPrefixes(x.node);
     const missing = prefixes.some((p) => !(p in x.namespaces));
-    const options: BuildXcapUriOptions = {
+    const options: XcapTarget = {
       xcapRoot: x.xcapRoot,
       auid: x.auid,
       namespaces: x.namespaces,
@@ -771,7 +771,7 @@ Deno.test("parseXcapUri(buildXcapUri(x)) gives back auid, xui, document, selecto
 });
 
 Deno.test("parseXcapUri(buildXcapUri(x)) round-trips hand-picked tricky inputs", () => {
-  const cases: BuildXcapUriOptions[] = [
+  const cases: XcapTarget[] = [
     { ...JOE, xui: "sip:a/b@x", filename: "a%2Fb/%2e%2e/~/..x" },
     { ...JOE, xui: "%2F", filename: "?#[]" },
     { ...JOE, node: '/a[@b="/~~/"]/c[@d=\'"\']/@e' },
@@ -793,11 +793,11 @@ Deno.test("parseXcapUri(buildXcapUri(x)) round-trips hand-picked tricky inputs",
   }
 });
 
-Deno.test("buildXcapUri() and step() compose without hand-written strings", () => {
+Deno.test("buildXcapUri() and selectorStep() compose without hand-written strings", () => {
   const selector = {
     steps: [
-      step("rl:resource-lists")._unsafeUnwrap(),
-      step("rl:list", { attribute: ["name", "a/b"] })._unsafeUnwrap(),
+      selectorStep("rl:resource-lists")._unsafeUnwrap(),
+      selectorStep("rl:list", { attribute: ["name", "a/b"] })._unsafeUnwrap(),
     ],
   };
   const uri = built({

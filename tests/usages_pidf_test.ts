@@ -4,15 +4,14 @@ import { assert, assertEquals } from "@std/assert";
 import fc from "npm:fast-check@^4.3.0";
 import {
   buildPresence,
-  type Note,
   parsePresence,
-  parseXmlDocument,
   PIDF_MANIPULATION,
   type Presence,
-  type Tuple,
+  type PresenceNote,
+  type PresenceTuple,
   withPresenceNote,
-  type XmlElement,
-} from "../mod.ts";
+} from "../src/usages/mod.ts";
+import { parseXmlDocument, type XmlElement } from "../src/xml/mod.ts";
 import { sameTree } from "../src/usages/_model.ts";
 import { fcParams } from "./_faults.ts";
 
@@ -129,17 +128,19 @@ Deno.test("parsePresence() rejects a bad basic status and PIDF_MANIPULATION refu
 const textArb = fc.array(fc.constantFrom("a", "&", "<", ">", '"', "'", "é", " ", "😀"), {
   maxLength: 6,
 }).map((a) => a.join(""));
-const noteArb: fc.Arbitrary<Note> = fc.record({
+const noteArb: fc.Arbitrary<PresenceNote> = fc.record({
   value: textArb,
   lang: fc.option(fc.constantFrom("en", "fr", "de"), { nil: undefined }),
 }).map((n) => n.lang === undefined ? { value: n.value } : n);
-const tupleArb: fc.Arbitrary<Tuple> = fc.record({
+const tupleArb: fc.Arbitrary<PresenceTuple> = fc.record({
   id: fc.constantFrom("t1", "t2", "t3"),
   basic: fc.option(fc.constantFrom("open" as const, "closed" as const), { nil: undefined }),
   notes: fc.array(noteArb, { maxLength: 2 }),
   timestamp: fc.option(fc.constant("2024-01-01T00:00:00Z"), { nil: undefined }),
 }).map((t) =>
-  Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined)) as unknown as Tuple
+  Object.fromEntries(
+    Object.entries(t).filter(([, v]) => v !== undefined),
+  ) as unknown as PresenceTuple
 );
 
 Deno.test("property: presence documents build, parse back and rebuild to the same bytes", () => {

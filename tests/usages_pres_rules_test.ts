@@ -6,15 +6,14 @@ import {
   buildRuleset,
   OMA_PRES_RULES,
   parseRuleset,
-  parseXmlDocument,
+  type PolicyRule,
   PRES_RULES,
-  type Rule,
   type Ruleset,
   type SubHandling,
   watcherHandling,
   withWatcherHandling,
-  type XmlElement,
-} from "../mod.ts";
+} from "../src/usages/mod.ts";
+import { parseXmlDocument, type XmlElement } from "../src/xml/mod.ts";
 import { sameTree } from "../src/usages/_model.ts";
 import { fcParams } from "./_faults.ts";
 
@@ -187,7 +186,7 @@ const value = fc.array(fc.constantFrom("a", "&", "<", '"', "é", " ", "1"), {
 }).map((a) => a.join("").trim() || "x"); // element values are tokens: read trimmed
 const handling = fc.constantFrom<SubHandling>("block", "confirm", "polite-block", "allow");
 
-const ruleArb: fc.Arbitrary<Rule> = fc.record({
+const ruleArb: fc.Arbitrary<PolicyRule> = fc.record({
   id: fc.constantFrom("r1", "r2", "r3"),
   conditions: fc.record({
     identity: fc.record({

@@ -2,41 +2,38 @@
 // xcap-directory and OpenXCAP models.
 import { assert, assertEquals } from "@std/assert";
 import { ok } from "npm:neverthrow@^8.2.0";
+import { KNOWN_APPLICATIONS, XCAPClient } from "../mod.ts";
 import {
-  APPLICATION_REGISTRY,
   buildWatchers,
   buildXcapDirectory,
   createApplicationRegistry,
   type DocumentCodec,
   findUniquenessViolations,
-  getApplicationUsage,
-  KNOWN_APPLICATIONS,
   OPENXCAP_DIALOG_RULES,
   parseRuleset,
   parseWatchers,
   parseXcapDirectory,
-  parseXmlDocument,
   RAW_XML_CODEC,
-  registerApplicationUsage,
   RESOURCE_LISTS,
   type TypedApplicationUsage,
   updateDocument,
-  XCAPClient,
-} from "../mod.ts";
+} from "../src/usages/mod.ts";
+import { parseXmlDocument } from "../src/xml/mod.ts";
 import { DEFAULT_SERVER_APPLICATIONS, startXcapServer } from "../src/server/mod.ts";
 
-Deno.test("APPLICATION_REGISTRY has every known AUID, typed where a model exists", () => {
+Deno.test("createApplicationRegistry() has every known AUID, typed where a model exists", () => {
+  const registry = createApplicationRegistry();
   for (const auid of KNOWN_APPLICATIONS.keys()) {
-    const usage = APPLICATION_REGISTRY.get(auid);
+    const usage = registry.get(auid);
     assert(usage !== undefined, auid);
     assertEquals(usage.mimeType, KNOWN_APPLICATIONS.get(auid)!.mimeType);
   }
-  assertEquals(getApplicationUsage("resource-lists"), RESOURCE_LISTS);
-  assertEquals(getApplicationUsage("xcap-caps")?.codec, RAW_XML_CODEC);
-  assertEquals(getApplicationUsage("org.openxcap.dialog-rules"), OPENXCAP_DIALOG_RULES);
+  assertEquals(registry.get("resource-lists"), RESOURCE_LISTS);
+  assertEquals(registry.get("xcap-caps")?.codec, RAW_XML_CODEC);
+  assertEquals(registry.get("org.openxcap.dialog-rules"), OPENXCAP_DIALOG_RULES);
 });
 
-Deno.test("registerApplicationUsage() validates the usage and refuses a duplicate AUID", () => {
+Deno.test("ApplicationRegistry.register() validates the usage and refuses a duplicate AUID", () => {
   const registry = createApplicationRegistry();
   const base = {
     auid: "com.example.bookmarks",
@@ -48,18 +45,18 @@ Deno.test("registerApplicationUsage() validates the usage and refuses a duplicat
     uniqueness: [],
     prefixes: {},
   };
-  assert(registerApplicationUsage(base, { registry }).isOk());
-  const dup = registerApplicationUsage(base, { registry });
+  assert(registry.register(base).isOk());
+  const dup = registry.register(base);
   assert(dup.isErr());
   assert(dup.error.message.includes("already registered"));
-  assert(registerApplicationUsage(base, { registry, replace: true }).isOk());
-  const badAuid = registerApplicationUsage({ ...base, auid: "a/b" }, { registry });
+  assert(registry.register(base, { replace: true }).isOk());
+  const badAuid = registry.register({ ...base, auid: "a/b" });
   assert(badAuid.isErr());
   assert(badAuid.error.message.includes("RFC 4825 §6.2"), badAuid.error.message);
-  const badMime = registerApplicationUsage({ ...base, auid: "x", mimeType: "xml" }, { registry });
+  const badMime = registry.register({ ...base, auid: "x", mimeType: "xml" });
   assert(badMime.isErr());
-  // The shared registry did not change.
-  assertEquals(getApplicationUsage("com.example.bookmarks"), undefined);
+  // Other registries did not change.
+  assertEquals(createApplicationRegistry().get("com.example.bookmarks"), undefined);
   assertEquals(registry.applications().get("com.example.bookmarks")?.mimeType, base.mimeType);
 });
 
@@ -70,7 +67,7 @@ Deno.test("a user-defined typed usage works with updateDocument() and its own MI
     build: (c) => ok(`<counter xmlns="urn:example:counter" value="${c.value}"/>`),
     empty: () => ({ value: 0 }),
   };
-  const usage: TypedApplicationUsage<Counter> = registerApplicationUsage({
+  const usage: TypedApplicationUsage<Counter> = createApplicationRegistry().register({
     auid: "com.example.counter",
     mimeType: "application/vnd.example.counter+xml",
     defaultNamespace: "urn:example:counter",
@@ -79,7 +76,7 @@ Deno.test("a user-defined typed usage works with updateDocument() and its own MI
     codec,
     uniqueness: [],
     prefixes: {},
-  }, { registry: createApplicationRegistry() })._unsafeUnwrap();
+  })._unsafeUnwrap();
   // The embedded server serves it too when told about it.
   const server = (await startXcapServer({
     hostname: "127.0.0.1",

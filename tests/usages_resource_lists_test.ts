@@ -5,12 +5,11 @@ import { assert, assertEquals } from "@std/assert";
 import fc from "npm:fast-check@^4.3.0";
 import {
   buildResourceLists,
-  type Entry,
   findList,
-  type List,
-  type ListItem,
+  type ListEntry,
   parseResourceLists,
-  parseXmlDocument,
+  type ResourceList,
+  type ResourceListItem,
   type ResourceLists,
   withEntry,
   withEntryDisplayName,
@@ -18,8 +17,8 @@ import {
   withListName,
   withoutEntry,
   withoutList,
-  type XmlElement,
-} from "../mod.ts";
+} from "../src/usages/mod.ts";
+import { parseXmlDocument, type XmlElement } from "../src/xml/mod.ts";
 import { sameTree } from "../src/usages/_model.ts";
 import { fcParams } from "./_faults.ts";
 
@@ -132,7 +131,7 @@ Deno.test("buildResourceLists() from plain data (no origins) rebuilds the RFC ex
 Deno.test("buildResourceLists() keeps foreign namespaces, comments, CDATA, entities and PIs", () => {
   const lists = parseResourceLists(EXTENDED)._unsafeUnwrap();
   assertEquals(buildResourceLists(lists)._unsafeUnwrap(), EXTENDED);
-  const keepEntry = findList(lists, "keep")!.items[0] as Entry;
+  const keepEntry = findList(lists, "keep")!.items[0] as ListEntry;
   assertEquals(keepEntry.displayName, "<Keeper> <3");
   assertEquals(findList(lists, "keep")!.displayName, "Keep & Co ©");
 
@@ -187,13 +186,13 @@ Deno.test("buildResourceLists() keeps the xml:lang of a renamed display name and
 
 Deno.test("buildResourceLists() declares the namespaces of an element moved from another document", () => {
   const source = parseResourceLists(EXTENDED)._unsafeUnwrap();
-  const keeper = findList(source, "keep")!.items[0] as Entry;
+  const keeper = findList(source, "keep")!.items[0] as ListEntry;
   const target = parseResourceLists(
     '<resource-lists xmlns="urn:ietf:params:xml:ns:resource-lists"><list name="f"/></resource-lists>',
   )._unsafeUnwrap();
   const text = buildResourceLists(withEntry(target, "f", keeper)._unsafeUnwrap())._unsafeUnwrap();
   const back = parseResourceLists(text)._unsafeUnwrap();
-  const moved = findList(back, "f")!.items[0] as Entry;
+  const moved = findList(back, "f")!.items[0] as ListEntry;
   assertEquals([moved.uri, moved.displayName], ["sip:keep@example.com", "<Keeper> <3"]);
   // The foreign note and attribute keep their namespace.
   const entry = tree(text).children[0] as XmlElement;
@@ -273,13 +272,13 @@ const uri = fc.array(fc.constantFrom("a", "b", "c", "&", '"', "<", "%", "é"), {
   maxLength: 4,
 }).map((a) => "sip:" + a.join(""));
 
-const entryArb: fc.Arbitrary<Entry> = fc.record({
+const entryArb: fc.Arbitrary<ListEntry> = fc.record({
   kind: fc.constant("entry" as const),
   uri,
   displayName: fc.option(text, { nil: undefined }),
 }).map((e) => e.displayName === undefined ? { kind: e.kind, uri: e.uri } : e);
 
-const listArb: fc.Arbitrary<List> = fc.letrec<{ list: List }>((tie) => ({
+const listArb: fc.Arbitrary<ResourceList> = fc.letrec<{ list: ResourceList }>((tie) => ({
   list: fc.record({
     kind: fc.constant("list" as const),
     name: fc.option(fc.string({ minLength: 1, maxLength: 4 }), { nil: undefined }),
@@ -291,11 +290,13 @@ const listArb: fc.Arbitrary<List> = fc.letrec<{ list: List }>((tie) => ({
         fc.record({ kind: fc.constant("entry-ref" as const), ref: uri }),
         fc.record({ kind: fc.constant("external" as const), anchor: uri }),
         tie("list"),
-      ) as fc.Arbitrary<ListItem>,
+      ) as fc.Arbitrary<ResourceListItem>,
       { maxLength: 4 },
     ),
   }).map((l) =>
-    Object.fromEntries(Object.entries(l).filter(([, v]) => v !== undefined)) as unknown as List
+    Object.fromEntries(
+      Object.entries(l).filter(([, v]) => v !== undefined),
+    ) as unknown as ResourceList
   ),
 })).list;
 

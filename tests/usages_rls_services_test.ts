@@ -4,11 +4,10 @@ import fc from "npm:fast-check@^4.3.0";
 import {
   buildRlsServices,
   parseRlsServices,
-  parseXmlDocument,
+  type RlsService,
   type RlsServices,
-  type Service,
-  type XmlElement,
-} from "../mod.ts";
+} from "../src/usages/mod.ts";
+import { parseXmlDocument, type XmlElement } from "../src/xml/mod.ts";
 import { sameTree } from "../src/usages/_model.ts";
 import { fcParams } from "./_faults.ts";
 
@@ -87,7 +86,7 @@ Deno.test("buildRlsServices() keeps unknown content when a service's list and pa
 </rls-services>`;
   const rls = parseRlsServices(text)._unsafeUnwrap();
   const service = rls.services[0]!;
-  const changed: Service = {
+  const changed: RlsService = {
     ...service,
     list: {
       ...service.list!,
@@ -121,7 +120,7 @@ const token = fc.array(fc.constantFrom("a", "b", "&", "<", '"', "é"), {
   maxLength: 4,
 }).map((a) => a.join(""));
 
-const serviceArb: fc.Arbitrary<Service> = fc.record({
+const serviceArb: fc.Arbitrary<RlsService> = fc.record({
   uri: token.map((t) => "sip:" + t),
   choice: fc.oneof(
     fc.record({ resourceList: token.map((t) => "http://x/" + t) }),

@@ -1,18 +1,16 @@
 import { assert, assertEquals } from "@std/assert";
-import { type NodeSelector, parseNodeSelector } from "../src/selector.ts";
-import { parseXmlDocument, type XmlDocument } from "../src/xml/document.ts";
 import {
-  deleteNode,
-  formatNamespaceBindings,
-  getNode,
-  type NamespaceContext,
-  type NodeOperationError,
-  putNode,
-} from "../src/xml/edit.ts";
+  type NamespaceBindings,
+  type NodeSelector,
+  parseNodeSelector,
+} from "../src/client/selector.ts";
+import { parseXmlDocument, type XmlDocument } from "../src/xml/document.ts";
+import { deleteNode, formatNamespaceBindings, getNode, putNode } from "../src/xml/edit.ts";
+import type { NodeOperationError } from "../src/xml/errors.ts";
 
 const RL = "urn:ietf:params:xml:ns:resource-lists";
 const CP = "urn:ietf:params:xml:ns:common-policy";
-const NS: NamespaceContext = { "": RL };
+const NS: NamespaceBindings = { "": RL };
 
 function parse(text: string): XmlDocument {
   return parseXmlDocument(text)._unsafeUnwrap();
@@ -28,7 +26,7 @@ function put(
   selector: string,
   body: string,
   created: boolean,
-  ns: NamespaceContext = NS,
+  ns: NamespaceBindings = NS,
 ): string {
   const result = putNode(parse(text), sel(selector), ns, body);
   if (result.isErr()) throw new Error(`unexpected error: ${JSON.stringify(result.error)}`);
@@ -41,14 +39,14 @@ function putError(
   text: string,
   selector: string,
   body: string,
-  ns: NamespaceContext = NS,
+  ns: NamespaceBindings = NS,
 ): NodeOperationError {
   const result = putNode(parse(text), sel(selector), ns, body);
   assert(result.isErr(), `expected PUT ${selector} to fail`);
   return result.error;
 }
 
-function del(text: string, selector: string, ns: NamespaceContext = NS): string {
+function del(text: string, selector: string, ns: NamespaceBindings = NS): string {
   const result = deleteNode(parse(text), sel(selector), ns);
   if (result.isErr()) throw new Error(`unexpected error: ${JSON.stringify(result.error)}`);
   return result.value.text;

@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "@std/assert";
-import { type NodeSelector, parseNodeSelector } from "../src/selector.ts";
+import { type NodeSelector, parseNodeSelector } from "../src/client/selector.ts";
 import { parseXmlDocument, type XmlDocument, type XmlElement } from "../src/xml/document.ts";
 import { selectElements, selectNode } from "../src/xml/select.ts";
 

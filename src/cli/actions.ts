@@ -25,9 +25,9 @@
  * @module
  */
 import { err, type Result } from "npm:neverthrow@^8.2.0";
-import type { XCAPCallOptions, XCAPClient, XCAPPutOptions } from "../client.ts";
-import type { XcapError } from "../errors.ts";
-import type { Resource } from "../response.ts";
+import type { XcapCallOptions, XCAPClient, XcapPutOptions } from "../client/client.ts";
+import type { XcapError } from "../client/errors.ts";
+import type { XcapResource } from "../client/response.ts";
 import type { Action } from "./args.ts";
 import type { PreconditionNotMetError } from "./output.ts";
 
@@ -42,7 +42,7 @@ export interface ActionRequest {
   /** The body to send (`put`, `insert`, `replace`). */
   readonly body?: string;
   /** Tree, filename, namespaces, extra headers, Content-Type override. */
-  readonly call?: Omit<XCAPPutOptions, "etag" | "ifNoneMatch">;
+  readonly call?: Omit<XcapPutOptions, "etag" | "ifNoneMatch">;
   /** `--etag`: If-Match for the request (for `insert`/`replace`: the version to act on). */
   readonly etag?: string;
   /** `--if-none-match` (`get`, `put`, `delete`). */
@@ -54,7 +54,7 @@ export interface ActionRequest {
  *
  * @example Usage
  * ```ts
- * import { CHECK_AND_WRITE_ATTEMPTS } from "@xcap/xcap/cli";
+ * import { CHECK_AND_WRITE_ATTEMPTS } from "./actions.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(CHECK_AND_WRITE_ATTEMPTS, 3);
@@ -92,7 +92,7 @@ function what(request: ActionRequest): string {
  * @example Usage
  * ```ts
  * import { XCAPClient } from "@xcap/xcap";
- * import { performAction } from "@xcap/xcap/cli";
+ * import { performAction } from "./actions.ts";
  * import { assertEquals } from "@std/assert";
  *
  * const seen: string[] = [];
@@ -114,8 +114,8 @@ function what(request: ActionRequest): string {
 export async function performAction(
   client: XCAPClient,
   request: ActionRequest,
-): Promise<Result<Resource, XcapError | PreconditionNotMetError>> {
-  const call: XCAPCallOptions = request.call ?? {};
+): Promise<Result<XcapResource, XcapError | PreconditionNotMetError>> {
+  const call: XcapCallOptions = request.call ?? {};
   const conditions = {
     ...(request.etag === undefined ? {} : { etag: request.etag }),
     ...(request.ifNoneMatch === undefined ? {} : { ifNoneMatch: request.ifNoneMatch }),
@@ -138,7 +138,7 @@ export async function performAction(
       });
     case "insert":
     case "replace": {
-      let last: Result<Resource, XcapError | PreconditionNotMetError> | undefined;
+      let last: Result<XcapResource, XcapError | PreconditionNotMetError> | undefined;
       for (let attempt = 1; attempt <= CHECK_AND_WRITE_ATTEMPTS; attempt++) {
         last = request.action === "insert"
           ? await insertOnce(client, request, call)
@@ -155,8 +155,8 @@ export async function performAction(
 async function replaceOnce(
   client: XCAPClient,
   request: ActionRequest,
-  call: XCAPCallOptions,
-): Promise<Result<Resource, XcapError | PreconditionNotMetError>> {
+  call: XcapCallOptions,
+): Promise<Result<XcapResource, XcapError | PreconditionNotMetError>> {
   const current = await client.get(request.app, request.selector, {
     ...call,
     ...(request.etag === undefined ? {} : { etag: request.etag }),
@@ -183,8 +183,8 @@ async function replaceOnce(
 async function insertOnce(
   client: XCAPClient,
   request: ActionRequest,
-  call: XCAPCallOptions,
-): Promise<Result<Resource, XcapError | PreconditionNotMetError>> {
+  call: XcapCallOptions,
+): Promise<Result<XcapResource, XcapError | PreconditionNotMetError>> {
   if (request.selector === undefined) {
     const current = await client.get(request.app, undefined, call);
     if (current.isOk()) {

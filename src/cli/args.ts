@@ -5,6 +5,7 @@
  * @module
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
+import type { NamespaceBindings } from "../client/selector.ts";
 
 /** The actions `xcap` performs on an XCAP resource. */
 export type Action = "get" | "put" | "insert" | "replace" | "delete" | "caps";
@@ -14,7 +15,7 @@ export type Action = "get" | "put" | "insert" | "replace" | "delete" | "caps";
  *
  * @example Usage
  * ```ts
- * import { ACTIONS } from "@xcap/xcap/cli";
+ * import { ACTIONS } from "./args.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(ACTIONS, ["get", "put", "insert", "replace", "delete", "caps"]);
@@ -34,7 +35,7 @@ export const ACTIONS: readonly Action[] = Object.freeze([
  *
  * @example Usage
  * ```ts
- * import { UPDATE_ACTIONS } from "@xcap/xcap/cli";
+ * import { UPDATE_ACTIONS } from "./args.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(UPDATE_ACTIONS, ["put", "insert", "replace"]);
@@ -50,7 +51,7 @@ export type Shell = "bash" | "zsh" | "fish";
  *
  * @example Usage
  * ```ts
- * import { SHELLS } from "@xcap/xcap/cli";
+ * import { SHELLS } from "./args.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(SHELLS, ["bash", "zsh", "fish"]);
@@ -96,7 +97,7 @@ export interface CliOptions {
   /** `--global` or `-c global` (`false` for `-c users`). */
   readonly global?: boolean;
   /** `--ns PREFIX=URI`, repeatable: namespace bindings for prefixed selector steps. */
-  readonly namespaces?: Readonly<Record<string, string>>;
+  readonly namespaces?: NamespaceBindings;
   /** `--etag ETAG` (If-Match). */
   readonly etag?: string;
   /** `--if-none-match ETAG` (If-None-Match; `*` allowed). */
@@ -188,7 +189,7 @@ export interface OptionSpec {
  *
  * @example Usage
  * ```ts
- * import { OPTIONS } from "@xcap/xcap/cli";
+ * import { OPTIONS } from "./args.ts";
  * import { assert, assertEquals } from "@std/assert";
  *
  * const root = OPTIONS.find((o) => o.name === "xcap-root");
@@ -581,7 +582,7 @@ function parseAction(word: string): Result<Action, UsageError> {
  *
  * @example Usage
  * ```ts
- * import { parseCliArgs } from "@xcap/xcap/cli";
+ * import { parseCliArgs } from "./args.ts";
  * import { assertEquals } from "@std/assert";
  *
  * const parsed = parseCliArgs([

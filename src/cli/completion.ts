@@ -7,7 +7,7 @@
  */
 import { ACTIONS, OPTIONS, type OptionSpec, type Shell, SHELLS } from "./args.ts";
 import { APPLICATION_BY_ROOT_ELEMENT } from "./guess.ts";
-import { KNOWN_APPLICATIONS } from "../application.ts";
+import { KNOWN_APPLICATIONS } from "../client/media_types.ts";
 
 function longNames(option: OptionSpec): string[] {
   return [option.name, ...(option.aliases ?? [])].map((n) => `--${n}`);
@@ -170,7 +170,7 @@ function fish(program: string): string {
  *
  * @example Usage
  * ```ts
- * import { completionScript } from "@xcap/xcap/cli";
+ * import { completionScript } from "./completion.ts";
  * import { assertStringIncludes } from "@std/assert";
  *
  * assertStringIncludes(completionScript("bash"), "complete -F _xcap_completions xcap");

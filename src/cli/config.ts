@@ -33,7 +33,7 @@ export interface Account {
  *
  * @example Usage
  * ```ts
- * import { ACCOUNT_FILE_NAME } from "@xcap/xcap/cli";
+ * import { ACCOUNT_FILE_NAME } from "./config.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(ACCOUNT_FILE_NAME, ".xcapclient.ini");
@@ -54,7 +54,7 @@ export const ACCOUNT_FILE_NAME = ".xcapclient.ini";
  *
  * @example Usage
  * ```ts
- * import { parseIni } from "@xcap/xcap/cli";
+ * import { parseIni } from "./config.ts";
  * import { assertEquals } from "@std/assert";
  *
  * const ini = parseIni("[Account]\nsip_address = alice@example.com\nPassword: s3cr;t\n");
@@ -128,7 +128,7 @@ function truncate(text: string): string {
  *
  * @example Usage
  * ```ts
- * import { accountSection } from "@xcap/xcap/cli";
+ * import { accountSection } from "./config.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(accountSection(undefined), "Account");
@@ -151,7 +151,7 @@ export function accountSection(name: string | undefined): string {
  *
  * @example Usage
  * ```ts
- * import { parseIni, readAccount } from "@xcap/xcap/cli";
+ * import { parseIni, readAccount } from "./config.ts";
  * import { assertEquals } from "@std/assert";
  *
  * const ini = parseIni(
@@ -231,7 +231,7 @@ export interface ResolveConnectionInput {
  *
  * @example Usage
  * ```ts
- * import { normalizeSipAddress } from "@xcap/xcap/cli";
+ * import { normalizeSipAddress } from "./config.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(normalizeSipAddress("alice@example.com"), "sip:alice@example.com");
@@ -257,7 +257,7 @@ export function normalizeSipAddress(address: string): string {
  *
  * @example Usage
  * ```ts
- * import { parseIni, resolveConnection } from "@xcap/xcap/cli";
+ * import { parseIni, resolveConnection } from "./config.ts";
  * import { assertEquals } from "@std/assert";
  *
  * const ini = parseIni(

@@ -12,7 +12,7 @@
  *
  * @example Usage
  * ```ts
- * import { APPLICATION_BY_ROOT_ELEMENT } from "@xcap/xcap/cli";
+ * import { APPLICATION_BY_ROOT_ELEMENT } from "./guess.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(APPLICATION_BY_ROOT_ELEMENT.get("ruleset"), "pres-rules");
@@ -42,7 +42,7 @@ export const APPLICATION_BY_ROOT_ELEMENT: ReadonlyMap<string, string> = new Map(
  *
  * @example Usage
  * ```ts
- * import { rootElementName } from "@xcap/xcap/cli";
+ * import { rootElementName } from "./guess.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(
@@ -96,7 +96,7 @@ export function rootElementName(xml: string): string | undefined {
  *
  * @example Usage
  * ```ts
- * import { selectorRootName } from "@xcap/xcap/cli";
+ * import { selectorRootName } from "./guess.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(selectorRootName('/ruleset/rule[@id="a"]'), "ruleset");
@@ -131,7 +131,7 @@ export interface ApplicationGuess {
  *
  * @example Usage
  * ```ts
- * import { guessApplication } from "@xcap/xcap/cli";
+ * import { guessApplication } from "./guess.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(guessApplication({ selector: "/ruleset/rule" }), {

@@ -183,7 +183,7 @@ const ACCOUNTS = `Accounts:
  *
  * @example Usage
  * ```ts
- * import { generalHelp } from "@xcap/xcap/cli";
+ * import { generalHelp } from "./help.ts";
  * import { assertStringIncludes } from "@std/assert";
  *
  * assertStringIncludes(generalHelp(), "--xcap-root URL");
@@ -243,7 +243,7 @@ Examples:
  *
  * @example Usage
  * ```ts
- * import { actionHelp } from "@xcap/xcap/cli";
+ * import { actionHelp } from "./help.ts";
  * import { assertStringIncludes } from "@std/assert";
  *
  * assertStringIncludes(actionHelp("insert"), "If-None-Match: *");

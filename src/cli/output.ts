@@ -5,8 +5,8 @@
  * @module
  */
 import { STATUS_TEXT } from "jsr:@std/http@^1.0.21/status";
-import type { XcapError, XcapErrorCondition } from "../errors.ts";
-import { describeXcapErrorCondition } from "../xcap_error.ts";
+import type { ConflictCondition, XcapError } from "../client/errors.ts";
+import { describeConflictCondition } from "../client/conflict_report.ts";
 import type { Action, UsageError } from "./args.ts";
 
 /**
@@ -85,7 +85,7 @@ export type CliError = XcapError | PreconditionNotMetError | LocalFileError | Us
  *
  * @example Usage
  * ```ts
- * import { exitCodeFor } from "@xcap/xcap/cli";
+ * import { exitCodeFor } from "./output.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(exitCodeFor({ _tag: "Timeout", message: "slow", timeoutMs: 10 }), 7);
@@ -150,7 +150,7 @@ function paint(color: boolean, style: keyof typeof STYLE, text: string): string 
  *
  * @example Usage
  * ```ts
- * import { shouldColor } from "@xcap/xcap/cli";
+ * import { shouldColor } from "./output.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(shouldColor("auto", { isTerminal: true, env: {} }), true);
@@ -195,7 +195,7 @@ const UNSAFE_ON_TERMINAL =
  *
  * @example Usage
  * ```ts
- * import { escapeControlCharacters } from "@xcap/xcap/cli";
+ * import { escapeControlCharacters } from "./output.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(
@@ -226,7 +226,7 @@ const UNSAFE_IN_JSON = /[\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
  *
  * @example Usage
  * ```ts
- * import { jsonForTerminal } from "@xcap/xcap/cli";
+ * import { jsonForTerminal } from "./output.ts";
  * import { assertEquals } from "@std/assert";
  *
  * const text = jsonForTerminal({ body: "\x1b[2J\u009b2J" });
@@ -473,7 +473,7 @@ function renderNode(
  *
  * @example Usage
  * ```ts
- * import { prettyPrintXml } from "@xcap/xcap/cli";
+ * import { prettyPrintXml } from "./output.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(
@@ -505,7 +505,7 @@ export function prettyPrintXml(xml: string, options: { readonly color?: boolean 
  *
  * @example Usage
  * ```ts
- * import { statusText } from "@xcap/xcap/cli";
+ * import { statusText } from "./output.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(statusText(412), "412 Precondition Failed");
@@ -538,7 +538,7 @@ export interface SuccessReport {
  *
  * @example Usage
  * ```ts
- * import { formatSuccess } from "@xcap/xcap/cli";
+ * import { formatSuccess } from "./output.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(
@@ -582,7 +582,7 @@ export function formatSuccess(
  *
  * @example Usage
  * ```ts
- * import { formatFailure } from "@xcap/xcap/cli";
+ * import { formatFailure } from "./output.ts";
  * import { assertStringIncludes } from "@std/assert";
  *
  * const text = formatFailure({
@@ -606,7 +606,7 @@ export function formatFailure(
   const lines = [`${paint(color, "red", "xcap:")} ${safe(error.message)}`];
   if (error._tag === "Conflict") {
     if (error.condition !== undefined) {
-      // The message says it in words already (describeXcapErrorCondition): name the element.
+      // The message says it in words already (describeConflictCondition): name the element.
       lines.push(`condition: <${error.condition.tag}>`);
     } else if (error.body.trim() !== "") {
       lines.push(`response body: ${safe(error.body.trim().slice(0, 500))}`);
@@ -661,7 +661,7 @@ export interface JsonFailure {
     /** The HTTP status, when a response arrived. */
     readonly status?: number;
     /** The xcap-error condition of a 409. */
-    readonly condition?: XcapErrorCondition;
+    readonly condition?: ConflictCondition;
     /** The condition in words. */
     readonly conditionText?: string;
     /** The current ETag reported with a 412 or 304. */
@@ -682,7 +682,7 @@ export interface JsonFailure {
  *
  * @example Usage
  * ```ts
- * import { failureToJson } from "@xcap/xcap/cli";
+ * import { failureToJson } from "./output.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(failureToJson({ _tag: "Usage", message: "No action given" }), {
@@ -697,7 +697,7 @@ export function failureToJson(error: CliError, action?: Action): JsonFailure {
   if ("status" in error && typeof error.status === "number") detail.status = error.status;
   if (error._tag === "Conflict" && error.condition !== undefined) {
     detail.condition = error.condition;
-    detail.conditionText = describeXcapErrorCondition(error.condition);
+    detail.conditionText = describeConflictCondition(error.condition);
   }
   if ("etag" in error && error.etag !== undefined) detail.etag = error.etag;
   if (error._tag === "Redirected") detail.location = error.location;
@@ -731,7 +731,7 @@ export interface XcapCapabilities {
  *
  * @example Usage
  * ```ts
- * import { readCapabilities } from "@xcap/xcap/cli";
+ * import { readCapabilities } from "./output.ts";
  * import { assertEquals } from "@std/assert";
  *
  * const caps = readCapabilities(

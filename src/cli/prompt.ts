@@ -21,7 +21,7 @@ export interface SecretInput {
  *
  * @example Usage
  * ```ts
- * import { EMPTY_SECRET_INPUT } from "@xcap/xcap/cli";
+ * import { EMPTY_SECRET_INPUT } from "./prompt.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(EMPTY_SECRET_INPUT, { text: "", done: false, cancelled: false });
@@ -45,7 +45,7 @@ export const EMPTY_SECRET_INPUT: SecretInput = Object.freeze({
  *
  * @example Usage
  * ```ts
- * import { applySecretInput, EMPTY_SECRET_INPUT } from "@xcap/xcap/cli";
+ * import { applySecretInput, EMPTY_SECRET_INPUT } from "./prompt.ts";
  * import { assertEquals } from "@std/assert";
  *
  * const typed = applySecretInput(EMPTY_SECRET_INPUT, "secx\x7ft\r");
@@ -108,7 +108,7 @@ async function writeAll(data: Uint8Array): Promise<void> {
  *
  * @example Usage
  * ```ts
- * import { promptSecret } from "@xcap/xcap/cli";
+ * import { promptSecret } from "./prompt.ts";
  * import { assertEquals } from "@std/assert";
  *
  * // Only on a terminal: here stdin is not one, so nothing is asked.
@@ -161,7 +161,7 @@ export async function promptSecret(message: string): Promise<string | undefined>
  *
  * @example Usage
  * ```ts
- * import { challengeRealm } from "@xcap/xcap/cli";
+ * import { challengeRealm } from "./prompt.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(challengeRealm('Digest realm="xcap", nonce="abc", qop="auth"'), "xcap");

@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { KNOWN_APPLICATIONS } from "../application.ts";
-import { XCAPClient } from "../client.ts";
-import type { Resource } from "../response.ts";
+import { KNOWN_APPLICATIONS } from "../client/media_types.ts";
+import { XCAPClient } from "../client/client.ts";
+import type { XcapResource } from "../client/response.ts";
 import {
   type Action,
   type CliArgs,
@@ -42,7 +42,7 @@ import {
   statusText,
 } from "./output.ts";
 import { challengeRealm } from "./prompt.ts";
-import { DEFAULT_TIMEOUT_MS } from "../executor.ts";
+import { DEFAULT_TIMEOUT_MS } from "../client/executor.ts";
 
 /** Everything a run of `xcap` does to the outside world. */
 export interface CliIo {
@@ -91,7 +91,7 @@ export interface CliIo {
  *
  * @example Usage
  * ```ts
- * import { MAX_ACCOUNT_FILE_BYTES } from "@xcap/xcap/cli";
+ * import { MAX_ACCOUNT_FILE_BYTES } from "./run.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(MAX_ACCOUNT_FILE_BYTES, 1024 * 1024);
@@ -507,7 +507,7 @@ function describePasswordSource(connection: ConnectionSettings, iniPath: string)
 }
 
 async function report(
-  resource: Resource,
+  resource: XcapResource,
   action: Action,
   options: CliOptions,
   io: CliIo,

@@ -21,7 +21,7 @@
  */
 import { hmac } from "npm:@noble/hashes@^2.0.0/hmac.js";
 import { sha256 } from "npm:@noble/hashes@^2.0.0/sha2.js";
-import { type Challenge, hashHex, parseChallenges, quote, randomHex } from "../_digest.ts";
+import { type Challenge, hashHex, parseChallenges, quote, randomHex } from "../client/_digest.ts";
 import { ReplayGuard } from "./_replay.ts";
 
 /** An authentication scheme the server can offer. */
@@ -225,7 +225,7 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
  *
  * @example Usage
  * ```ts
- * import { ownsXui } from "@xcap/xcap/server";
+ * import { ownsXui } from "./auth.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(ownsXui("alice", "sip:alice@example.com"), true);
@@ -387,7 +387,7 @@ interface Found {
  *
  * @example A Basic round trip
  * ```ts
- * import { createAuthenticator } from "@xcap/xcap/server";
+ * import { createAuthenticator } from "./auth.ts";
  * import { assertEquals } from "@std/assert";
  *
  * const auth = createAuthenticator({

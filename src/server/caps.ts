@@ -6,10 +6,10 @@
  *
  * @module
  */
-import type { ApplicationUsage } from "../application.ts";
+import type { ApplicationUsage } from "../client/media_types.ts";
 import type { ServerApplicationUsage } from "./usages.ts";
 
-import { XCAP_CAPS_NAMESPACE } from "../caps.ts";
+import { XCAP_CAPS_NAMESPACE } from "../usages/caps.ts";
 import { escapeText } from "../xml/_names.ts";
 
 /**
@@ -23,7 +23,8 @@ import { escapeText } from "../xml/_names.ts";
  *
  * @example Usage
  * ```ts
- * import { buildXcapCaps, DEFAULT_SERVER_APPLICATIONS } from "@xcap/xcap/server";
+ * import { DEFAULT_SERVER_APPLICATIONS } from "@xcap/xcap/server";
+ * import { buildXcapCaps } from "./caps.ts";
  * import { assertStringIncludes } from "@std/assert";
  *
  * const caps = buildXcapCaps(DEFAULT_SERVER_APPLICATIONS);

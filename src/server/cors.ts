@@ -8,7 +8,7 @@
  * @module
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
-import { invalidArgument, type InvalidArgumentError } from "../errors.ts";
+import { invalidArgument, type InvalidArgumentError } from "../client/errors.ts";
 
 /** Which pages may use the server, and how. */
 export interface CorsOptions {
@@ -76,7 +76,7 @@ function serializedOrigin(entry: string): string | undefined {
  *
  * @example Usage
  * ```ts
- * import { checkCorsOptions } from "@xcap/xcap/server";
+ * import { checkCorsOptions } from "./cors.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(

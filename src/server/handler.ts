@@ -11,24 +11,19 @@ import {
   XCAP_ELEMENT_MIME_TYPE,
   XCAP_ERROR_MIME_TYPE,
   XCAP_NAMESPACE_MIME_TYPE,
-} from "../application.ts";
-import type { XcapErrorCondition } from "../errors.ts";
-import type { NodeSelector } from "../selector.ts";
-import { buildXcapUri, type ParsedXcapUri, parseXcapUri } from "../uri.ts";
-import { buildXcapError } from "../xcap_error.ts";
+} from "../client/media_types.ts";
+import type { ConflictCondition } from "../client/errors.ts";
+import type { NamespaceBindings, NodeSelector } from "../client/selector.ts";
+import { buildXcapUri, type ParsedXcapUri, parseXcapUri } from "../client/uri.ts";
+import { buildConflictReport } from "../client/conflict_report.ts";
 import {
   decodeUtf8,
-  type ParseLimits,
   parseXmlDocument,
   type XmlDocument,
+  type XmlParseLimits,
 } from "../xml/document.ts";
-import {
-  deleteNode,
-  getNode,
-  type NamespaceContext,
-  type NodeOperationError,
-  putNode,
-} from "../xml/edit.ts";
+import { deleteNode, getNode, putNode } from "../xml/edit.ts";
+import type { NodeOperationError } from "../xml/errors.ts";
 import {
   type Authenticator,
   createAuthenticator,
@@ -187,7 +182,7 @@ interface Context {
   readonly strictContentType: boolean;
   readonly maxDocumentBytes: number;
   readonly maxRequestBytes: number;
-  readonly parseLimits: ParseLimits;
+  readonly parseLimits: XmlParseLimits;
   readonly cache: DocumentCache;
   readonly maxNameBytes: number;
   readonly quota: UserQuota;
@@ -205,7 +200,7 @@ interface Target {
   readonly uri: ParsedXcapUri;
   readonly key: DocumentKey;
   readonly usage: ServerApplicationUsage;
-  readonly ns: NamespaceContext;
+  readonly ns: NamespaceBindings;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -220,8 +215,8 @@ function plain(status: number, message: string, headers: Record<string, string> 
 }
 
 /** 409 with a detailed conflict report (RFC 4825 §11). */
-function conflict(condition: XcapErrorCondition): Response {
-  return new Response(buildXcapError(condition), {
+function conflict(condition: ConflictCondition): Response {
+  return new Response(buildConflictReport(condition), {
     status: 409,
     headers: { "content-type": XCAP_ERROR_MIME_TYPE },
   });
@@ -959,7 +954,7 @@ export function createXcapHandler(
   const capsText = buildXcapCaps(applications.values());
   const limits = options.limits ?? {};
   const maxDocumentBytes = limits.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES;
-  const parseLimits: ParseLimits = {
+  const parseLimits: XmlParseLimits = {
     ...(limits.maxDepth === undefined ? {} : { maxDepth: limits.maxDepth }),
     ...(limits.maxElements === undefined ? {} : { maxElements: limits.maxElements }),
   };

@@ -198,7 +198,7 @@ function openFileLimit(): number | undefined {
  *
  * @example Usage
  * ```ts
- * import { defaultMaxConnections } from "@xcap/xcap/server";
+ * import { defaultMaxConnections } from "./http1.ts";
  * import { assert } from "@std/assert";
  *
  * const limit = defaultMaxConnections();

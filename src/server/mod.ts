@@ -7,9 +7,14 @@
  * server (connection limit, timeouts, graceful shutdown).
  *
  * `createXcapHandler` and everything it uses run on Web APIs only (Deno, Deno Deploy, other
- * edge runtimes); `KvStore`, `openKvStore`, `serveHttp1` and `startXcapServer` need Deno (Deno
- * KV needs `--unstable-kv` or `"unstable": ["kv"]` in deno.json). The PostgreSQL store is a
- * separate entry, so its driver (the npm package `postgres`) loads only where it is used.
+ * edge runtimes); `KvStore`, `openKvStore`, `serveHttp1` and `startXcapServer` need Deno (Deno KV needs
+ * `--unstable-kv` or `"unstable": ["kv"]` in deno.json). The PostgreSQL store is a separate entry,
+ * `@xcap/xcap/server/postgres`, so its driver (the npm package `postgres`) loads only where it is
+ * used. `deno task serve` runs `serve.ts` as a program.
+ *
+ * Neighbours: `@xcap/xcap` (the client; its tests and demos run against this server),
+ * `@xcap/xcap/usages` (the typed usages whose schemas and constraints the server enforces),
+ * `@xcap/xcap/xml` (the engine that parses and edits stored documents).
  *
  * @example An in-process server for a test or a demo
  * ```ts
@@ -38,13 +43,59 @@
  *
  * @module
  */
-export * from "./handler.ts";
-export * from "./store.ts";
-export * from "./kv_store.ts";
-export * from "./auth.ts";
-export * from "./usages.ts";
-export * from "./caps.ts";
-export * from "./http1.ts";
-export * from "./serve.ts";
-export * from "./users.ts";
-export * from "./cors.ts";
+export {
+  createXcapHandler,
+  type DocumentCacheOptions,
+  type ServerLimits,
+  type XcapHandlerOptions,
+} from "./handler.ts";
+export {
+  type ServerStartError,
+  startXcapServer,
+  type StartXcapServerOptions,
+  type XcapServer,
+} from "./serve.ts";
+export {
+  type Http1ListenError,
+  type Http1Server,
+  type Http1ServerOptions,
+  serveHttp1,
+} from "./http1.ts";
+export { type CorsOptions, withCors } from "./cors.ts";
+export {
+  createEntityTag,
+  type DocumentKey,
+  type DocumentStore,
+  type DocumentStoreError,
+  type EtagMismatchError,
+  type KeyTooLongError,
+  MemoryStore,
+  type QuotaExceededError,
+  type StoredDocument,
+  type StoreFailureError,
+  type StoreUnavailableError,
+  type UserQuota,
+  type UserUsage,
+  type WriteOptions,
+} from "./store.ts";
+export { KvStore, type KvStoreOptions, openKvStore, type OpenKvStoreOptions } from "./kv_store.ts";
+export type {
+  AuthenticationScheme,
+  DigestAlgorithm,
+  PasswordLookup,
+  ServerAuthenticationOptions,
+  StoredCredentials,
+} from "./auth.ts";
+export {
+  parseUsersFile,
+  type UserCredential,
+  usersAuthentication,
+  type UsersAuthenticationOptions,
+} from "./users.ts";
+export {
+  DEFAULT_SERVER_APPLICATIONS,
+  type DocumentValidator,
+  type ElementName,
+  type ServerApplicationUsage,
+  uniquenessValidator,
+} from "./usages.ts";

@@ -15,7 +15,7 @@
  * @module
  */
 import { err, ok, type Result, ResultAsync } from "npm:neverthrow@^8.2.0";
-import { invalidArgument, type InvalidArgumentError } from "../errors.ts";
+import { invalidArgument, type InvalidArgumentError } from "../client/errors.ts";
 import type { AuthenticationScheme, DigestAlgorithm, ServerAuthenticationOptions } from "./auth.ts";
 import { checkCorsOptions, type CorsOptions } from "./cors.ts";
 import { createXcapHandler, type XcapHandlerOptions } from "./handler.ts";
@@ -318,7 +318,7 @@ export type ServeCommand =
  *
  * @example Usage
  * ```ts
- * import { USERS_ENV } from "@xcap/xcap/server";
+ * import { USERS_ENV } from "./serve.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(USERS_ENV, "XCAP_SERVER_USERS");
@@ -406,7 +406,7 @@ type NumericOption =
  *
  * @example Usage
  * ```ts
- * import { parseServeArgs } from "@xcap/xcap/server";
+ * import { parseServeArgs } from "./serve.ts";
  * import { assertEquals } from "@std/assert";
  *
  * const command = parseServeArgs(["--port", "0", "--user", "sip:alice@example.com:se:cret"]);

@@ -211,7 +211,7 @@ export function createEntityTag(): string {
  *
  * @example Usage
  * ```ts
- * import { formatDocumentKey } from "@xcap/xcap/server";
+ * import { formatDocumentKey } from "./store.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(

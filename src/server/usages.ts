@@ -1,5 +1,5 @@
 /**
- * Server-side application usage rules (RFC 4825 §5.3–§5.5, §8.2.5): what a stored document must
+ * Server-side application usage rules (RFC 4825 §5.3–§5.4, §8.2.5): what a stored document must
  * look like after every write. A usage names the root elements its documents may have and can
  * add a validator; the known usages come with their XML schemas (RFC 4826 resource-lists and
  * rls-services, RFC 4745 common-policy with RFC 5025 pres-rules, RFC 3863 PIDF with the RFC
@@ -18,10 +18,10 @@
  * @module
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
-import { type ApplicationUsage, KNOWN_APPLICATIONS } from "../application.ts";
-import type { UniquenessExists, XcapErrorCondition } from "../errors.ts";
+import { type ApplicationUsage, KNOWN_APPLICATIONS } from "../client/media_types.ts";
+import type { ConflictCondition, NonUniqueField } from "../client/errors.ts";
 import type { XmlDocument, XmlElement } from "../xml/document.ts";
-import { findUniquenessViolations, type UniquenessConstraint } from "../uniqueness.ts";
+import { findUniquenessViolations, type UniquenessConstraint } from "../usages/uniqueness.ts";
 import { describePath } from "../usages/_model.ts";
 import { PIDF_MANIPULATION } from "../usages/pidf.ts";
 import { PRES_RULES } from "../usages/pres_rules.ts";
@@ -43,7 +43,7 @@ export interface ElementName {
  * Checks a whole document after a write; returns the condition that rejects it, or `undefined`
  * when it is acceptable.
  */
-export type DocumentValidator = (document: XmlDocument) => XcapErrorCondition | undefined;
+export type DocumentValidator = (document: XmlDocument) => ConflictCondition | undefined;
 
 /** An application usage as the server serves it: the facts of §5 plus its validation rules. */
 export interface ServerApplicationUsage extends ApplicationUsage {
@@ -82,7 +82,7 @@ function describe(element: { readonly namespace?: string; readonly localName: st
     : `<${element.localName}> in namespace ${element.namespace}`;
 }
 
-function schemaError(phrase: string): XcapErrorCondition {
+function schemaError(phrase: string): ConflictCondition {
   return { tag: "schema-validation-error", phrase };
 }
 
@@ -108,7 +108,7 @@ function alternatives(value: string, taken: ReadonlySet<string>): string[] {
  * @example Entry URIs unique within their list
  * ```ts
  * import { uniquenessValidator } from "@xcap/xcap/server";
- * import { parseXmlDocument } from "@xcap/xcap";
+ * import { parseXmlDocument } from "@xcap/xcap/xml";
  * import { assertEquals } from "@std/assert";
  *
  * const rl = "urn:ietf:params:xml:ns:resource-lists";
@@ -132,7 +132,7 @@ export function uniquenessValidator(
   return (document) => {
     const violations = findUniquenessViolations({ uniqueness: constraints }, document);
     if (violations.length === 0) return undefined;
-    const exists: UniquenessExists[] = violations.map(({ constraint, value, element, taken }) => ({
+    const exists: NonUniqueField[] = violations.map(({ constraint, value, element, taken }) => ({
       field: `${describePath(element)}/@${constraint.attribute}`,
       altValues: constraint.suggestAlternatives ? alternatives(value, taken) : [],
     }));
@@ -211,7 +211,7 @@ function usageValidator(
  * The schema only says `xs:anyURI`. Checked wherever a resource-lists `<list>` appears, so in
  * rls-services documents too.
  */
-function externalAnchorsAreHttpUris(document: XmlDocument): XcapErrorCondition | undefined {
+function externalAnchorsAreHttpUris(document: XmlDocument): ConflictCondition | undefined {
   const stack: XmlElement[] = [document.root];
   while (stack.length > 0) {
     const element = stack.pop()!;
@@ -339,8 +339,9 @@ export const DEFAULT_SERVER_APPLICATIONS: readonly ServerApplicationUsage[] = Ob
  *
  * @example A document of the wrong usage
  * ```ts
- * import { DEFAULT_SERVER_APPLICATIONS, validateDocument } from "@xcap/xcap/server";
- * import { parseXmlDocument } from "@xcap/xcap";
+ * import { DEFAULT_SERVER_APPLICATIONS } from "@xcap/xcap/server";
+ * import { validateDocument } from "./usages.ts";
+ * import { parseXmlDocument } from "@xcap/xcap/xml";
  * import { assertEquals } from "@std/assert";
  *
  * const rl = DEFAULT_SERVER_APPLICATIONS.find((u) => u.auid === "resource-lists")!;
@@ -351,8 +352,9 @@ export const DEFAULT_SERVER_APPLICATIONS: readonly ServerApplicationUsage[] = Ob
  *
  * @example What the schema does not allow, and where
  * ```ts
- * import { DEFAULT_SERVER_APPLICATIONS, validateDocument } from "@xcap/xcap/server";
- * import { parseXmlDocument } from "@xcap/xcap";
+ * import { DEFAULT_SERVER_APPLICATIONS } from "@xcap/xcap/server";
+ * import { validateDocument } from "./usages.ts";
+ * import { parseXmlDocument } from "@xcap/xcap/xml";
  * import { assertEquals } from "@std/assert";
  *
  * const rl = DEFAULT_SERVER_APPLICATIONS.find((u) => u.auid === "resource-lists")!;
@@ -369,7 +371,7 @@ export const DEFAULT_SERVER_APPLICATIONS: readonly ServerApplicationUsage[] = Ob
 export function validateDocument(
   usage: ServerApplicationUsage,
   document: XmlDocument,
-): Result<void, XcapErrorCondition> {
+): Result<void, ConflictCondition> {
   const roots = usage.rootElements;
   if (roots !== undefined && roots.length > 0 && !roots.some((r) => hasName(document.root, r))) {
     const expected = roots.map((r) => `<${r.localName}> in namespace ${r.namespace}`).join(" or ");

@@ -16,8 +16,8 @@
  * @module
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
-import { hashHex } from "../_digest.ts";
-import { invalidArgument, type InvalidArgumentError } from "../errors.ts";
+import { hashHex } from "../client/_digest.ts";
+import { invalidArgument, type InvalidArgumentError } from "../client/errors.ts";
 import type {
   AuthenticationScheme,
   DigestAlgorithm,
@@ -181,7 +181,8 @@ export function parseUsersFile(
  *
  * @example Usage
  * ```ts
- * import { hashUserLines, parseUsersFile } from "@xcap/xcap/server";
+ * import { parseUsersFile } from "@xcap/xcap/server";
+ * import { hashUserLines } from "./users.ts";
  * import { assertEquals } from "@std/assert";
  *
  * const lines = hashUserLines("sip:alice@example.com", "wonder land", { algorithms: ["MD5"] })

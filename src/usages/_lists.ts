@@ -5,7 +5,7 @@
  * @module
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
-import type { InvalidArgumentError } from "../errors.ts";
+import type { InvalidArgumentError } from "../client/errors.ts";
 import type { XmlElement } from "../xml/document.ts";
 import {
   attributeValue,
@@ -17,9 +17,9 @@ import {
   originOf,
   requiredAttribute,
   textContent,
-  type XmlOrigin,
 } from "./_model.ts";
-import type { List, ListItem } from "./resource_lists.ts";
+import type { XmlOrigin } from "./codec.ts";
+import type { ResourceList, ResourceListItem } from "./resource_lists.ts";
 
 /** The resource-lists namespace (RFC 4826 §3.2). */
 const RL = "urn:ietf:params:xml:ns:resource-lists";
@@ -32,7 +32,10 @@ function displayNameOf(element: XmlElement): string | undefined {
   return dn === undefined ? undefined : textContent(dn);
 }
 
-function parseItem(element: XmlElement, text: string): Result<ListItem, InvalidArgumentError> {
+function parseItem(
+  element: XmlElement,
+  text: string,
+): Result<ResourceListItem, InvalidArgumentError> {
   const origin = originOf(element, text);
   const displayName = displayNameOf(element);
   switch (element.localName) {
@@ -68,8 +71,11 @@ function parseItem(element: XmlElement, text: string): Result<ListItem, InvalidA
  * Read a `<list>` element (of resource-lists, or the `<list>` of an rls-services service, whose
  * members are in the resource-lists namespace too).
  */
-export function parseList(element: XmlElement, text: string): Result<List, InvalidArgumentError> {
-  const items: ListItem[] = [];
+export function parseList(
+  element: XmlElement,
+  text: string,
+): Result<ResourceList, InvalidArgumentError> {
+  const items: ResourceListItem[] = [];
   for (const child of childElements(element)) {
     if (child.namespace !== RL || !ITEM_NAMES.has(child.localName)) continue;
     const item = parseItem(child, text);
@@ -112,7 +118,7 @@ function isFirstDisplayName(element: XmlElement, namespace: string = RL): boolea
     firstChild(element.parent, namespace, "display-name") === element;
 }
 
-function itemPlan(item: ListItem): ElementPlan {
+function itemPlan(item: ResourceListItem): ElementPlan {
   switch (item.kind) {
     case "entry":
     case "entry-ref":
@@ -141,7 +147,7 @@ function itemPlan(item: ListItem): ElementPlan {
  * The build plan of a list whose own element is in `namespace` (resource-lists, or rls-services
  * for a service's list); its members are always in the resource-lists namespace.
  */
-export function listPlan(list: List, namespace: string): ElementPlan {
+export function listPlan(list: ResourceList, namespace: string): ElementPlan {
   return {
     origin: list.origin,
     namespace,

@@ -13,7 +13,7 @@
  * @module
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
-import { invalidArgument, type InvalidArgumentError } from "../errors.ts";
+import { invalidArgument, type InvalidArgumentError } from "../client/errors.ts";
 import {
   parseXmlDocument,
   type XmlAttribute,
@@ -22,20 +22,10 @@ import {
   type XmlNode,
 } from "../xml/document.ts";
 import { escapeAttributeValue as escapeAttribute, escapeText } from "../xml/_names.ts";
+import type { XmlOrigin } from "./codec.ts";
 
 /** The namespace bound to the `xml` prefix (Namespaces in XML 1.0 §3). */
 export const XML_NAMESPACE = "http://www.w3.org/XML/1998/namespace";
-
-/**
- * Where a typed node came from: the element it was parsed from and the text of its document.
- * Building uses it to keep what the model does not know; a node without one is generated.
- */
-export interface XmlOrigin {
-  /** The element the node was parsed from. */
-  readonly element: XmlElement;
-  /** The text of the document the element belongs to. */
-  readonly text: string;
-}
 
 /** Build an origin value. */
 export function originOf(element: XmlElement, text: string): XmlOrigin {

@@ -7,12 +7,17 @@
  * @module
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
-import { invalidArgument, type InvalidArgumentError } from "../errors.ts";
-import type { NodeSelector, QualifiedName, Step } from "../selector.ts";
+import { invalidArgument, type InvalidArgumentError } from "../client/errors.ts";
+import type {
+  NamespaceBindings,
+  NodeSelector,
+  QualifiedName,
+  SelectorStep,
+} from "../client/selector.ts";
 import type { XmlDocument, XmlElement } from "../xml/document.ts";
 import { deleteNode, putNode } from "../xml/edit.ts";
 import { attributeValue, childElements, sameTree } from "./_model.ts";
-import type { UniquenessConstraint } from "../uniqueness.ts";
+import type { UniquenessConstraint } from "./uniqueness.ts";
 
 /** What a server does with node operations; see {@linkcode RFC_NODE_SUPPORT}. */
 export interface NodeSupport {
@@ -37,7 +42,7 @@ export type NodeOperation =
     /** The element, as `application/xcap-el+xml`. */
     readonly body: string;
     /** Prefix bindings the selector uses (for the `xmlns()` query). */
-    readonly namespaces: Readonly<Record<string, string>>;
+    readonly namespaces: NamespaceBindings;
   }
   | {
     /** Delete the element the selector selects. */
@@ -45,7 +50,7 @@ export type NodeOperation =
     /** The node selector. */
     readonly node: NodeSelector;
     /** Prefix bindings the selector uses. */
-    readonly namespaces: Readonly<Record<string, string>>;
+    readonly namespaces: NamespaceBindings;
   };
 
 /** The facts of a usage the planner needs. */
@@ -55,7 +60,7 @@ export interface PlanUsage {
   /** Attributes that identify elements among their siblings. */
   readonly uniqueness: readonly UniquenessConstraint[];
   /** Conventional prefixes. */
-  readonly prefixes: Readonly<Record<string, string>>;
+  readonly prefixes: NamespaceBindings;
 }
 
 class NoPlan {
@@ -223,7 +228,11 @@ class Planner {
   }
 
   /** A step that selects `e` among its siblings (by key, position or name alone). */
-  stepFor(e: XmlElement, bindings: Record<string, string>, by: "key" | "position" | "any"): Step {
+  stepFor(
+    e: XmlElement,
+    bindings: Record<string, string>,
+    by: "key" | "position" | "any",
+  ): SelectorStep {
     const parent = e.parent;
     if (by === "any" && parent !== undefined) {
       return { position: childElements(parent).indexOf(e) + 1 };
@@ -242,7 +251,7 @@ class Planner {
     return same.length === 1 && by === "key" ? { name } : { name, position: same.indexOf(e) + 1 };
   }
 
-  ancestorsSteps(parent: XmlElement, bindings: Record<string, string>): Step[] {
+  ancestorsSteps(parent: XmlElement, bindings: Record<string, string>): SelectorStep[] {
     const chain: XmlElement[] = [];
     for (let e: XmlElement | undefined = parent; e !== undefined; e = e.parent) chain.unshift(e);
     return chain.map((e) => this.stepFor(e, bindings, "key"));
@@ -299,7 +308,7 @@ class Planner {
       siblings.slice(0, index).filter((s) =>
         s.namespace === element.namespace && s.localName === element.localName
       ).length;
-    const candidates: ((b: Record<string, string>) => Step)[] = [
+    const candidates: ((b: Record<string, string>) => SelectorStep)[] = [
       (b) => {
         const key = this.keyOf(element);
         const name = this.name(element, b);

@@ -7,8 +7,8 @@
  * @module
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
-import { KNOWN_APPLICATIONS } from "../application.ts";
-import type { InvalidArgumentError } from "../errors.ts";
+import { KNOWN_APPLICATIONS } from "../client/media_types.ts";
+import type { InvalidArgumentError } from "../client/errors.ts";
 import type { XmlDocument, XmlElement } from "../xml/document.ts";
 import {
   checkRoot,
@@ -21,17 +21,16 @@ import {
   readModelDocument,
   renderDocument,
   textContent,
-  type XmlOrigin,
 } from "./_model.ts";
 import { COMMON_POLICY_NAMESPACE, type Ruleset, rulesetCodec } from "./pres_rules.ts";
-import type { DocumentCodec, TypedApplicationUsage } from "./registry.ts";
+import type { DocumentCodec, TypedApplicationUsage, XmlOrigin } from "./codec.ts";
 
 /**
  * OpenXCAP's dialog-rules namespace.
  *
  * @example Usage
  * ```ts
- * import { DIALOG_RULES_NAMESPACE } from "@xcap/xcap";
+ * import { DIALOG_RULES_NAMESPACE } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(DIALOG_RULES_NAMESPACE, "http://openxcap.org/ns/dialog-rules");
@@ -43,7 +42,7 @@ export const DIALOG_RULES_NAMESPACE = "http://openxcap.org/ns/dialog-rules";
  *
  * @example Usage
  * ```ts
- * import { WATCHERS_NAMESPACE } from "@xcap/xcap";
+ * import { WATCHERS_NAMESPACE } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(WATCHERS_NAMESPACE, "http://openxcap.org/ns/watchers");
@@ -60,7 +59,7 @@ const WHAT = "watchers";
  *
  * @example Usage
  * ```ts
- * import { OPENXCAP_DIALOG_RULES } from "@xcap/xcap";
+ * import { OPENXCAP_DIALOG_RULES } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const rules = OPENXCAP_DIALOG_RULES.codec.build({
@@ -83,7 +82,7 @@ export const OPENXCAP_DIALOG_RULES: TypedApplicationUsage<Ruleset> = Object.free
 });
 
 /** One watcher of a presentity, as OpenXCAP lists it. */
-export interface Watcher {
+export interface OpenXcapWatcher {
   /** The watcher's address (`<id>`), e.g. `bob@example.com`. */
   readonly id: string;
   /** `<status>`: `allow`, `confirm`, `deny` or `unknown` in OpenXCAP. */
@@ -95,9 +94,9 @@ export interface Watcher {
 }
 
 /** An `org.openxcap.watchers` document. */
-export interface Watchers {
+export interface OpenXcapWatchers {
   /** The watchers. */
-  readonly watchers: readonly Watcher[];
+  readonly watchers: readonly OpenXcapWatcher[];
   /** Where it was parsed from. */
   readonly origin?: XmlOrigin | undefined;
 }
@@ -115,7 +114,7 @@ function text(e: XmlElement, local: string): string | undefined {
  *
  * @example Usage
  * ```ts
- * import { parseWatchers } from "@xcap/xcap";
+ * import { parseWatchers } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const watchers = parseWatchers(
@@ -127,11 +126,13 @@ function text(e: XmlElement, local: string): string | undefined {
  * ]);
  * ```
  */
-export function parseWatchers(input: string | XmlDocument): Result<Watchers, InvalidArgumentError> {
+export function parseWatchers(
+  input: string | XmlDocument,
+): Result<OpenXcapWatchers, InvalidArgumentError> {
   const doc = readModelDocument(input, WHAT);
   return doc.andThen((d) =>
     checkRoot(d, W, "watchers", WHAT).andThen((root) => {
-      const watchers: Watcher[] = [];
+      const watchers: OpenXcapWatcher[] = [];
       for (const c of childElements(root)) {
         if (c.namespace !== W || c.localName !== "watcher") continue;
         const id = text(c, "id");
@@ -170,7 +171,7 @@ function leaf(parent: XmlOrigin | undefined, local: string, value: string): Chil
  *
  * @example Usage
  * ```ts
- * import { buildWatchers, parseWatchers } from "@xcap/xcap";
+ * import { buildWatchers, parseWatchers } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const text = buildWatchers({ watchers: [{ id: "bob@example.com", status: "allow" }] })
@@ -178,7 +179,7 @@ function leaf(parent: XmlOrigin | undefined, local: string, value: string): Chil
  * assertEquals(parseWatchers(text)._unsafeUnwrap().watchers[0]?.status, "allow");
  * ```
  */
-export function buildWatchers(value: Watchers): Result<string, InvalidArgumentError> {
+export function buildWatchers(value: OpenXcapWatchers): Result<string, InvalidArgumentError> {
   return renderDocument({
     origin: value.origin,
     namespace: W,
@@ -209,16 +210,16 @@ export function buildWatchers(value: Watchers): Result<string, InvalidArgumentEr
  *
  * @example Usage
  * ```ts
- * import { WATCHERS_CODEC } from "@xcap/xcap";
+ * import { WATCHERS_CODEC } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(WATCHERS_CODEC.empty({}), { watchers: [] });
  * ```
  */
-export const WATCHERS_CODEC: DocumentCodec<Watchers> = Object.freeze({
+export const WATCHERS_CODEC: DocumentCodec<OpenXcapWatchers> = Object.freeze({
   parse: (document: XmlDocument) => parseWatchers(document),
-  build: (value: Watchers) => buildWatchers(value),
-  empty: (): Watchers => ({ watchers: [] }),
+  build: (value: OpenXcapWatchers) => buildWatchers(value),
+  empty: (): OpenXcapWatchers => ({ watchers: [] }),
 });
 
 /**
@@ -226,13 +227,13 @@ export const WATCHERS_CODEC: DocumentCodec<Watchers> = Object.freeze({
  *
  * @example Usage
  * ```ts
- * import { OPENXCAP_WATCHERS } from "@xcap/xcap";
+ * import { OPENXCAP_WATCHERS } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(OPENXCAP_WATCHERS.defaultNamespace, "http://openxcap.org/ns/watchers");
  * ```
  */
-export const OPENXCAP_WATCHERS: TypedApplicationUsage<Watchers> = Object.freeze({
+export const OPENXCAP_WATCHERS: TypedApplicationUsage<OpenXcapWatchers> = Object.freeze({
   ...KNOWN_APPLICATIONS.get("org.openxcap.watchers")!,
   codec: WATCHERS_CODEC,
   uniqueness: [],

@@ -9,8 +9,8 @@
  * @module
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
-import { KNOWN_APPLICATIONS } from "../application.ts";
-import { invalidArgument, type InvalidArgumentError } from "../errors.ts";
+import { KNOWN_APPLICATIONS } from "../client/media_types.ts";
+import { invalidArgument, type InvalidArgumentError } from "../client/errors.ts";
 import type { XmlDocument, XmlElement } from "../xml/document.ts";
 import {
   attributeValue,
@@ -28,16 +28,15 @@ import {
   textContent,
   XML_NAMESPACE,
   xmlLang,
-  type XmlOrigin,
 } from "./_model.ts";
-import type { DocumentCodec, TypedApplicationUsage } from "./registry.ts";
+import type { DocumentCodec, TypedApplicationUsage, XmlOrigin } from "./codec.ts";
 
 /**
  * The PIDF namespace (RFC 3863 §4.4).
  *
  * @example Usage
  * ```ts
- * import { PIDF_NAMESPACE } from "@xcap/xcap";
+ * import { PIDF_NAMESPACE } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(PIDF_NAMESPACE, "urn:ietf:params:xml:ns:pidf");
@@ -49,7 +48,7 @@ const PIDF = PIDF_NAMESPACE;
 const WHAT = "PIDF";
 
 /** A `<note>`, with its language. */
-export interface Note {
+export interface PresenceNote {
   /** The text. */
   readonly value: string;
   /** Its `xml:lang`, if any. */
@@ -59,7 +58,7 @@ export interface Note {
 }
 
 /** A tuple's `<contact>`. */
-export interface Contact {
+export interface PresenceContact {
   /** The contact URI. */
   readonly uri: string;
   /** Its `priority` (a decimal from 0 to 1, as text). */
@@ -67,15 +66,15 @@ export interface Contact {
 }
 
 /** A `<tuple>`. */
-export interface Tuple {
+export interface PresenceTuple {
   /** The tuple's `id` (an `xs:ID`, unique in the document). */
   readonly id: string;
   /** `<status><basic>`: open or closed. */
   readonly basic?: "open" | "closed" | undefined;
   /** `<contact>`. */
-  readonly contact?: Contact | undefined;
+  readonly contact?: PresenceContact | undefined;
   /** The tuple's notes. */
-  readonly notes?: readonly Note[] | undefined;
+  readonly notes?: readonly PresenceNote[] | undefined;
   /** `<timestamp>` (an `xs:dateTime`, as text). */
   readonly timestamp?: string | undefined;
   /** Where it was parsed from. */
@@ -87,14 +86,14 @@ export interface Presence {
   /** The presentity's URI (`entity`). */
   readonly entity: string;
   /** The tuples. */
-  readonly tuples: readonly Tuple[];
+  readonly tuples: readonly PresenceTuple[];
   /** The presence-level notes. */
-  readonly notes: readonly Note[];
+  readonly notes: readonly PresenceNote[];
   /** Where it was parsed from. */
   readonly origin?: XmlOrigin | undefined;
 }
 
-function parseNote(e: XmlElement, text: string): Note {
+function parseNote(e: XmlElement, text: string): PresenceNote {
   const lang = xmlLang(e);
   return {
     value: textContent(e),
@@ -103,13 +102,13 @@ function parseNote(e: XmlElement, text: string): Note {
   };
 }
 
-function notesOf(e: XmlElement, text: string): Note[] {
+function notesOf(e: XmlElement, text: string): PresenceNote[] {
   return childElements(e).filter((c) => c.namespace === PIDF && c.localName === "note").map((c) =>
     parseNote(c, text)
   );
 }
 
-function parseTuple(e: XmlElement, text: string): Result<Tuple, InvalidArgumentError> {
+function parseTuple(e: XmlElement, text: string): Result<PresenceTuple, InvalidArgumentError> {
   const id = requiredAttribute(e, "id", WHAT);
   if (id.isErr()) return err(id.error);
   const status = firstChild(e, PIDF, "status");
@@ -155,7 +154,7 @@ function parseTuple(e: XmlElement, text: string): Result<Tuple, InvalidArgumentE
  *
  * @example Usage
  * ```ts
- * import { parsePresence } from "@xcap/xcap";
+ * import { parsePresence } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const presence = parsePresence(
@@ -172,7 +171,7 @@ export function parsePresence(input: string | XmlDocument): Result<Presence, Inv
   return doc.andThen((d) =>
     checkRoot(d, PIDF, "presence", WHAT).andThen((root) =>
       requiredAttribute(root, "entity", WHAT).andThen((entity) => {
-        const tuples: Tuple[] = [];
+        const tuples: PresenceTuple[] = [];
         for (const c of childElements(root)) {
           if (c.namespace !== PIDF || c.localName !== "tuple") continue;
           const tuple = parseTuple(c, d.text);
@@ -190,7 +189,7 @@ function isFirst(e: XmlElement, local: string): boolean {
     firstChild(e.parent, PIDF, local) === e;
 }
 
-function notePlan(note: Note): ChildPlan {
+function notePlan(note: PresenceNote): ChildPlan {
   return childOf({
     origin: note.origin,
     namespace: PIDF,
@@ -218,7 +217,7 @@ function leafOf(
   });
 }
 
-function tuplePlan(tuple: Tuple): ChildPlan {
+function tuplePlan(tuple: PresenceTuple): ChildPlan {
   const origin = tuple.origin;
   const statusElement = origin === undefined
     ? undefined
@@ -263,7 +262,7 @@ function tuplePlan(tuple: Tuple): ChildPlan {
  *
  * @example Changing the note keeps the person element
  * ```ts
- * import { buildPresence, parsePresence } from "@xcap/xcap";
+ * import { buildPresence, parsePresence } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const presence = parsePresence(
@@ -303,7 +302,7 @@ export function buildPresence(value: Presence): Result<string, InvalidArgumentEr
  *
  * @example Usage
  * ```ts
- * import { withPresenceNote } from "@xcap/xcap";
+ * import { withPresenceNote } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const presence = withPresenceNote({ entity: "sip:a@example.com", tuples: [], notes: [] }, "Busy");
@@ -321,7 +320,7 @@ export function withPresenceNote(
   if (note === undefined ? same.length === 0 : same.length === 1 && same[0]!.value === note) {
     return presence;
   }
-  const notes: Note[] = [];
+  const notes: PresenceNote[] = [];
   let placed = false;
   for (const n of presence.notes) {
     if (n.lang !== lang) notes.push(n);
@@ -342,7 +341,7 @@ export function withPresenceNote(
  *
  * @example Usage
  * ```ts
- * import { PIDF_CODEC } from "@xcap/xcap";
+ * import { PIDF_CODEC } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(PIDF_CODEC.empty({ xui: "sip:a@example.com" }), {
@@ -371,7 +370,7 @@ export const PIDF_CODEC: DocumentCodec<Presence> = Object.freeze({
  *
  * @example Usage
  * ```ts
- * import { PIDF_MANIPULATION } from "@xcap/xcap";
+ * import { PIDF_MANIPULATION } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(PIDF_MANIPULATION.mimeType, "application/pidf+xml");

@@ -11,8 +11,8 @@
  * @module
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
-import { KNOWN_APPLICATIONS } from "../application.ts";
-import { invalidArgument, type InvalidArgumentError } from "../errors.ts";
+import { KNOWN_APPLICATIONS } from "../client/media_types.ts";
+import { invalidArgument, type InvalidArgumentError } from "../client/errors.ts";
 import type { XmlDocument, XmlElement } from "../xml/document.ts";
 import {
   attributeValue,
@@ -28,16 +28,15 @@ import {
   renderDocument,
   requiredAttribute,
   textContent,
-  type XmlOrigin,
 } from "./_model.ts";
-import type { DocumentCodec, TypedApplicationUsage } from "./registry.ts";
+import type { DocumentCodec, TypedApplicationUsage, XmlOrigin } from "./codec.ts";
 
 /**
  * The common-policy namespace (RFC 4745 §13.2).
  *
  * @example Usage
  * ```ts
- * import { COMMON_POLICY_NAMESPACE } from "@xcap/xcap";
+ * import { COMMON_POLICY_NAMESPACE } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(COMMON_POLICY_NAMESPACE, "urn:ietf:params:xml:ns:common-policy");
@@ -49,7 +48,7 @@ export const COMMON_POLICY_NAMESPACE = "urn:ietf:params:xml:ns:common-policy";
  *
  * @example Usage
  * ```ts
- * import { PRES_RULES_NAMESPACE } from "@xcap/xcap";
+ * import { PRES_RULES_NAMESPACE } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(PRES_RULES_NAMESPACE, "urn:ietf:params:xml:ns:pres-rules");
@@ -61,7 +60,7 @@ export const PRES_RULES_NAMESPACE = "urn:ietf:params:xml:ns:pres-rules";
  *
  * @example Usage
  * ```ts
- * import { OMA_COMMON_POLICY_NAMESPACE } from "@xcap/xcap";
+ * import { OMA_COMMON_POLICY_NAMESPACE } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(OMA_COMMON_POLICY_NAMESPACE, "urn:oma:xml:xdm:common-policy");
@@ -78,7 +77,7 @@ export type SubHandling = "block" | "confirm" | "polite-block" | "allow";
 const SUB_HANDLING: readonly SubHandling[] = ["block", "confirm", "polite-block", "allow"];
 
 /** `<one id>`: one identity, by URI. */
-export interface IdentityOne {
+export interface PolicyIdentityOne {
   /** The identity's URI. */
   readonly id: string;
   /** Where it was parsed from. */
@@ -86,7 +85,7 @@ export interface IdentityOne {
 }
 
 /** `<except>` inside `<many>`: a domain or an identity the `<many>` does not cover. */
-export interface IdentityExcept {
+export interface PolicyIdentityExcept {
   /** An excluded domain. */
   readonly domain?: string | undefined;
   /** An excluded identity. */
@@ -96,21 +95,21 @@ export interface IdentityExcept {
 }
 
 /** `<many>`: every authenticated identity (of a domain, when given), with exceptions. */
-export interface IdentityMany {
+export interface PolicyIdentityMany {
   /** The domain; absent: any domain. */
   readonly domain?: string | undefined;
   /** Exceptions. */
-  readonly except?: readonly IdentityExcept[] | undefined;
+  readonly except?: readonly PolicyIdentityExcept[] | undefined;
   /** Where it was parsed from. */
   readonly origin?: XmlOrigin | undefined;
 }
 
 /** `<identity>`: the rule applies to these identities (RFC 4745 §7.1). */
-export interface Identity {
+export interface PolicyIdentity {
   /** Single identities. */
-  readonly one?: readonly IdentityOne[] | undefined;
+  readonly one?: readonly PolicyIdentityOne[] | undefined;
   /** Groups of identities. */
-  readonly many?: readonly IdentityMany[] | undefined;
+  readonly many?: readonly PolicyIdentityMany[] | undefined;
   /** Where it was parsed from. */
   readonly origin?: XmlOrigin | undefined;
 }
@@ -124,9 +123,9 @@ export interface ValidityPeriod {
 }
 
 /** `<conditions>`: when the rule applies. */
-export interface Conditions {
+export interface PolicyConditions {
   /** `<identity>`. */
-  readonly identity?: Identity | undefined;
+  readonly identity?: PolicyIdentity | undefined;
   /** `<sphere value>`. */
   readonly sphere?: string | undefined;
   /** `<validity>` periods. */
@@ -142,7 +141,7 @@ export interface Conditions {
 }
 
 /** `<actions>`. */
-export interface Actions {
+export interface PolicyActions {
   /** `<sub-handling>`. */
   readonly subHandling?: SubHandling | undefined;
   /** Where it was parsed from. */
@@ -150,7 +149,7 @@ export interface Actions {
 }
 
 /** One member of a provide set: its element's local name and text, e.g. `service-uri-scheme`. */
-export interface ProvisionItem {
+export interface ProvidePermissionItem {
   /** Local name, e.g. `service-uri`, `occurrence-id`, `class`, `deviceID`. */
   readonly kind: string;
   /** The element's text. */
@@ -158,16 +157,16 @@ export interface ProvisionItem {
 }
 
 /** A `<provide-services>`/`-persons`/`-devices` permission: all of them, or the listed ones. */
-export type Provision = "all" | readonly ProvisionItem[];
+export type ProvidePermission = "all" | readonly ProvidePermissionItem[];
 
 /** `<transformations>`: what a watcher that is allowed gets to see (RFC 5025 §3.3). */
-export interface Transformations {
+export interface PolicyTransformations {
   /** `<provide-services>`. */
-  readonly provideServices?: Provision | undefined;
+  readonly provideServices?: ProvidePermission | undefined;
   /** `<provide-persons>`. */
-  readonly providePersons?: Provision | undefined;
+  readonly providePersons?: ProvidePermission | undefined;
   /** `<provide-devices>`. */
-  readonly provideDevices?: Provision | undefined;
+  readonly provideDevices?: ProvidePermission | undefined;
   /** `<provide-all-attributes/>`. */
   readonly provideAllAttributes?: boolean | undefined;
   /**
@@ -180,15 +179,15 @@ export interface Transformations {
 }
 
 /** A `<rule>`. */
-export interface Rule {
+export interface PolicyRule {
   /** The rule's `id` (an `xs:ID`, unique in the document). */
   readonly id: string;
   /** `<conditions>`; absent when the element is. */
-  readonly conditions?: Conditions | undefined;
+  readonly conditions?: PolicyConditions | undefined;
   /** `<actions>`; absent when the element is. */
-  readonly actions?: Actions | undefined;
+  readonly actions?: PolicyActions | undefined;
   /** `<transformations>`; absent when the element is. */
-  readonly transformations?: Transformations | undefined;
+  readonly transformations?: PolicyTransformations | undefined;
   /** Where it was parsed from. */
   readonly origin?: XmlOrigin | undefined;
 }
@@ -196,7 +195,7 @@ export interface Rule {
 /** A `<ruleset>` document. */
 export interface Ruleset {
   /** The rules, in document order. */
-  readonly rules: readonly Rule[];
+  readonly rules: readonly PolicyRule[];
   /** Where it was parsed from. */
   readonly origin?: XmlOrigin | undefined;
 }
@@ -253,9 +252,9 @@ function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]
 // Parsing
 // ---------------------------------------------------------------------------------------------
 
-function parseIdentity(e: XmlElement, text: string): Result<Identity, InvalidArgumentError> {
-  const one: IdentityOne[] = [];
-  const many: IdentityMany[] = [];
+function parseIdentity(e: XmlElement, text: string): Result<PolicyIdentity, InvalidArgumentError> {
+  const one: PolicyIdentityOne[] = [];
+  const many: PolicyIdentityMany[] = [];
   for (const c of childElements(e)) {
     if (named(c, CP, "one")) {
       const id = requiredAttribute(c, "id", WHAT);
@@ -277,9 +276,12 @@ function parseIdentity(e: XmlElement, text: string): Result<Identity, InvalidArg
   return ok({ one, many, origin: originOf(e, text) });
 }
 
-function parseConditions(e: XmlElement, text: string): Result<Conditions, InvalidArgumentError> {
+function parseConditions(
+  e: XmlElement,
+  text: string,
+): Result<PolicyConditions, InvalidArgumentError> {
   const identityElement = firstChild(e, CP, "identity");
-  let identity: Identity | undefined;
+  let identity: PolicyIdentity | undefined;
   if (identityElement !== undefined) {
     const parsed = parseIdentity(identityElement, text);
     if (parsed.isErr()) return err(parsed.error);
@@ -317,7 +319,7 @@ function parseActions(
   e: XmlElement,
   text: string,
   ext: string,
-): Result<Actions, InvalidArgumentError> {
+): Result<PolicyActions, InvalidArgumentError> {
   const sub = firstChild(e, ext, "sub-handling");
   if (sub === undefined) return ok({ origin: originOf(e, text) });
   const value = textContent(sub).trim();
@@ -332,14 +334,14 @@ function parseActions(
   return ok({ subHandling: value as SubHandling, origin: originOf(e, text) });
 }
 
-function parseProvision(e: XmlElement, allName: string, ext: string): Provision {
+function parseProvision(e: XmlElement, allName: string, ext: string): ProvidePermission {
   if (firstChild(e, ext, allName) !== undefined) return "all";
   return childElements(e)
     .filter((c) => c.namespace === ext)
     .map((c) => ({ kind: c.localName, value: textContent(c).trim() }));
 }
 
-function parseTransformations(e: XmlElement, text: string, ext: string): Transformations {
+function parseTransformations(e: XmlElement, text: string, ext: string): PolicyTransformations {
   const out: Record<string, unknown> = {};
   for (const [key, local, all] of PROVISIONS) {
     const p = firstChild(e, ext, local);
@@ -357,10 +359,14 @@ function parseTransformations(e: XmlElement, text: string, ext: string): Transfo
   }
   if (Object.keys(provide).length > 0) out.provide = provide;
   out.origin = originOf(e, text);
-  return out as Transformations;
+  return out as PolicyTransformations;
 }
 
-function parseRule(e: XmlElement, text: string, ext: string): Result<Rule, InvalidArgumentError> {
+function parseRule(
+  e: XmlElement,
+  text: string,
+  ext: string,
+): Result<PolicyRule, InvalidArgumentError> {
   const id = requiredAttribute(e, "id", WHAT);
   if (id.isErr()) return err(id.error);
   const c = firstChild(e, CP, "conditions");
@@ -392,7 +398,7 @@ function parseRule(e: XmlElement, text: string, ext: string): Result<Rule, Inval
  *
  * @example The example of RFC 5025 §8
  * ```ts
- * import { parseRuleset } from "@xcap/xcap";
+ * import { parseRuleset } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const ruleset = parseRuleset(`<cr:ruleset xmlns="urn:ietf:params:xml:ns:pres-rules"
@@ -423,7 +429,7 @@ export function parseRuleset(
   const doc = readModelDocument(input, WHAT);
   return doc.andThen((d) =>
     checkRoot(d, CP, "ruleset", WHAT).andThen((root) => {
-      const rules: Rule[] = [];
+      const rules: PolicyRule[] = [];
       for (const c of childElements(root)) {
         if (!named(c, CP, "rule")) continue;
         const rule = parseRule(c, d.text, ext);
@@ -462,7 +468,7 @@ function emptyElement(
   })];
 }
 
-function identityPlan(identity: Identity): ChildPlan {
+function identityPlan(identity: PolicyIdentity): ChildPlan {
   const one = (identity.one ?? []).map((o) =>
     childOf({
       origin: o.origin,
@@ -530,7 +536,7 @@ function validityPlan(
   });
 }
 
-function conditionsPlan(c: Conditions): ChildPlan {
+function conditionsPlan(c: PolicyConditions): ChildPlan {
   const origin = c.origin;
   const external = childOrigin(origin, OCP, "external-list");
   const oldEntries = external === undefined
@@ -580,7 +586,7 @@ function conditionsPlan(c: Conditions): ChildPlan {
   });
 }
 
-function actionsPlan(a: Actions, ext: string, prefix: string): ChildPlan {
+function actionsPlan(a: PolicyActions, ext: string, prefix: string): ChildPlan {
   const sub = childOrigin(a.origin, ext, "sub-handling");
   return childOf({
     origin: a.origin,
@@ -604,7 +610,7 @@ function provisionPlan(
   parent: XmlOrigin | undefined,
   local: string,
   allName: string,
-  value: Provision,
+  value: ProvidePermission,
   ext: string,
   prefix: string,
 ): ChildPlan {
@@ -613,7 +619,9 @@ function provisionPlan(
     ? []
     : childElements(origin.element).filter((e) => e.namespace === ext);
   const used = new Set<XmlElement>();
-  const items: readonly ProvisionItem[] = value === "all" ? [{ kind: allName, value: "" }] : value;
+  const items: readonly ProvidePermissionItem[] = value === "all"
+    ? [{ kind: allName, value: "" }]
+    : value;
   return childOf({
     origin,
     namespace: ext,
@@ -636,7 +644,7 @@ function provisionPlan(
   });
 }
 
-function transformationsPlan(t: Transformations, ext: string, prefix: string): ChildPlan {
+function transformationsPlan(t: PolicyTransformations, ext: string, prefix: string): ChildPlan {
   const origin = t.origin;
   const children: ChildPlan[] = [];
   for (const [key, local, all] of PROVISIONS) {
@@ -670,7 +678,7 @@ function transformationsPlan(t: Transformations, ext: string, prefix: string): C
   });
 }
 
-function rulePlan(rule: Rule, ext: string, prefix: string): ChildPlan {
+function rulePlan(rule: PolicyRule, ext: string, prefix: string): ChildPlan {
   return childOf({
     origin: rule.origin,
     namespace: CP,
@@ -697,7 +705,7 @@ function rulePlan(rule: Rule, ext: string, prefix: string): ChildPlan {
  *
  * @example A new ruleset
  * ```ts
- * import { buildRuleset, parseRuleset } from "@xcap/xcap";
+ * import { buildRuleset, parseRuleset } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const text = buildRuleset({
@@ -741,7 +749,7 @@ export interface WithWatcherHandlingOptions {
 }
 
 /** A rule that decides by identity alone: conditions with an identity and nothing else. */
-function isIdentityRule(rule: Rule): boolean {
+function isIdentityRule(rule: PolicyRule): boolean {
   const c = rule.conditions;
   if (c === undefined || c.identity === undefined) return false;
   if (c.sphere !== undefined || c.validity !== undefined || c.externalLists !== undefined) {
@@ -758,18 +766,18 @@ function isIdentityRule(rule: Rule): boolean {
   return true;
 }
 
-function hasOne(rule: Rule, uri: string): boolean {
+function hasOne(rule: PolicyRule, uri: string): boolean {
   return rule.conditions?.identity?.one?.some((o) => o.id === uri) ?? false;
 }
 
-function withoutOne(rule: Rule, uri: string): Rule | undefined {
+function withoutOne(rule: PolicyRule, uri: string): PolicyRule | undefined {
   const identity = rule.conditions!.identity!;
   const one = (identity.one ?? []).filter((o) => o.id !== uri);
   if (one.length === 0 && (identity.many ?? []).length === 0) return undefined;
   return { ...rule, conditions: { ...rule.conditions, identity: { ...identity, one } } };
 }
 
-function uniqueId(rules: readonly Rule[], wanted: string): string {
+function uniqueId(rules: readonly PolicyRule[], wanted: string): string {
   const ids = new Set(rules.map((r) => r.id));
   if (!ids.has(wanted)) return wanted;
   let n = 2;
@@ -793,7 +801,7 @@ function uniqueId(rules: readonly Rule[], wanted: string): string {
  *
  * @example Usage
  * ```ts
- * import { withWatcherHandling } from "@xcap/xcap";
+ * import { withWatcherHandling } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const allowed = withWatcherHandling({ rules: [] }, "sip:bob@example.com", "allow")
@@ -818,7 +826,7 @@ export function withWatcherHandling(
     return err(invalidArgument("watcher", "The watcher URI is empty"));
   }
   let changed = false;
-  const rules: Rule[] = [];
+  const rules: PolicyRule[] = [];
   for (const rule of ruleset.rules) {
     if (isIdentityRule(rule) && rule.actions?.subHandling !== handling && hasOne(rule, watcher)) {
       changed = true;
@@ -835,7 +843,7 @@ export function withWatcherHandling(
     const target = matching.find((r) => r.id === wantedId) ?? matching[0];
     if (target !== undefined) {
       const identity = target.conditions!.identity!;
-      const updated: Rule = {
+      const updated: PolicyRule = {
         ...target,
         conditions: {
           ...target.conditions,
@@ -874,7 +882,7 @@ export function withWatcherHandling(
  *
  * @example Usage
  * ```ts
- * import { watcherHandling, withWatcherHandling } from "@xcap/xcap";
+ * import { watcherHandling, withWatcherHandling } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const rules = withWatcherHandling({ rules: [] }, "sip:bob@example.com", "polite-block")
@@ -906,7 +914,7 @@ export function watcherHandling(ruleset: Ruleset, watcher: string): SubHandling 
  *
  * @example Usage
  * ```ts
- * import { rulesetCodec } from "@xcap/xcap";
+ * import { rulesetCodec } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(rulesetCodec().empty({}), { rules: [] });
@@ -934,7 +942,7 @@ const RULE_ID_UNIQUE = {
  *
  * @example Usage
  * ```ts
- * import { PRES_RULES } from "@xcap/xcap";
+ * import { PRES_RULES } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(PRES_RULES.prefixes.cr, "urn:ietf:params:xml:ns:common-policy");
@@ -953,7 +961,7 @@ export const PRES_RULES: TypedApplicationUsage<Ruleset> = Object.freeze({
  *
  * @example Usage
  * ```ts
- * import { OMA_PRES_RULES } from "@xcap/xcap";
+ * import { OMA_PRES_RULES } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(OMA_PRES_RULES.defaultDocumentName, "pres-rules");

@@ -4,89 +4,25 @@
  * constraints, the namespace prefixes selectors use, and a codec that parses documents into a
  * typed value and builds them back without losing what the model does not know.
  *
- * Every usage of {@linkcode KNOWN_APPLICATIONS} is registered: the ones with a typed model with
- * it, the others (`xcap-caps` for one) with {@linkcode RAW_XML_CODEC}, whose value is the
- * document text. {@linkcode registerApplicationUsage} adds a caller's own usage.
+ * {@linkcode createApplicationRegistry} makes one with every usage of
+ * {@linkcode KNOWN_APPLICATIONS}: the ones with a typed model with it, the others (`xcap-caps` for
+ * one) with {@linkcode RAW_XML_CODEC}, whose value is the document text;
+ * {@linkcode ApplicationRegistry.register} adds a caller's own usage. A registry is a value you
+ * hold and pass on (its `applications()` is the client's `applications` option): there is no
+ * shared, mutable one.
  *
  * @module
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
-import { type ApplicationUsage, KNOWN_APPLICATIONS } from "../application.ts";
-import { invalidArgument, type InvalidArgumentError } from "../errors.ts";
-import { parseXmlDocument, type XmlDocument } from "../xml/document.ts";
-import type { UniquenessConstraint } from "../uniqueness.ts";
+import { type ApplicationUsage, KNOWN_APPLICATIONS } from "../client/media_types.ts";
+import { invalidArgument, type InvalidArgumentError } from "../client/errors.ts";
+import { RAW_XML_CODEC, type TypedApplicationUsage } from "./codec.ts";
 import { RESOURCE_LISTS } from "./resource_lists.ts";
 import { RLS_SERVICES } from "./rls_services.ts";
 import { OMA_PRES_RULES, PRES_RULES } from "./pres_rules.ts";
 import { PIDF_MANIPULATION } from "./pidf.ts";
 import { XCAP_DIRECTORY } from "./xcap_directory.ts";
 import { OPENXCAP_DIALOG_RULES, OPENXCAP_WATCHERS } from "./openxcap.ts";
-
-export type { XmlOrigin } from "./_model.ts";
-
-/** What a codec's `empty` gets to build the value of a document that does not exist yet. */
-export interface EmptyDocumentContext {
-  /** The XCAP User Identifier whose document it is, when it is a user's document. */
-  readonly xui?: string;
-}
-
-/**
- * Parses a usage's documents into typed values and builds them back.
- *
- * `build` of a value that came from `parse` (possibly changed) keeps every byte of the document
- * the change did not touch; `empty` is the value a missing document starts from.
- */
-export interface DocumentCodec<T> {
-  /** Read a parsed document into the typed value. */
-  parse(document: XmlDocument): Result<T, InvalidArgumentError>;
-  /** Write a value back to document text. */
-  build(value: T): Result<string, InvalidArgumentError>;
-  /** The value of a document that does not exist yet. */
-  empty(context: EmptyDocumentContext): T;
-}
-
-/** An application usage with its codec and constraints. */
-export interface TypedApplicationUsage<T> extends ApplicationUsage {
-  /** Parses and builds the usage's documents. */
-  readonly codec: DocumentCodec<T>;
-  /**
-   * Attributes that must be unique. They also identify elements in node selectors built for
-   * minimal updates (`list[@name="friends"]`).
-   */
-  readonly uniqueness: readonly UniquenessConstraint[];
-  /** Conventional prefixes for the namespaces its documents use, for node selectors. */
-  readonly prefixes: Readonly<Record<string, string>>;
-}
-
-/**
- * The codec of usages without a typed model: the value is the document text, checked to be
- * well-formed XML when built.
- *
- * @example Usage
- * ```ts
- * import { parseXmlDocument, RAW_XML_CODEC } from "@xcap/xcap";
- * import { assertEquals } from "@std/assert";
- *
- * const doc = parseXmlDocument("<a><!-- kept --></a>")._unsafeUnwrap();
- * assertEquals(RAW_XML_CODEC.parse(doc)._unsafeUnwrap(), "<a><!-- kept --></a>");
- * assertEquals(RAW_XML_CODEC.build("<a>").isErr(), true);
- * ```
- */
-export const RAW_XML_CODEC: DocumentCodec<string> = Object.freeze({
-  parse(document: XmlDocument): Result<string, InvalidArgumentError> {
-    return ok(document.text);
-  },
-  build(value: string): Result<string, InvalidArgumentError> {
-    return parseXmlDocument(value).match(
-      () => ok(value),
-      (condition) =>
-        err(invalidArgument("value", `The document is not well-formed XML: ${condition.phrase}`)),
-    );
-  },
-  empty(): string {
-    return "";
-  },
-});
 
 const AUID = /^[A-Za-z0-9\-_~.!$&'()*+,;=:@]+$/;
 
@@ -123,19 +59,19 @@ function usageProblem(usage: TypedApplicationUsage<unknown>): string | undefined
   return undefined;
 }
 
-/** Options of {@linkcode ApplicationRegistry.register} and {@linkcode registerApplicationUsage}. */
-export interface RegisterOptions {
+/** Options of {@linkcode ApplicationRegistry.register}. */
+export interface RegisterUsageOptions {
   /** Replace a usage already registered under the same AUID. @default false */
   readonly replace?: boolean;
 }
 
 /**
- * Application usages by AUID. {@linkcode APPLICATION_REGISTRY} is the shared one; make another
- * with {@linkcode createApplicationRegistry}.
+ * Application usages by AUID; {@linkcode createApplicationRegistry} makes one with every usage
+ * this module knows.
  *
  * @example Usage
  * ```ts
- * import { createApplicationRegistry } from "@xcap/xcap";
+ * import { createApplicationRegistry } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const registry = createApplicationRegistry();
@@ -185,15 +121,39 @@ export class ApplicationRegistry {
   }
 
   /**
-   * Register a usage, after checking its facts (AUID syntax, MIME type, codec).
+   * Register an application usage of your own, after checking its facts (AUID syntax, MIME type,
+   * codec, uniqueness constraints, selector prefixes). {@linkcode updateDocument} and the other
+   * typed operations take the returned usage directly; the registry is for looking it up by
+   * AUID.
    *
    * @param usage The usage.
    * @param options `replace`: allow replacing one with the same AUID.
-   * @returns The frozen usage, or `InvalidArgument` (argument `usage`).
+   * @returns The frozen usage, or `InvalidArgument` (argument `usage`) saying what is wrong.
+   *
+   * @example A usage whose documents are handled as text
+   * ```ts
+   * import { createApplicationRegistry, RAW_XML_CODEC } from "@xcap/xcap/usages";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const registry = createApplicationRegistry();
+   * const usage = registry.register({
+   *   auid: "com.example.notes",
+   *   mimeType: "application/vnd.example.notes+xml",
+   *   defaultNamespace: "urn:example:notes",
+   *   defaultDocumentName: "index",
+   *   scope: "users",
+   *   codec: RAW_XML_CODEC,
+   *   uniqueness: [],
+   *   prefixes: { n: "urn:example:notes" },
+   * });
+   * assertEquals(usage.isOk(), true);
+   * assertEquals(registry.get("com.example.notes")?.mimeType, "application/vnd.example.notes+xml");
+   * assertEquals(registry.register({ ...usage._unsafeUnwrap() }).isErr(), true);
+   * ```
    */
   register<T>(
     usage: TypedApplicationUsage<T>,
-    options: RegisterOptions = {},
+    options: RegisterUsageOptions = {},
   ): Result<TypedApplicationUsage<T>, InvalidArgumentError> {
     const problem = usageProblem(usage as TypedApplicationUsage<unknown>);
     if (problem !== undefined) {
@@ -238,7 +198,7 @@ const TYPED: readonly TypedApplicationUsage<unknown>[] = [
  *
  * @example Usage
  * ```ts
- * import { createApplicationRegistry, RAW_XML_CODEC } from "@xcap/xcap";
+ * import { createApplicationRegistry, RAW_XML_CODEC } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const registry = createApplicationRegistry();
@@ -255,88 +215,4 @@ export function createApplicationRegistry(
   for (const u of TYPED) byAuid.set(u.auid, u);
   for (const u of extra) byAuid.set(u.auid, u);
   return new ApplicationRegistry(byAuid.values());
-}
-
-/**
- * The shared registry: every known usage, plus whatever {@linkcode registerApplicationUsage}
- * added.
- *
- * @example Usage
- * ```ts
- * import { APPLICATION_REGISTRY } from "@xcap/xcap";
- * import { assertEquals } from "@std/assert";
- *
- * assertEquals(APPLICATION_REGISTRY.get("rls-services")?.mimeType, "application/rls-services+xml");
- * ```
- */
-export const APPLICATION_REGISTRY: ApplicationRegistry = createApplicationRegistry();
-
-/** Options of {@linkcode registerApplicationUsage}. */
-export interface RegisterApplicationUsageOptions extends RegisterOptions {
-  /** The registry to add to. @default {APPLICATION_REGISTRY} */
-  readonly registry?: ApplicationRegistry;
-}
-
-/**
- * Register an application usage of your own: its facts, codec, uniqueness constraints and
- * selector prefixes. {@linkcode updateDocument} and the other typed operations take the returned
- * usage directly; the registry is for looking it up by AUID.
- *
- * @param usage The usage.
- * @param options `registry` (default the shared one) and `replace`.
- * @returns The frozen usage, or `InvalidArgument` saying what is wrong with it.
- *
- * @example A usage whose documents are handled as text
- * ```ts
- * import { createApplicationRegistry, RAW_XML_CODEC, registerApplicationUsage } from "@xcap/xcap";
- * import { assertEquals } from "@std/assert";
- *
- * const registry = createApplicationRegistry();
- * const usage = registerApplicationUsage({
- *   auid: "com.example.notes",
- *   mimeType: "application/vnd.example.notes+xml",
- *   defaultNamespace: "urn:example:notes",
- *   defaultDocumentName: "index",
- *   scope: "users",
- *   codec: RAW_XML_CODEC,
- *   uniqueness: [],
- *   prefixes: { n: "urn:example:notes" },
- * }, { registry });
- * assertEquals(usage.isOk(), true);
- * assertEquals(registry.get("com.example.notes")?.mimeType, "application/vnd.example.notes+xml");
- * assertEquals(registerApplicationUsage({ ...usage._unsafeUnwrap() }, { registry }).isErr(), true);
- * ```
- */
-export function registerApplicationUsage<T>(
-  usage: TypedApplicationUsage<T>,
-  options: RegisterApplicationUsageOptions = {},
-): Result<TypedApplicationUsage<T>, InvalidArgumentError> {
-  const registry = options.registry ?? APPLICATION_REGISTRY;
-  return registry.register(
-    usage,
-    options.replace === undefined ? {} : { replace: options.replace },
-  );
-}
-
-/**
- * Look an application usage up by AUID.
- *
- * @param auid The application unique ID.
- * @param options `registry`. @default {APPLICATION_REGISTRY}
- * @returns The usage, or `undefined`.
- *
- * @example Usage
- * ```ts
- * import { getApplicationUsage } from "@xcap/xcap";
- * import { assertEquals } from "@std/assert";
- *
- * assertEquals(getApplicationUsage("pidf-manipulation")?.defaultNamespace, "urn:ietf:params:xml:ns:pidf");
- * assertEquals(getApplicationUsage("com.example.nothing"), undefined);
- * ```
- */
-export function getApplicationUsage(
-  auid: string,
-  options: { readonly registry?: ApplicationRegistry } = {},
-): TypedApplicationUsage<unknown> | undefined {
-  return (options.registry ?? APPLICATION_REGISTRY).get(auid);
 }

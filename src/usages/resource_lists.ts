@@ -12,8 +12,8 @@
  * @module
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
-import { KNOWN_APPLICATIONS } from "../application.ts";
-import { invalidArgument, type InvalidArgumentError } from "../errors.ts";
+import { KNOWN_APPLICATIONS } from "../client/media_types.ts";
+import { invalidArgument, type InvalidArgumentError } from "../client/errors.ts";
 import { parseXmlDocument, type XmlDocument } from "../xml/document.ts";
 import {
   checkRoot,
@@ -22,9 +22,8 @@ import {
   modelError,
   originOf,
   renderDocument,
-  type XmlOrigin,
 } from "./_model.ts";
-import type { DocumentCodec, TypedApplicationUsage } from "./registry.ts";
+import type { DocumentCodec, TypedApplicationUsage, XmlOrigin } from "./codec.ts";
 import { listPlan, parseList } from "./_lists.ts";
 
 /**
@@ -32,7 +31,7 @@ import { listPlan, parseList } from "./_lists.ts";
  *
  * @example Usage
  * ```ts
- * import { RESOURCE_LISTS_NAMESPACE } from "@xcap/xcap";
+ * import { RESOURCE_LISTS_NAMESPACE } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(RESOURCE_LISTS_NAMESPACE, "urn:ietf:params:xml:ns:resource-lists");
@@ -43,7 +42,7 @@ export const RESOURCE_LISTS_NAMESPACE = "urn:ietf:params:xml:ns:resource-lists";
 const RL = RESOURCE_LISTS_NAMESPACE;
 
 /** An `<entry>`: a URI with an optional display name. */
-export interface Entry {
+export interface ListEntry {
   /** Discriminant. */
   readonly kind: "entry";
   /** The resource's URI (unique among the entries of a list, RFC 4826 §3.4.5). */
@@ -55,7 +54,7 @@ export interface Entry {
 }
 
 /** An `<entry-ref>`: a reference to an entry in another list, by relative XCAP URI. */
-export interface EntryRef {
+export interface ListEntryRef {
   /** Discriminant. */
   readonly kind: "entry-ref";
   /** The relative XCAP URI of the referenced entry. */
@@ -67,7 +66,7 @@ export interface EntryRef {
 }
 
 /** An `<external>`: a reference to a whole list elsewhere, by absolute XCAP URI. */
-export interface External {
+export interface ListExternal {
   /** Discriminant. */
   readonly kind: "external";
   /** The absolute HTTP URI of the referenced list. */
@@ -79,7 +78,7 @@ export interface External {
 }
 
 /** A `<list>`: named, with a display name, holding entries, references and lists in order. */
-export interface List {
+export interface ResourceList {
   /** Discriminant. */
   readonly kind: "list";
   /** The list's name (unique among its sibling lists, RFC 4826 §3.4.5). */
@@ -87,18 +86,18 @@ export interface List {
   /** The `<display-name>`, if any. */
   readonly displayName?: string | undefined;
   /** The list's members, in document order. */
-  readonly items: readonly ListItem[];
+  readonly items: readonly ResourceListItem[];
   /** Where it was parsed from; absent for a new list. */
   readonly origin?: XmlOrigin | undefined;
 }
 
 /** What a list holds. */
-export type ListItem = Entry | EntryRef | External | List;
+export type ResourceListItem = ListEntry | ListEntryRef | ListExternal | ResourceList;
 
 /** A resource-lists document. */
 export interface ResourceLists {
   /** The top-level lists. */
-  readonly lists: readonly List[];
+  readonly lists: readonly ResourceList[];
   /** Where it was parsed from; absent for a new document. */
   readonly origin?: XmlOrigin | undefined;
 }
@@ -121,7 +120,7 @@ function toDocument(input: string | XmlDocument): Result<XmlDocument, InvalidArg
  *
  * @example Usage
  * ```ts
- * import { parseResourceLists } from "@xcap/xcap";
+ * import { parseResourceLists } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const lists = parseResourceLists(
@@ -141,7 +140,7 @@ export function parseResourceLists(
 ): Result<ResourceLists, InvalidArgumentError> {
   return toDocument(input).andThen((doc) =>
     checkRoot(doc, RL, "resource-lists", WHAT).andThen((root) => {
-      const lists: List[] = [];
+      const lists: ResourceList[] = [];
       for (const child of childElements(root)) {
         if (child.namespace !== RL || child.localName !== "list") continue;
         const list = parseList(child, doc.text);
@@ -164,7 +163,7 @@ export function parseResourceLists(
  *
  * @example Adding an entry keeps the comment
  * ```ts
- * import { buildResourceLists, parseResourceLists, withEntry } from "@xcap/xcap";
+ * import { buildResourceLists, parseResourceLists, withEntry } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const text = '<resource-lists xmlns="urn:ietf:params:xml:ns:resource-lists">\n' +
@@ -195,13 +194,13 @@ export function buildResourceLists(value: ResourceLists): Result<string, Invalid
 // ---------------------------------------------------------------------------------------------
 
 /** A list named by its path of names from the top level: `"friends"` or `["work", "team"]`. */
-export type ListPath = string | readonly string[];
+export type ResourceListPath = string | readonly string[];
 
-function pathNames(path: ListPath): readonly string[] {
+function pathNames(path: ResourceListPath): readonly string[] {
   return typeof path === "string" ? [path] : path;
 }
 
-function pathText(path: ListPath): string {
+function pathText(path: ResourceListPath): string {
   return pathNames(path).map((n) => JSON.stringify(n)).join(" / ");
 }
 
@@ -214,7 +213,7 @@ function pathText(path: ListPath): string {
  *
  * @example Usage
  * ```ts
- * import { findList, parseResourceLists } from "@xcap/xcap";
+ * import { findList, parseResourceLists } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const lists = parseResourceLists(
@@ -225,11 +224,11 @@ function pathText(path: ListPath): string {
  * assertEquals(findList(lists, "nothing"), undefined);
  * ```
  */
-export function findList(lists: ResourceLists, path: ListPath): List | undefined {
-  let candidates: readonly ListItem[] = lists.lists;
-  let found: List | undefined;
+export function findList(lists: ResourceLists, path: ResourceListPath): ResourceList | undefined {
+  let candidates: readonly ResourceListItem[] = lists.lists;
+  let found: ResourceList | undefined;
   for (const name of pathNames(path)) {
-    found = candidates.find((i): i is List => i.kind === "list" && i.name === name);
+    found = candidates.find((i): i is ResourceList => i.kind === "list" && i.name === name);
     if (found === undefined) return undefined;
     candidates = found.items;
   }
@@ -239,16 +238,19 @@ export function findList(lists: ResourceLists, path: ListPath): List | undefined
 /** Replace the list at `path` with `change(list)`; `undefined` from `change` removes it. */
 function mapList(
   lists: ResourceLists,
-  path: ListPath,
-  change: (list: List) => List | undefined,
+  path: ResourceListPath,
+  change: (list: ResourceList) => ResourceList | undefined,
 ): ResourceLists | undefined {
   const names = pathNames(path);
   if (names.length === 0) return undefined;
-  const walk = (items: readonly ListItem[], depth: number): ListItem[] | undefined => {
+  const walk = (
+    items: readonly ResourceListItem[],
+    depth: number,
+  ): ResourceListItem[] | undefined => {
     const index = items.findIndex((i) => i.kind === "list" && i.name === names[depth]);
     if (index < 0) return undefined;
-    const list = items[index] as List;
-    let replacement: List | undefined;
+    const list = items[index] as ResourceList;
+    let replacement: ResourceList | undefined;
     if (depth === names.length - 1) replacement = change(list);
     else {
       const inner = walk(list.items, depth + 1);
@@ -261,10 +263,10 @@ function mapList(
     return out;
   };
   const top = walk(lists.lists, 0);
-  return top === undefined ? undefined : { ...lists, lists: top as List[] };
+  return top === undefined ? undefined : { ...lists, lists: top as ResourceList[] };
 }
 
-function noList(argument: string, path: ListPath, what: string): InvalidArgumentError {
+function noList(argument: string, path: ResourceListPath, what: string): InvalidArgumentError {
   return invalidArgument(argument, `Cannot ${what}: there is no list ${pathText(path)}`);
 }
 
@@ -288,7 +290,7 @@ export interface WithEntryOptions {
  *
  * @example Usage
  * ```ts
- * import { findList, withEntry } from "@xcap/xcap";
+ * import { findList, withEntry } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const once = withEntry({ lists: [] }, "friends", { kind: "entry", uri: "sip:bob@example.com" })
@@ -300,8 +302,8 @@ export interface WithEntryOptions {
  */
 export function withEntry(
   lists: ResourceLists,
-  path: ListPath,
-  entry: Entry,
+  path: ResourceListPath,
+  entry: ListEntry,
   options: WithEntryOptions = {},
 ): Result<ResourceLists, InvalidArgumentError> {
   const names = pathNames(path);
@@ -321,7 +323,7 @@ export function withEntry(
   const result = mapList(lists, names, (list) => {
     const index = list.items.findIndex((i) => i.kind === "entry" && i.uri === entry.uri);
     if (index < 0) return { ...list, items: [...list.items, entry] };
-    const existing = list.items[index] as Entry;
+    const existing = list.items[index] as ListEntry;
     if (entry.displayName === undefined || existing.displayName === entry.displayName) return list;
     const items = [...list.items];
     items[index] = { ...existing, displayName: entry.displayName };
@@ -341,7 +343,7 @@ export function withEntry(
  *
  * @example Usage
  * ```ts
- * import { findList, withEntry, withoutEntry } from "@xcap/xcap";
+ * import { findList, withEntry, withoutEntry } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const lists = withEntry({ lists: [] }, "friends", { kind: "entry", uri: "sip:bob@example.com" })
@@ -349,7 +351,11 @@ export function withEntry(
  * assertEquals(findList(withoutEntry(lists, "friends", "sip:bob@example.com"), "friends")?.items, []);
  * ```
  */
-export function withoutEntry(lists: ResourceLists, path: ListPath, uri: string): ResourceLists {
+export function withoutEntry(
+  lists: ResourceLists,
+  path: ResourceListPath,
+  uri: string,
+): ResourceLists {
   const list = findList(lists, path);
   if (list === undefined || !list.items.some((i) => i.kind === "entry" && i.uri === uri)) {
     return lists;
@@ -371,7 +377,7 @@ export function withoutEntry(lists: ResourceLists, path: ListPath, uri: string):
  *
  * @example Usage
  * ```ts
- * import { findList, withEntry, withEntryDisplayName } from "@xcap/xcap";
+ * import { findList, withEntry, withEntryDisplayName } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const lists = withEntry({ lists: [] }, "friends", { kind: "entry", uri: "sip:bob@example.com" })
@@ -384,7 +390,7 @@ export function withoutEntry(lists: ResourceLists, path: ListPath, uri: string):
  */
 export function withEntryDisplayName(
   lists: ResourceLists,
-  path: ListPath,
+  path: ResourceListPath,
   uri: string,
   displayName: string | undefined,
 ): Result<ResourceLists, InvalidArgumentError> {
@@ -397,7 +403,7 @@ export function withEntryDisplayName(
       `Cannot rename entry ${JSON.stringify(uri)}: list ${pathText(path)} has no such entry`,
     ));
   }
-  const existing = list.items[index] as Entry;
+  const existing = list.items[index] as ListEntry;
   if (existing.displayName === displayName) return ok(lists);
   return ok(
     mapList(lists, path, (l) => {
@@ -411,7 +417,7 @@ export function withEntryDisplayName(
 /** Options of {@linkcode withList}. */
 export interface WithListOptions {
   /** The path of the list to add it to. @default [] (the top level) */
-  readonly parent?: ListPath;
+  readonly parent?: ResourceListPath;
   /** Create missing parent lists. @default false */
   readonly createParents?: boolean;
 }
@@ -427,7 +433,7 @@ export interface WithListOptions {
  *
  * @example Usage
  * ```ts
- * import { findList, withList } from "@xcap/xcap";
+ * import { findList, withList } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const lists = withList({ lists: [] }, { kind: "list", name: "work", items: [] })._unsafeUnwrap();
@@ -438,19 +444,19 @@ export interface WithListOptions {
  */
 export function withList(
   lists: ResourceLists,
-  list: List,
+  list: ResourceList,
   options: WithListOptions = {},
 ): Result<ResourceLists, InvalidArgumentError> {
   if (typeof list.name !== "string") {
     return err(invalidArgument("list", "Cannot add the list: it has no name"));
   }
   const parent = pathNames(options.parent ?? []);
-  const merge = (items: readonly ListItem[]): ListItem[] => {
+  const merge = (items: readonly ResourceListItem[]): ResourceListItem[] => {
     const index = items.findIndex((i) => i.kind === "list" && i.name === list.name);
     if (index < 0) return [...items, list];
-    const existing = items[index] as List;
+    const existing = items[index] as ResourceList;
     if (list.displayName === undefined || existing.displayName === list.displayName) {
-      return items as ListItem[];
+      return items as ResourceListItem[];
     }
     const out = [...items];
     out[index] = { ...existing, displayName: list.displayName };
@@ -458,7 +464,7 @@ export function withList(
   };
   if (parent.length === 0) {
     const merged = merge(lists.lists);
-    return ok(merged === lists.lists ? lists : { ...lists, lists: merged as List[] });
+    return ok(merged === lists.lists ? lists : { ...lists, lists: merged as ResourceList[] });
   }
   if (findList(lists, parent) === undefined) {
     if (!(options.createParents ?? false)) {
@@ -487,14 +493,14 @@ export function withList(
  *
  * @example Usage
  * ```ts
- * import { withList, withoutList } from "@xcap/xcap";
+ * import { withList, withoutList } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const lists = withList({ lists: [] }, { kind: "list", name: "work", items: [] })._unsafeUnwrap();
  * assertEquals(withoutList(lists, "work").lists, []);
  * ```
  */
-export function withoutList(lists: ResourceLists, path: ListPath): ResourceLists {
+export function withoutList(lists: ResourceLists, path: ResourceListPath): ResourceLists {
   if (findList(lists, path) === undefined) return lists;
   return mapList(lists, path, () => undefined) ?? lists;
 }
@@ -511,7 +517,7 @@ export function withoutList(lists: ResourceLists, path: ListPath): ResourceLists
  *
  * @example Usage
  * ```ts
- * import { findList, withList, withListName } from "@xcap/xcap";
+ * import { findList, withList, withListName } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const lists = withList({ lists: [] }, { kind: "list", name: "work", items: [] })._unsafeUnwrap();
@@ -520,7 +526,7 @@ export function withoutList(lists: ResourceLists, path: ListPath): ResourceLists
  */
 export function withListName(
   lists: ResourceLists,
-  path: ListPath,
+  path: ResourceListPath,
   name: string,
   options: { readonly displayName?: string } = {},
 ): Result<ResourceLists, InvalidArgumentError> {
@@ -546,7 +552,7 @@ export function withListName(
  *
  * @example Usage
  * ```ts
- * import { RESOURCE_LISTS_CODEC } from "@xcap/xcap";
+ * import { RESOURCE_LISTS_CODEC } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(RESOURCE_LISTS_CODEC.empty({}), { lists: [] });
@@ -564,7 +570,7 @@ export const RESOURCE_LISTS_CODEC: DocumentCodec<ResourceLists> = Object.freeze(
  *
  * @example Usage
  * ```ts
- * import { RESOURCE_LISTS } from "@xcap/xcap";
+ * import { RESOURCE_LISTS } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(RESOURCE_LISTS.auid, "resource-lists");

@@ -7,8 +7,8 @@
  * @module
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
-import { KNOWN_APPLICATIONS } from "../application.ts";
-import type { InvalidArgumentError } from "../errors.ts";
+import { KNOWN_APPLICATIONS } from "../client/media_types.ts";
+import type { InvalidArgumentError } from "../client/errors.ts";
 import type { XmlDocument, XmlElement } from "../xml/document.ts";
 import {
   checkRoot,
@@ -21,10 +21,9 @@ import {
   renderDocument,
   requiredAttribute,
   textContent,
-  type XmlOrigin,
 } from "./_model.ts";
-import type { DocumentCodec, TypedApplicationUsage } from "./registry.ts";
-import { type List, RESOURCE_LISTS_NAMESPACE } from "./resource_lists.ts";
+import type { DocumentCodec, TypedApplicationUsage, XmlOrigin } from "./codec.ts";
+import { RESOURCE_LISTS_NAMESPACE, type ResourceList } from "./resource_lists.ts";
 import { listPlan, parseList } from "./_lists.ts";
 
 /**
@@ -32,7 +31,7 @@ import { listPlan, parseList } from "./_lists.ts";
  *
  * @example Usage
  * ```ts
- * import { RLS_SERVICES_NAMESPACE } from "@xcap/xcap";
+ * import { RLS_SERVICES_NAMESPACE } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(RLS_SERVICES_NAMESPACE, "urn:ietf:params:xml:ns:rls-services");
@@ -44,13 +43,13 @@ const RLS = RLS_SERVICES_NAMESPACE;
 const WHAT = "rls-services";
 
 /** A `<service>`: a URI served from a resource list (by reference or inline). */
-export interface Service {
+export interface RlsService {
   /** The service URI (unique, RFC 4826 §4.4.5). */
   readonly uri: string;
   /** `<resource-list>`: the HTTP URI of a resource list; exclusive with `list`. */
   readonly resourceList?: string | undefined;
   /** `<list>`: the service's own list; exclusive with `resourceList`. */
-  readonly list?: List | undefined;
+  readonly list?: ResourceList | undefined;
   /** `<packages>`: the event packages served; absent when the element is absent. */
   readonly packages?: readonly string[] | undefined;
   /** Where it was parsed from; absent for a new service. */
@@ -60,18 +59,18 @@ export interface Service {
 /** An rls-services document. */
 export interface RlsServices {
   /** The services, in document order. */
-  readonly services: readonly Service[];
+  readonly services: readonly RlsService[];
   /** Where it was parsed from; absent for a new document. */
   readonly origin?: XmlOrigin | undefined;
 }
 
-function parseService(element: XmlElement, text: string): Result<Service, InvalidArgumentError> {
+function parseService(element: XmlElement, text: string): Result<RlsService, InvalidArgumentError> {
   const uri = requiredAttribute(element, "uri", WHAT);
   if (uri.isErr()) return err(uri.error);
   const resourceList = firstChild(element, RLS, "resource-list");
   const listElement = firstChild(element, RLS, "list");
   const packagesElement = firstChild(element, RLS, "packages");
-  let list: List | undefined;
+  let list: ResourceList | undefined;
   if (listElement !== undefined) {
     const parsed = parseList(listElement, text);
     if (parsed.isErr()) return err(parsed.error);
@@ -97,7 +96,7 @@ function parseService(element: XmlElement, text: string): Result<Service, Invali
  *
  * @example Usage
  * ```ts
- * import { parseRlsServices } from "@xcap/xcap";
+ * import { parseRlsServices } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const rls = parseRlsServices(
@@ -117,7 +116,7 @@ export function parseRlsServices(
   const doc = readModelDocument(input, WHAT);
   return doc.andThen((d) =>
     checkRoot(d, RLS, "rls-services", WHAT).andThen((root) => {
-      const services: Service[] = [];
+      const services: RlsService[] = [];
       for (const child of childElements(root)) {
         if (child.namespace !== RLS || child.localName !== "service") continue;
         const service = parseService(child, d.text);
@@ -145,7 +144,7 @@ function leaf(
   })];
 }
 
-function packagesPlan(service: Service): ChildPlan[] {
+function packagesPlan(service: RlsService): ChildPlan[] {
   const packages = service.packages;
   if (packages === undefined) return [];
   const origin = service.origin;
@@ -176,7 +175,7 @@ function packagesPlan(service: Service): ChildPlan[] {
   })];
 }
 
-function servicePlan(service: Service): ChildPlan {
+function servicePlan(service: RlsService): ChildPlan {
   const origin = service.origin;
   const resourceListText = (() => {
     if (service.resourceList === undefined) return undefined;
@@ -214,7 +213,7 @@ function servicePlan(service: Service): ChildPlan {
  *
  * @example A new document
  * ```ts
- * import { buildRlsServices, parseRlsServices } from "@xcap/xcap";
+ * import { buildRlsServices, parseRlsServices } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const text = buildRlsServices({
@@ -246,7 +245,7 @@ export function buildRlsServices(value: RlsServices): Result<string, InvalidArgu
  *
  * @example Usage
  * ```ts
- * import { RLS_SERVICES_CODEC } from "@xcap/xcap";
+ * import { RLS_SERVICES_CODEC } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(RLS_SERVICES_CODEC.empty({}), { services: [] });
@@ -264,7 +263,7 @@ export const RLS_SERVICES_CODEC: DocumentCodec<RlsServices> = Object.freeze({
  *
  * @example Usage
  * ```ts
- * import { RLS_SERVICES } from "@xcap/xcap";
+ * import { RLS_SERVICES } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(RLS_SERVICES.mimeType, "application/rls-services+xml");

@@ -7,8 +7,8 @@
  * @module
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
-import { KNOWN_APPLICATIONS } from "../application.ts";
-import type { InvalidArgumentError } from "../errors.ts";
+import { KNOWN_APPLICATIONS } from "../client/media_types.ts";
+import type { InvalidArgumentError } from "../client/errors.ts";
 import type { XmlDocument, XmlElement } from "../xml/document.ts";
 import {
   attributeValue,
@@ -21,16 +21,15 @@ import {
   renderDocument,
   requiredAttribute,
   textContent,
-  type XmlOrigin,
 } from "./_model.ts";
-import type { DocumentCodec, TypedApplicationUsage } from "./registry.ts";
+import type { DocumentCodec, TypedApplicationUsage, XmlOrigin } from "./codec.ts";
 
 /**
  * The xcap-directory namespace.
  *
  * @example Usage
  * ```ts
- * import { XCAP_DIRECTORY_NAMESPACE } from "@xcap/xcap";
+ * import { XCAP_DIRECTORY_NAMESPACE } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(XCAP_DIRECTORY_NAMESPACE, "urn:oma:xml:xdm:xcap-directory");
@@ -56,7 +55,7 @@ export interface DirectoryEntry {
 }
 
 /** The documents of one AUID, or the error that kept the server from listing them. */
-export interface Folder {
+export interface DirectoryFolder {
   /** The AUID. */
   readonly auid: string;
   /** The documents. */
@@ -70,12 +69,12 @@ export interface Folder {
 /** An xcap-directory document. */
 export interface XcapDirectory {
   /** The folders. */
-  readonly folders: readonly Folder[];
+  readonly folders: readonly DirectoryFolder[];
   /** Where it was parsed from. */
   readonly origin?: XmlOrigin | undefined;
 }
 
-function parseFolder(e: XmlElement, text: string): Result<Folder, InvalidArgumentError> {
+function parseFolder(e: XmlElement, text: string): Result<DirectoryFolder, InvalidArgumentError> {
   const auid = requiredAttribute(e, "auid", WHAT);
   if (auid.isErr()) return err(auid.error);
   const entries: DirectoryEntry[] = [];
@@ -110,7 +109,7 @@ function parseFolder(e: XmlElement, text: string): Result<Folder, InvalidArgumen
  *
  * @example Usage
  * ```ts
- * import { parseXcapDirectory } from "@xcap/xcap";
+ * import { parseXcapDirectory } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const dir = parseXcapDirectory(
@@ -127,7 +126,7 @@ export function parseXcapDirectory(
   const doc = readModelDocument(input, WHAT);
   return doc.andThen((d) =>
     checkRoot(d, XD, "xcap-directory", WHAT).andThen((root) => {
-      const folders: Folder[] = [];
+      const folders: DirectoryFolder[] = [];
       for (const c of childElements(root)) {
         if (c.namespace !== XD || c.localName !== "folder") continue;
         const folder = parseFolder(c, d.text);
@@ -147,7 +146,7 @@ export function parseXcapDirectory(
  *
  * @example Usage
  * ```ts
- * import { buildXcapDirectory, parseXcapDirectory } from "@xcap/xcap";
+ * import { buildXcapDirectory, parseXcapDirectory } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const text = buildXcapDirectory({
@@ -223,7 +222,7 @@ export function buildXcapDirectory(value: XcapDirectory): Result<string, Invalid
  *
  * @example Usage
  * ```ts
- * import { XCAP_DIRECTORY_CODEC } from "@xcap/xcap";
+ * import { XCAP_DIRECTORY_CODEC } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(XCAP_DIRECTORY_CODEC.empty({}), { folders: [] });
@@ -241,7 +240,7 @@ export const XCAP_DIRECTORY_CODEC: DocumentCodec<XcapDirectory> = Object.freeze(
  *
  * @example Usage
  * ```ts
- * import { XCAP_DIRECTORY } from "@xcap/xcap";
+ * import { XCAP_DIRECTORY } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(XCAP_DIRECTORY.defaultDocumentName, "directory.xml");

@@ -5,9 +5,14 @@
  * @module
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
-import { formatNodeSelector, type NodeSelector, type QualifiedName } from "../selector.ts";
+import {
+  formatNodeSelector,
+  type NamespaceBindings,
+  type NodeSelector,
+  type QualifiedName,
+} from "../client/selector.ts";
 import type { XmlAttribute, XmlDocument, XmlElement } from "./document.ts";
-import type { NamespaceContext, NodeOperationError } from "./edit.ts";
+import type { NodeOperationError } from "./errors.ts";
 import { XML_NAMESPACE } from "./_names.ts";
 
 /** A namespace URI (absent: no namespace) and a local name. */
@@ -37,7 +42,7 @@ export function selectorText(selector: NodeSelector): string {
   return formatNodeSelector(selector).unwrapOr("(invalid node selector)");
 }
 
-function lookup(ns: NamespaceContext, prefix: string): string | undefined {
+function lookup(ns: NamespaceBindings, prefix: string): string | undefined {
   return Object.hasOwn(ns, prefix) ? ns[prefix] : undefined;
 }
 
@@ -48,7 +53,7 @@ function lookup(ns: NamespaceContext, prefix: string): string | undefined {
  */
 function expand(
   name: QualifiedName,
-  ns: NamespaceContext,
+  ns: NamespaceBindings,
   isElement: boolean,
   selector: NodeSelector,
 ): Result<ExpandedName, NodeOperationError> {
@@ -77,7 +82,7 @@ function expand(
 /** Expand every name of the selector; an unbound prefix is a `bad-request`. */
 export function resolveSelector(
   selector: NodeSelector,
-  ns: NamespaceContext,
+  ns: NamespaceBindings,
 ): Result<ResolvedSelector, NodeOperationError> {
   const steps = selector?.steps;
   if (!Array.isArray(steps) || steps.length === 0) {

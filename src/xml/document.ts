@@ -21,7 +21,8 @@
  * @module
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
-import type { XcapErrorCondition } from "../errors.ts";
+import type { ConflictCondition } from "../client/errors.ts";
+import type { NamespaceBindings } from "../client/selector.ts";
 import {
   codePointLabel,
   firstNonXmlChar,
@@ -37,7 +38,7 @@ import {
 } from "./_names.ts";
 
 /** Bounds applied while parsing; exceeding one is a `constraint-failure`. */
-export interface ParseLimits {
+export interface XmlParseLimits {
   /** Deepest element nesting allowed (the document element is at depth 1). @default 100 */
   readonly maxDepth?: number;
   /** Most elements allowed in the document. @default 100_000 */
@@ -218,9 +219,9 @@ export interface ParseXmlElementOptions {
    * default namespace); prefixes the element uses without declaring them resolve here.
    * @default no bindings but `xml`
    */
-  readonly namespaces?: ReadonlyMap<string, string> | Readonly<Record<string, string>>;
-  /** Parse limits. @default the defaults of {@linkcode ParseLimits} */
-  readonly limits?: ParseLimits;
+  readonly namespaces?: ReadonlyMap<string, string> | NamespaceBindings;
+  /** Parse limits. @default the defaults of {@linkcode XmlParseLimits} */
+  readonly limits?: XmlParseLimits;
   /** Depth of the element's future parent, counted toward `limits.maxDepth`. @default 0 */
   readonly parentDepth?: number;
 }
@@ -294,7 +295,7 @@ class Parser {
   constructor(
     readonly text: string,
     readonly mode: Mode,
-    limits: ParseLimits,
+    limits: XmlParseLimits,
     readonly inherited: ReadonlyMap<string, string>,
     readonly parentDepth: number,
   ) {
@@ -925,14 +926,14 @@ function describeAt(text: string, offset: number): string {
   return JSON.stringify(snippet.length < 12 ? snippet : snippet + "…");
 }
 
-function toCondition(failure: ParseFailure, text: string): XcapErrorCondition {
+function toCondition(failure: ParseFailure, text: string): ConflictCondition {
   const phrase = failure.offset === undefined
     ? failure.reason
     : `${failure.reason} at ${position(text, failure.offset)}`;
   return { tag: failure.tag, phrase };
 }
 
-function run(parser: Parser): Result<XmlDocument, XcapErrorCondition> {
+function run(parser: Parser): Result<XmlDocument, ConflictCondition> {
   try {
     return ok(parser.parse());
   } catch (e) {
@@ -959,7 +960,7 @@ function run(parser: Parser): Result<XmlDocument, XcapErrorCondition> {
  *
  * @example Parsing a prefixed document
  * ```ts
- * import { parseXmlDocument } from "@xcap/xcap";
+ * import { parseXmlDocument } from "@xcap/xcap/xml";
  * import { assertEquals } from "@std/assert";
  *
  * const text = '<cr:ruleset xmlns:cr="urn:ietf:params:xml:ns:common-policy"><cr:rule id="a"/>' +
@@ -973,7 +974,7 @@ function run(parser: Parser): Result<XmlDocument, XcapErrorCondition> {
  *
  * @example Errors say what and where
  * ```ts
- * import { parseXmlDocument } from "@xcap/xcap";
+ * import { parseXmlDocument } from "@xcap/xcap/xml";
  * import { assertEquals } from "@std/assert";
  *
  * const result = parseXmlDocument("<a>\n  <b></a>");
@@ -985,8 +986,8 @@ function run(parser: Parser): Result<XmlDocument, XcapErrorCondition> {
  */
 export function parseXmlDocument(
   text: string,
-  limits: ParseLimits = {},
-): Result<XmlDocument, XcapErrorCondition> {
+  limits: XmlParseLimits = {},
+): Result<XmlDocument, ConflictCondition> {
   if (typeof text !== "string") {
     return err({ tag: "not-well-formed", phrase: "The document is not a string" });
   }
@@ -1009,7 +1010,7 @@ export function parseXmlDocument(
  *
  * @example Prefixes resolve in the scope given
  * ```ts
- * import { parseXmlElement } from "@xcap/xcap";
+ * import { parseXmlElement } from "@xcap/xcap/xml";
  * import { assertEquals } from "@std/assert";
  *
  * const parsed = parseXmlElement("<cp:rule id='r1'/>", {
@@ -1022,7 +1023,7 @@ export function parseXmlDocument(
 export function parseXmlElement(
   text: string,
   options: ParseXmlElementOptions = {},
-): Result<XmlDocument, XcapErrorCondition> {
+): Result<XmlDocument, ConflictCondition> {
   if (typeof text !== "string") {
     return err({ tag: "not-xml-frag", phrase: "The body is not a string" });
   }
@@ -1049,7 +1050,7 @@ export function parseXmlElement(
  *
  * @example Usage
  * ```ts
- * import { decodeUtf8 } from "@xcap/xcap";
+ * import { decodeUtf8 } from "./document.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(decodeUtf8(new TextEncoder().encode("<a>é</a>"))._unsafeUnwrap(), "<a>é</a>");
@@ -1059,7 +1060,7 @@ export function parseXmlElement(
  * });
  * ```
  */
-export function decodeUtf8(bytes: Uint8Array): Result<string, XcapErrorCondition> {
+export function decodeUtf8(bytes: Uint8Array): Result<string, ConflictCondition> {
   if (!(bytes instanceof Uint8Array)) {
     return err({ tag: "not-utf-8", phrase: "The body is not a byte array" });
   }

@@ -12,16 +12,17 @@
  * @module
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
-import type { XcapErrorCondition } from "../errors.ts";
-import type { NodeSelector } from "../selector.ts";
+import type { ConflictCondition } from "../client/errors.ts";
+import type { NamespaceBindings, NodeSelector } from "../client/selector.ts";
 import {
-  type ParseLimits,
   parseXmlDocument,
   parseXmlElement,
   type XmlDocument,
   type XmlElement,
+  type XmlParseLimits,
 } from "./document.ts";
 import { selectNode } from "./select.ts";
+import type { NodeOperationError } from "./errors.ts";
 import {
   applyStep,
   evaluateSteps,
@@ -43,40 +44,10 @@ import {
   PREDEFINED_ENTITIES,
 } from "./_names.ts";
 
-/**
- * Prefix bindings for evaluating a node selector: `""` is the application usage's default
- * namespace (RFC 4825 §6.3), every other prefix comes from the request URI's `xmlns(p=uri)`
- * query (§6.4). `xml` is always bound.
- */
-export type NamespaceContext = Readonly<Record<string, string>>;
-
-/**
- * Why a node operation failed; the server maps `kind` to a status: `not-found` 404, `conflict`
- * 409 with an `application/xcap-error+xml` body for `condition`, `not-allowed` 405 with an
- * `Allow` header, `bad-request` 400.
- *
- * For `no-parent`, `condition.ancestor` holds the node selector text of the closest existing
- * ancestor element (as `formatNodeSelector` writes it, e.g.
- * `/resource-lists/list[@name="friends"]`), or `""` when only the document itself exists; the
- * server makes it an absolute URI (document URI, then `/~~` and the percent-encoded selector
- * unless it is empty, plus the `xmlns()` query for any prefix it uses). `ancestor` carries the
- * same as a selector value.
- */
-export type NodeOperationError =
-  | { readonly kind: "not-found"; readonly message: string }
-  | {
-    readonly kind: "conflict";
-    readonly condition: XcapErrorCondition;
-    readonly message: string;
-    readonly ancestor?: NodeSelector;
-  }
-  | { readonly kind: "not-allowed"; readonly message: string; readonly allow: readonly string[] }
-  | { readonly kind: "bad-request"; readonly message: string };
-
 /** Options of {@linkcode putNode} and {@linkcode deleteNode}. */
 export interface NodeEditOptions {
-  /** Limits for parsing the body and the changed document. @default the defaults of ParseLimits */
-  readonly limits?: ParseLimits;
+  /** Limits for parsing the body and the changed document. @default the defaults of XmlParseLimits */
+  readonly limits?: XmlParseLimits;
 }
 
 /** What {@linkcode getNode} returns. */
@@ -114,7 +85,7 @@ function conflict(
   return { kind: "conflict", condition: { tag, phrase: message }, message };
 }
 
-function conditionError(condition: XcapErrorCondition, what: string): NodeOperationError {
+function conditionError(condition: ConflictCondition, what: string): NodeOperationError {
   const phrase = condition.phrase ?? condition.tag;
   return { kind: "conflict", condition, message: `${what}: ${phrase}` };
 }
@@ -151,7 +122,7 @@ function namespacesNotAllowed(method: string): NodeOperationError {
  *
  * @example Elements, attributes and namespace bindings
  * ```ts
- * import { getNode, parseXmlDocument } from "@xcap/xcap";
+ * import { getNode, parseXmlDocument } from "@xcap/xcap/xml";
  * import { assertEquals } from "@std/assert";
  *
  * const doc = parseXmlDocument(
@@ -178,7 +149,7 @@ function namespacesNotAllowed(method: string): NodeOperationError {
 export function getNode(
   doc: XmlDocument,
   selector: NodeSelector,
-  ns: NamespaceContext,
+  ns: NamespaceBindings,
 ): Result<GetNodeResult, NodeOperationError> {
   return selectNode(doc, selector, ns).map((node): GetNodeResult => {
     switch (node.kind) {
@@ -203,7 +174,8 @@ export function getNode(
  *
  * @example Usage
  * ```ts
- * import { formatNamespaceBindings, parseXmlDocument } from "@xcap/xcap";
+ * import { parseXmlDocument } from "@xcap/xcap/xml";
+ * import { formatNamespaceBindings } from "./edit.ts";
  * import { assertEquals } from "@std/assert";
  *
  * const doc = parseXmlDocument('<cr:ruleset xmlns:cr="urn:cp" xmlns="urn:d"/>')._unsafeUnwrap();
@@ -322,7 +294,7 @@ function noParent(
 
 function reparse(
   text: string,
-  limits: ParseLimits,
+  limits: XmlParseLimits,
   what: string,
 ): Result<XmlDocument, NodeOperationError> {
   return parseXmlDocument(text, limits).mapErr((condition) =>
@@ -375,7 +347,7 @@ function reparse(
  *
  * @example Inserting an entry after its last sibling
  * ```ts
- * import { parseXmlDocument, putNode } from "@xcap/xcap";
+ * import { parseXmlDocument, putNode } from "@xcap/xcap/xml";
  * import { assertEquals } from "@std/assert";
  *
  * const doc = parseXmlDocument(
@@ -397,7 +369,7 @@ function reparse(
 export function putNode(
   doc: XmlDocument,
   selector: NodeSelector,
-  ns: NamespaceContext,
+  ns: NamespaceBindings,
   body: string,
   options: NodeEditOptions = {},
 ): Result<PutNodeResult, NodeOperationError> {
@@ -567,7 +539,7 @@ function putElement(
   selector: NodeSelector,
   resolved: ResolvedSelector,
   body: string,
-  limits: ParseLimits,
+  limits: XmlParseLimits,
 ): Result<PutNodeResult, NodeOperationError> {
   const steps = resolved.steps;
   const last = steps[steps.length - 1]!;
@@ -670,7 +642,7 @@ function putAttribute(
   selector: NodeSelector,
   resolved: ResolvedSelector,
   body: string,
-  limits: ParseLimits,
+  limits: XmlParseLimits,
 ): Result<PutNodeResult, NodeOperationError> {
   const terminal = resolved.terminal as { kind: "attribute"; name: ExpandedName };
   const name = terminal.name;
@@ -797,7 +769,7 @@ function chooseAttributePrefix(
  *
  * @example A positional delete that would not be idempotent
  * ```ts
- * import { deleteNode, parseXmlDocument } from "@xcap/xcap";
+ * import { deleteNode, parseXmlDocument } from "@xcap/xcap/xml";
  * import { assertEquals } from "@std/assert";
  *
  * const doc = parseXmlDocument('<list>\n  <entry uri="a"/>\n  <entry uri="b"/>\n</list>')
@@ -818,7 +790,7 @@ function chooseAttributePrefix(
 export function deleteNode(
   doc: XmlDocument,
   selector: NodeSelector,
-  ns: NamespaceContext,
+  ns: NamespaceBindings,
   options: NodeEditOptions = {},
 ): Result<DeleteNodeResult, NodeOperationError> {
   if (selector?.terminal?.kind === "namespace") return err(namespacesNotAllowed("DELETE"));

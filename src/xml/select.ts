@@ -5,9 +5,9 @@
  * @module
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
-import type { NodeSelector } from "../selector.ts";
+import type { NamespaceBindings, NodeSelector } from "../client/selector.ts";
 import type { XmlAttribute, XmlDocument, XmlElement } from "./document.ts";
-import type { NamespaceContext, NodeOperationError } from "./edit.ts";
+import type { NodeOperationError } from "./errors.ts";
 import { evaluateSteps, findAttribute, resolveSelector, selectorText } from "./_match.ts";
 
 /** The node a selector selects. */
@@ -33,7 +33,7 @@ export type SelectedNode =
  *
  * @example Unprefixed names are in the application usage's namespace
  * ```ts
- * import { parseXmlDocument, selectElements } from "@xcap/xcap";
+ * import { parseXmlDocument, selectElements } from "@xcap/xcap/xml";
  * import { assertEquals } from "@std/assert";
  *
  * const doc = parseXmlDocument(
@@ -51,7 +51,7 @@ export type SelectedNode =
 export function selectElements(
   doc: XmlDocument,
   selector: NodeSelector,
-  ns: NamespaceContext,
+  ns: NamespaceBindings,
 ): Result<readonly XmlElement[], NodeOperationError> {
   return resolveSelector({ steps: selector?.steps ?? [] }, ns ?? {}).map((resolved) =>
     evaluateSteps(doc, resolved.steps)
@@ -73,7 +73,7 @@ export function selectElements(
  *
  * @example Attribute selection
  * ```ts
- * import { parseXmlDocument, selectNode } from "@xcap/xcap";
+ * import { parseXmlDocument, selectNode } from "@xcap/xcap/xml";
  * import { assertEquals } from "@std/assert";
  *
  * const doc = parseXmlDocument('<list xmlns="urn:x"><entry uri="sip:a"/></list>')._unsafeUnwrap();
@@ -87,7 +87,7 @@ export function selectElements(
 export function selectNode(
   doc: XmlDocument,
   selector: NodeSelector,
-  ns: NamespaceContext,
+  ns: NamespaceBindings,
 ): Result<SelectedNode, NodeOperationError> {
   const resolved = resolveSelector(selector, ns ?? {});
   if (resolved.isErr()) return err(resolved.error);

@@ -8,7 +8,8 @@
  * @module
  */
 import { type X2jOptions, XMLBuilder, XMLParser } from "npm:fast-xml-parser@^5.12.1";
-import { type NodeSelector, parseXmlDocument, putNode, selectNode } from "../../mod.ts";
+import type { NodeSelector } from "../../mod.ts";
+import { parseXmlDocument, putNode, selectNode } from "../../src/xml/mod.ts";
 
 /** The resource-lists namespace (RFC 4826 §3.2). */
 export const RESOURCE_LISTS_NS = "urn:ietf:params:xml:ns:resource-lists";

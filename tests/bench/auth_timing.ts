@@ -9,12 +9,9 @@
  *   tests/bench/auth_timing.ts [ROUNDS]
  * ```
  */
-import {
-  createAuthenticator,
-  hashUserLines,
-  parseUsersFile,
-  usersAuthentication,
-} from "../../src/server/mod.ts";
+import { parseUsersFile, usersAuthentication } from "../../src/server/mod.ts";
+import { createAuthenticator } from "../../src/server/auth.ts";
+import { hashUserLines } from "../../src/server/users.ts";
 import { digestChallenges, urllibAuthorization } from "../_digest_peer.ts";
 
 const ROUNDS = Number(Deno.args[0] ?? 5);

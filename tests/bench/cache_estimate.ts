@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { parseXmlDocument, type XmlDocument } from "../../mod.ts";
+import { parseXmlDocument, type XmlDocument } from "../../src/xml/mod.ts";
 import { estimateDocumentBytes } from "../../src/server/_document_cache.ts";
 
 const gc = (globalThis as { gc?: () => void }).gc;

@@ -46,7 +46,8 @@
  *
  * @module
  */
-import { buildXcapUri, parseXmlDocument, type XmlElement } from "../../mod.ts";
+import { buildXcapUri } from "../../mod.ts";
+import { parseXmlDocument, type XmlElement } from "../../src/xml/mod.ts";
 import type * as Mod from "../../mod.ts";
 import { kamailioAvailable, kamailioPostgresAvailable, startKamailio } from "../_kamailio.ts";
 import { postgresAvailable, startPostgres } from "../_postgres.ts";

@@ -34,7 +34,8 @@ switch (mode) {
     break;
   }
   case "xcap": {
-    const { parseXmlDocument, XCAPClient } = await import("../../mod.ts");
+    const { XCAPClient } = await import("../../mod.ts");
+    const { parseXmlDocument } = await import("../../src/xml/mod.ts");
     const got = await new XCAPClient(root!, "sip:bench@example.com").get("resource-lists");
     if (got.isErr()) throw new Error(got.error.message);
     const doc = parseXmlDocument(got.value.body, { maxElements: 1_000_000 });

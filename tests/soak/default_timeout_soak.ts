@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { DEFAULT_TIMEOUT_MS } from "../../mod.ts";
+import { DEFAULT_TIMEOUT_MS } from "../../src/client/executor.ts";
 import { serveRaw } from "../_hostile_server.ts";
 
 const REPO = decodeURIComponent(new URL("../../", import.meta.url).pathname);

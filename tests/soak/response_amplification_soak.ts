@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { DEFAULT_MAX_RESPONSE_BYTES } from "../../mod.ts";
+import { DEFAULT_MAX_RESPONSE_BYTES } from "../../src/client/executor.ts";
 import { cliEnv, runXcap, runXcapMeasured, withTempDir } from "../_cli.ts";
 import { type HostileServer, serveHttp, serveRaw, sleep } from "../_hostile_server.ts";
 

@@ -11,7 +11,7 @@
  * One `<exists>` child of a `uniqueness-failure` condition (RFC 4825 §11): the field that was
  * not unique and the alternative values the server suggests.
  */
-export interface UniquenessExists {
+export interface NonUniqueField {
   /** Relative node selector of the element or attribute that was not unique. */
   readonly field: string;
   /** Values the server suggests instead (`<alt-value>` elements), possibly empty. */
@@ -25,7 +25,7 @@ export interface UniquenessExists {
  * `no-parent` carries the `ancestor` URI when the server sends one, `uniqueness-failure` its
  * `exists` fields, and `extension` the raw XML of its content.
  */
-export type XcapErrorCondition =
+export type ConflictCondition =
   | {
     readonly tag:
       | "not-well-formed"
@@ -42,12 +42,12 @@ export type XcapErrorCondition =
   | {
     readonly tag: "uniqueness-failure";
     readonly phrase?: string;
-    readonly exists: readonly UniquenessExists[];
+    readonly exists: readonly NonUniqueField[];
   }
   | { readonly tag: "extension"; readonly phrase?: string; readonly content: string };
 
-/** The tag names of {@linkcode XcapErrorCondition}. */
-export type XcapErrorConditionTag = XcapErrorCondition["tag"];
+/** The tag names of {@linkcode ConflictCondition}. */
+export type ConflictConditionTag = ConflictCondition["tag"];
 
 /** Fields every HTTP-level error carries. */
 export interface HttpErrorFields {
@@ -66,7 +66,7 @@ export interface ConflictError extends HttpErrorFields {
   /** Discriminant. */
   readonly _tag: "Conflict";
   /** The parsed `application/xcap-error+xml` condition; absent when the body did not parse. */
-  readonly condition?: XcapErrorCondition;
+  readonly condition?: ConflictCondition;
 }
 
 /** 412: an `If-Match` or `If-None-Match` precondition failed. */
@@ -224,7 +224,7 @@ export type TransportError =
  *
  * @example Usage
  * ```ts
- * import { invalidArgument } from "@xcap/xcap";
+ * import { invalidArgument } from "./errors.ts";
  * import { assertEquals } from "@std/assert";
  *
  * const e = invalidArgument("xui", 'XUI "" is empty');

@@ -1,7 +1,7 @@
 /**
  * Internals of HTTP authentication: the `WWW-Authenticate` / `Authentication-Info` parser
  * (RFC 7235 §2.1 and §4.1), Digest challenge validation and the RFC 7616 response computation.
- * Everything here is pure and synchronous; `src/auth.ts` builds the public API on it.
+ * Everything here is pure and synchronous; `src/client/auth.ts` builds the public API on it.
  *
  * @module
  */

@@ -33,10 +33,8 @@ import {
   readDigestChallenge,
 } from "./_digest.ts";
 
-export type { Challenge, DigestParams } from "./_digest.ts";
-
 /** The user name and password {@linkcode withAuthentication} answers challenges with. */
-export interface Credentials {
+export interface XcapCredentials {
   /** The user name. */
   readonly username: string;
   /** The password. It never appears in an error message. */
@@ -91,7 +89,7 @@ function malformed(message: string): MalformedResponseError {
  *
  * @example Usage
  * ```ts
- * import { parseWwwAuthenticate } from "@xcap/xcap";
+ * import { parseWwwAuthenticate } from "./auth.ts";
  * import { assert, assertEquals } from "@std/assert";
  *
  * const result = parseWwwAuthenticate(
@@ -150,7 +148,7 @@ function refusalMessage(refusals: readonly DigestRefusal[]): string {
  *
  * @example RFC 7616 §3.9.1
  * ```ts
- * import { digestAuthorization, parseWwwAuthenticate } from "@xcap/xcap";
+ * import { digestAuthorization, parseWwwAuthenticate } from "./auth.ts";
  * import { assert, assertStringIncludes } from "@std/assert";
  *
  * const challenges = parseWwwAuthenticate(
@@ -378,7 +376,7 @@ function checkAuthenticationArguments(
  */
 export function withAuthentication(
   executor: Executor,
-  credentials: Credentials,
+  credentials: XcapCredentials,
   options: AuthenticationOptions = {},
 ): Executor {
   const invalid = checkAuthenticationArguments(executor, credentials, options);

@@ -1,6 +1,7 @@
 /**
- * Private: RFC 5261 XML patch operations (`<add>`, `<replace>`, `<remove>`) applied to a
- * document's text by splicing, on the engine of `src/xml/` (one selector engine).
+ * RFC 5261 XML patch operations (`<add>`, `<replace>`, `<remove>`) applied to a document's text
+ * by splicing, on the engine of `src/xml/` (one selector engine): {@linkcode applyXmlPatch}.
+ * xcap-diff (`../diff/`) applies the patches of `<document>` entries with it.
  *
  * Patch `sel` values are a restricted XPath. The subset this module understands is translated
  * into the project's {@linkcode NodeSelector} steps, which `selectElements` evaluates; what lies
@@ -14,54 +15,106 @@
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
 import {
+  type NamespaceBindings,
   type NodeSelector,
   parseQualifiedName,
   type QualifiedName,
-  type Step,
-} from "./selector.ts";
-import type { XmlDocument, XmlElement, XmlNamespaceDeclaration, XmlNode } from "./xml/document.ts";
-import { parseXmlDocument } from "./xml/document.ts";
-import { selectElements, selectNode } from "./xml/select.ts";
-import { deleteNode, type NodeOperationError, putNode } from "./xml/edit.ts";
-import { escapeAttributeValue as escapeAttribute } from "./xml/_names.ts";
-import type { XmlPatchCondition } from "./diff.ts";
+  type SelectorStep,
+} from "../client/selector.ts";
+import type { XmlDocument, XmlElement, XmlNamespaceDeclaration, XmlNode } from "./document.ts";
+import { parseXmlDocument } from "./document.ts";
+import { selectElements, selectNode } from "./select.ts";
+import { deleteNode, putNode } from "./edit.ts";
+import type { NodeOperationError } from "./errors.ts";
+import { escapeAttributeValue as escapeAttribute } from "./_names.ts";
 
-/** RFC 5261 §5.1 error conditions, plus `unsupported-selector`; declared in `diff.ts`. */
-export type PatchCondition = XmlPatchCondition;
-
-/** One RFC 5261 operation, as `diff.ts` describes it publicly. */
-export type PatchOperation =
+/**
+ * One RFC 5261 patch operation. `sel` is the restricted XPath of RFC 5261 §4.1 relative to the
+ * document: the first step names the document element (`resource-lists/list[@name='x']`, or
+ * `*`), with an optional leading `/`. `content` is the operation's content exactly as written
+ * in the patch document (markup, entity references and whitespace included: RFC 5261 adds
+ * whitespace text nodes too); for an attribute, namespace or text target it is the escaped text.
+ * `namespaces` are the bindings in scope at the operation element: unprefixed element names in
+ * `sel`, and unprefixed elements in `content` without their own `xmlns`, are in its default
+ * namespace `""` (RFC 5261 §4.2.2); attribute names without a prefix are in no namespace.
+ */
+export type XmlPatchOperation =
   | {
+    /** Add nodes (§4.3): children (appended, or `pos: "prepend"`), siblings (`before`, `after`),
+     * an attribute (`type: "@name"`) or a namespace declaration (`type: "namespace::p"`). */
     readonly op: "add";
+    /** The selector of the node to add to or next to. */
     readonly sel: string;
+    /** What to add, as written in the patch document. */
     readonly content: string;
+    /** Where to add, relative to the selected node. @default append as the last child */
     readonly pos?: "before" | "after" | "prepend";
+    /** `@name` to add an attribute, `namespace::prefix` to add a namespace declaration. */
     readonly type?: string;
-    readonly namespaces?: Readonly<Record<string, string>>;
+    /** Bindings in scope at the operation element. @default {} */
+    readonly namespaces?: NamespaceBindings;
   }
   | {
+    /** Replace a node (§4.4): an element, attribute value, namespace URI, text, comment or PI. */
     readonly op: "replace";
+    /** The selector of the node to replace. */
     readonly sel: string;
+    /** The new node or value, as written in the patch document. */
     readonly content: string;
-    readonly namespaces?: Readonly<Record<string, string>>;
+    /** Bindings in scope at the operation element. @default {} */
+    readonly namespaces?: NamespaceBindings;
   }
   | {
+    /** Remove a node (§4.5). */
     readonly op: "remove";
+    /** The selector of the node to remove. */
     readonly sel: string;
+    /** Also remove the whitespace-only text node before, after or on both sides. */
     readonly ws?: "before" | "after" | "both";
-    readonly namespaces?: Readonly<Record<string, string>>;
+    /** Bindings in scope at the operation element. @default {} */
+    readonly namespaces?: NamespaceBindings;
   };
+
+/**
+ * Why a patch failed: the error conditions of RFC 5261 §5.1 that apply to a client, plus
+ * `unsupported-selector` for XPath beyond the subset this module translates.
+ */
+export type XmlPatchCondition =
+  | "invalid-attribute-value"
+  | "invalid-namespace-prefix"
+  | "invalid-namespace-uri"
+  | "invalid-node-types"
+  | "invalid-patch-directive"
+  | "invalid-root-element-operation"
+  | "invalid-whitespace-directive"
+  | "unlocated-node"
+  | "unsupported-id-function"
+  | "unsupported-selector";
+
+/** A patch that could not be applied: which operation, and why. */
+export interface XmlPatchError {
+  /** Discriminant. */
+  readonly _tag: "XmlPatchError";
+  /** The RFC 5261 condition, or `unsupported-selector`. */
+  readonly condition: XmlPatchCondition;
+  /** What failed, and where. */
+  readonly message: string;
+  /** The 0-based index of the failing operation; -1 when the document itself is not XML. */
+  readonly index: number;
+  /** `true` when the patch may be valid but uses what this implementation does not support. */
+  readonly unsupported: boolean;
+}
 
 /** Why one operation failed: the condition and a readable message. */
 export interface PatchFailure {
-  readonly condition: PatchCondition;
+  readonly condition: XmlPatchCondition;
   readonly message: string;
 }
 
 const XML_NAMESPACE = "http://www.w3.org/XML/1998/namespace";
 const BASE_SCOPE: ReadonlyMap<string, string> = new Map([["xml", XML_NAMESPACE]]);
 
-function failure(condition: PatchCondition, message: string): PatchFailure {
+function failure(condition: XmlPatchCondition, message: string): PatchFailure {
   return { condition, message };
 }
 
@@ -83,12 +136,12 @@ export type PatchTerminal =
 /** A patch selector translated into node selector steps plus an optional terminal. */
 export interface PatchSelector {
   /** Element steps from the document node; empty for `/comment()` and the like. */
-  readonly steps: readonly Step[];
+  readonly steps: readonly SelectorStep[];
   readonly terminal?: PatchTerminal;
 }
 
 class SelectorProblem {
-  constructor(readonly condition: PatchCondition, readonly reason: string) {}
+  constructor(readonly condition: XmlPatchCondition, readonly reason: string) {}
 }
 
 /** Characters that end a name token. */
@@ -111,7 +164,7 @@ class PatchSelectorParser {
     if (text.trim() === "") this.unsupported("it is empty");
     if (text.startsWith("/")) this.pos = 1;
     if (text.startsWith("//")) this.unsupported('the descendant axis "//" is not supported');
-    const steps: Step[] = [];
+    const steps: SelectorStep[] = [];
     let terminal: PatchTerminal | undefined;
     for (;;) {
       if (this.pos >= text.length) this.unsupported(`empty step at offset ${this.pos}`);
@@ -183,7 +236,7 @@ class PatchSelectorParser {
     return undefined;
   }
 
-  step(): Step {
+  step(): SelectorStep {
     let name: QualifiedName | undefined;
     if (this.peek() === "*") {
       this.pos++;
@@ -337,7 +390,7 @@ function describeCount(n: number): string {
 function locate(
   doc: XmlDocument,
   selector: PatchSelector,
-  ns: Readonly<Record<string, string>>,
+  ns: NamespaceBindings,
   sel: string,
 ): Result<Target, PatchFailure> {
   let element: XmlElement | undefined;
@@ -469,7 +522,7 @@ interface ParsedContent {
  * itself resolve as they did in the patch document.
  */
 function parseContent(
-  op: { readonly content: string; readonly namespaces?: Readonly<Record<string, string>> },
+  op: { readonly content: string; readonly namespaces?: NamespaceBindings },
 ): Result<ParsedContent, PatchFailure> {
   let open = "<patch-content";
   for (const [prefix, uri] of Object.entries(op.namespaces ?? {})) {
@@ -601,7 +654,7 @@ function insertIntoElement(text: string, element: XmlElement, at: "start" | "end
 }
 
 function editFailure(error: NodeOperationError, sel: string): PatchFailure {
-  const condition: PatchCondition = error.kind === "bad-request"
+  const condition: XmlPatchCondition = error.kind === "bad-request"
     ? "invalid-namespace-prefix"
     : error.kind === "not-found"
     ? "unlocated-node"
@@ -613,9 +666,9 @@ function editFailure(error: NodeOperationError, sel: string): PatchFailure {
 
 function add(
   doc: XmlDocument,
-  op: Extract<PatchOperation, { op: "add" }>,
+  op: Extract<XmlPatchOperation, { op: "add" }>,
   selector: PatchSelector,
-  ns: Readonly<Record<string, string>>,
+  ns: NamespaceBindings,
 ): Result<string, PatchFailure> {
   const sel = JSON.stringify(op.sel);
   const located = locate(doc, selector, ns, sel);
@@ -728,9 +781,9 @@ function add(
 
 function replace(
   doc: XmlDocument,
-  op: Extract<PatchOperation, { op: "replace" }>,
+  op: Extract<XmlPatchOperation, { op: "replace" }>,
   selector: PatchSelector,
-  ns: Readonly<Record<string, string>>,
+  ns: NamespaceBindings,
 ): Result<string, PatchFailure> {
   const sel = JSON.stringify(op.sel);
   const located = locate(doc, selector, ns, sel);
@@ -810,9 +863,9 @@ function replace(
 
 function remove(
   doc: XmlDocument,
-  op: Extract<PatchOperation, { op: "remove" }>,
+  op: Extract<XmlPatchOperation, { op: "remove" }>,
   selector: PatchSelector,
-  ns: Readonly<Record<string, string>>,
+  ns: NamespaceBindings,
 ): Result<string, PatchFailure> {
   const sel = JSON.stringify(op.sel);
   const located = locate(doc, selector, ns, sel);
@@ -907,7 +960,7 @@ function remove(
 }
 
 /** Bindings for selector evaluation: the operation's in-scope namespaces (§4.2.1, §4.2.2). */
-function selectorNamespaces(op: PatchOperation): Readonly<Record<string, string>> {
+function selectorNamespaces(op: XmlPatchOperation): NamespaceBindings {
   const ns: Record<string, string> = {};
   for (const [prefix, uri] of Object.entries(op.namespaces ?? {})) {
     if (uri !== "") ns[prefix] = uri;
@@ -924,7 +977,7 @@ function selectorNamespaces(op: PatchOperation): Readonly<Record<string, string>
  */
 export function applyPatchOperations(
   text: string,
-  operations: readonly PatchOperation[],
+  operations: readonly XmlPatchOperation[],
 ): Result<string, PatchFailure & { readonly index: number }> {
   const first = parseXmlDocument(text);
   if (first.isErr()) {
@@ -980,7 +1033,7 @@ export function applyPatchOperations(
  */
 export function relocateElement(
   content: string,
-  namespaces: Readonly<Record<string, string>>,
+  namespaces: NamespaceBindings,
   target: ReadonlyMap<string, string>,
 ): Result<string, PatchFailure> {
   const parsed = parseContent({ content, namespaces });
@@ -990,4 +1043,68 @@ export function relocateElement(
     return err(failure("invalid-node-types", "The content must be exactly one element"));
   }
   return ok(serializeContent(parsed.value, nodes, target));
+}
+
+/**
+ * Apply RFC 5261 patch operations to a document's text, in order, by splicing: every byte the
+ * operations do not touch stays as it was.
+ *
+ * Supported selectors (RFC 5261 §4.1, translated into node selector steps): element steps
+ * `name`, `prefix:name` or `*`, each with an optional position `[n]` and then an optional
+ * attribute predicate `[@a='v']`, with an optional leading `/`; the last step may instead be
+ * `@attr`, `namespace::prefix`, `text()`, `comment()` or `processing-instruction('t')`, each
+ * with an optional `[n]`. `id()`, child value predicates (`[name='v']`), a position after an
+ * attribute predicate, `//` and other axes are refused with `unsupported: true`. Unprefixed
+ * element names are in the default namespace of the operation (RFC 5261 §4.2.2). Added content
+ * keeps its namespaces: a declaration is added where the new place binds a prefix differently.
+ *
+ * All or nothing: on the first failure the error says which operation failed and why.
+ *
+ * @param text The document.
+ * @param operations The operations, in order.
+ * @returns The patched text, or an {@linkcode XmlPatchError}.
+ *
+ * @example Adding, replacing and removing
+ * ```ts
+ * import { applyXmlPatch } from "@xcap/xcap/xml";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const ns = { rl: "urn:ietf:params:xml:ns:resource-lists" };
+ * const doc = '<resource-lists xmlns="urn:ietf:params:xml:ns:resource-lists">' +
+ *   '<list name="friends"><entry uri="sip:bob@example.com"/></list></resource-lists>';
+ * const patched = applyXmlPatch(doc, [
+ *   { op: "add", sel: "rl:resource-lists/rl:list", content: '<rl:entry uri="sip:carol@example.com"/>', namespaces: ns },
+ *   { op: "replace", sel: "rl:resource-lists/rl:list/@name", content: "buddies", namespaces: ns },
+ *   { op: "remove", sel: "rl:resource-lists/rl:list/rl:entry[1]", namespaces: ns },
+ * ]);
+ * assertEquals(
+ *   patched._unsafeUnwrap(),
+ *   '<resource-lists xmlns="urn:ietf:params:xml:ns:resource-lists">' +
+ *     '<list name="buddies"><rl:entry xmlns:rl="urn:ietf:params:xml:ns:resource-lists" uri="sip:carol@example.com"/></list></resource-lists>',
+ * );
+ * ```
+ */
+export function applyXmlPatch(
+  text: string,
+  operations: readonly XmlPatchOperation[],
+): Result<string, XmlPatchError> {
+  if (typeof text !== "string" || !Array.isArray(operations)) {
+    return err(Object.freeze({
+      _tag: "XmlPatchError",
+      condition: "invalid-patch-directive",
+      message: "applyXmlPatch() needs a document text and an array of operations",
+      index: -1,
+      unsupported: false,
+    }));
+  }
+  return applyPatchOperations(text, operations).mapErr((e) =>
+    Object.freeze({
+      _tag: "XmlPatchError" as const,
+      condition: e.condition,
+      message: e.message,
+      index: e.index,
+      unsupported: e.condition === "unsupported-selector" ||
+        e.condition === "unsupported-id-function",
+    })
+  );
 }

@@ -1,5 +1,5 @@
 /**
- * Interpreting an XCAP response: status, headers and body in, a {@linkcode Resource} or a tagged
+ * Interpreting an XCAP response: status, headers and body in, a {@linkcode XcapResource} or a tagged
  * {@linkcode XcapError} out. Pure: no I/O, nothing thrown.
  *
  * @module
@@ -21,13 +21,13 @@ import type {
   XcapErrorTag,
 } from "./errors.ts";
 import type { XcapResponse } from "./types.ts";
-import { describeXcapErrorCondition, parseXcapError } from "./xcap_error.ts";
+import { describeConflictCondition, parseConflictReport } from "./conflict_report.ts";
 
-/** RFC 4825 §11 (also `XCAP_ERROR_MIME_TYPE` in application.ts; kept here to stay standalone). */
+/** RFC 4825 §15.2.4 (also `XCAP_ERROR_MIME_TYPE` in media_types.ts; kept here to stay standalone). */
 const XCAP_ERROR_MEDIA_TYPE = "application/xcap-error+xml";
 
 /** A successful (2xx) XCAP response, frozen. */
-export interface Resource {
+export interface XcapResource {
   /** The HTTP status code (200, 201, 204...). */
   readonly status: number;
   /** The response body as text; empty for 204 and for most PUT and DELETE answers. */
@@ -46,12 +46,12 @@ export interface Resource {
 }
 
 /**
- * Turn an HTTP response into a {@linkcode Resource} (any 2xx) or the {@linkcode XcapError} its
+ * Turn an HTTP response into a {@linkcode XcapResource} (any 2xx) or the {@linkcode XcapError} its
  * status stands for.
  *
  * | status | result |
  * |---|---|
- * | 2xx | `Ok(Resource)` |
+ * | 2xx | `Ok(XcapResource)` |
  * | 304 | `NotModified`, with the `ETag` if repeated |
  * | 401 / 403 / 404 | `Unauthorized` / `Forbidden` / `NotFound` |
  * | 405 | `MethodNotAllowed`, `allow` from the `Allow` header |
@@ -107,7 +107,7 @@ export interface Resource {
  * assertEquals(result.value.contentType, "application/xcap-el+xml");
  * ```
  */
-export function interpretResponse(response: XcapResponse): Result<Resource, XcapError> {
+export function interpretResponse(response: XcapResponse): Result<XcapResource, XcapError> {
   if (
     response === null || typeof response !== "object" || typeof response.status !== "number" ||
     !(response.headers instanceof Headers)
@@ -278,7 +278,8 @@ const XCAP_ERROR_TAGS: Readonly<Record<XcapErrorTag, true>> = {
  *
  * @example Usage
  * ```ts
- * import { invalidArgument, isXcapError } from "@xcap/xcap";
+ * import { invalidArgument } from "./errors.ts";
+ * import { isXcapError } from "./response.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(isXcapError(invalidArgument("xui", "XUI is empty")), true);
@@ -306,11 +307,11 @@ function conflict(
       ...base,
     });
   }
-  const parsed = parseXcapError(body);
+  const parsed = parseConflictReport(body);
   if (parsed.isOk()) {
     return fail<ConflictError>({
       _tag: "Conflict",
-      message: say(describeXcapErrorCondition(parsed.value)),
+      message: say(describeConflictCondition(parsed.value)),
       ...base,
       condition: parsed.value,
     });

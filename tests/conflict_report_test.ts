@@ -6,13 +6,13 @@ import {
   assertNotMatch,
   assertStringIncludes,
 } from "@std/assert";
-import type { XcapErrorCondition } from "../src/errors.ts";
+import type { ConflictCondition } from "../src/client/errors.ts";
 import {
-  buildXcapError,
-  describeXcapErrorCondition,
-  parseXcapError,
+  buildConflictReport,
+  describeConflictCondition,
+  parseConflictReport,
   XCAP_ERROR_NAMESPACE,
-} from "../src/xcap_error.ts";
+} from "../src/client/conflict_report.ts";
 
 const NS = "urn:ietf:params:xml:ns:xcap-error";
 const DECL = '<?xml version="1.0" encoding="UTF-8"?>\n';
@@ -21,14 +21,14 @@ function doc(inner: string): string {
   return `${DECL}<xcap-error xmlns="${NS}">${inner}</xcap-error>`;
 }
 
-function parsed(body: string): XcapErrorCondition {
-  const result = parseXcapError(body);
+function parsed(body: string): ConflictCondition {
+  const result = parseConflictReport(body);
   if (result.isErr()) throw new Error(`expected Ok, got ${result.error.message}`);
   return result.value;
 }
 
 function parseFailure(body: string): string {
-  const result = parseXcapError(body);
+  const result = parseConflictReport(body);
   assert(result.isErr(), `expected Err for ${JSON.stringify(String(body).slice(0, 80))}`);
   assertEquals(result.error._tag, "MalformedResponse");
   assert(Object.isFrozen(result.error), "error is frozen");
@@ -49,7 +49,7 @@ const SIMPLE_TAGS = [
 ] as const;
 
 /** One condition of every kind, with and without optional parts. */
-const EVERY_CONDITION: readonly XcapErrorCondition[] = [
+const EVERY_CONDITION: readonly ConflictCondition[] = [
   ...SIMPLE_TAGS.map((tag) => ({ tag })),
   ...SIMPLE_TAGS.map((tag) => ({ tag, phrase: `${tag} happened` })),
   { tag: "no-parent" },
@@ -81,14 +81,14 @@ Deno.test("XCAP_ERROR_NAMESPACE holds the RFC 4825 namespace", () => {
   assertEquals(XCAP_ERROR_NAMESPACE, NS);
 });
 
-Deno.test("parseXcapError() reads every phrase-only condition", () => {
+Deno.test("parseConflictReport() reads every phrase-only condition", () => {
   for (const tag of SIMPLE_TAGS) {
     assertEquals(parsed(doc(`<${tag}/>`)), { tag });
     assertEquals(parsed(doc(`<${tag} phrase="why"></${tag}>`)), { tag, phrase: "why" });
   }
 });
 
-Deno.test("parseXcapError() reads OpenXCAP's cannot-insert report", () => {
+Deno.test("parseConflictReport() reads OpenXCAP's cannot-insert report", () => {
   const body = DECL +
     `<xcap-error xmlns="${NS}"><cannot-insert phrase="PUT request failed GET(PUT(x))==x invariant"/></xcap-error>`;
   assertEquals(parsed(body), {
@@ -97,12 +97,12 @@ Deno.test("parseXcapError() reads OpenXCAP's cannot-insert report", () => {
   });
 });
 
-Deno.test("parseXcapError() ignores the comment OpenXCAP puts inside not-well-formed", () => {
+Deno.test("parseConflictReport() ignores the comment OpenXCAP puts inside not-well-formed", () => {
   const body = doc("<not-well-formed><!--\nline 3: mismatched tag\n--></not-well-formed>");
   assertEquals(parsed(body), { tag: "not-well-formed" });
 });
 
-Deno.test("parseXcapError() reads OpenXCAP's exists without alt-value", () => {
+Deno.test("parseConflictReport() reads OpenXCAP's exists without alt-value", () => {
   const body = doc('<uniqueness-failure><exists field="/*/*[0]/*[1]/@uri"/></uniqueness-failure>');
   assertEquals(parsed(body), {
     tag: "uniqueness-failure",
@@ -110,7 +110,7 @@ Deno.test("parseXcapError() reads OpenXCAP's exists without alt-value", () => {
   });
 });
 
-Deno.test("parseXcapError() reads the RFC 4825 uniqueness-failure example", () => {
+Deno.test("parseConflictReport() reads the RFC 4825 uniqueness-failure example", () => {
   const body = `<?xml version="1.0" encoding="UTF-8"?>
 <xcap-error xmlns="urn:ietf:params:xml:ns:xcap-error">
  <uniqueness-failure>
@@ -126,7 +126,7 @@ Deno.test("parseXcapError() reads the RFC 4825 uniqueness-failure example", () =
   });
 });
 
-Deno.test("parseXcapError() keeps every exists and every alt-value in order", () => {
+Deno.test("parseConflictReport() keeps every exists and every alt-value in order", () => {
   const body = doc(
     '<uniqueness-failure phrase="dup">' +
       '<exists field="a"><alt-value>1</alt-value><alt-value>2</alt-value></exists>' +
@@ -145,7 +145,7 @@ Deno.test("parseXcapError() keeps every exists and every alt-value in order", ()
   });
 });
 
-Deno.test("parseXcapError() gives an exists without field an empty field", () => {
+Deno.test("parseConflictReport() gives an exists without field an empty field", () => {
   const body = doc(
     "<uniqueness-failure><exists><alt-value>v</alt-value></exists></uniqueness-failure>",
   );
@@ -155,7 +155,7 @@ Deno.test("parseXcapError() gives an exists without field an empty field", () =>
   });
 });
 
-Deno.test("parseXcapError() reads no-parent with and without ancestor", () => {
+Deno.test("parseConflictReport() reads no-parent with and without ancestor", () => {
   assertEquals(parsed(doc("<no-parent/>")), { tag: "no-parent" });
   assertEquals(
     parsed(
@@ -167,27 +167,27 @@ Deno.test("parseXcapError() reads no-parent with and without ancestor", () => {
   );
 });
 
-Deno.test("parseXcapError() trims a pretty-printed ancestor (xs:anyURI)", () => {
+Deno.test("parseConflictReport() trims a pretty-printed ancestor (xs:anyURI)", () => {
   const body = doc(
     "<no-parent>\n  <ancestor>\n    http://h/xcap-root/a\n  </ancestor>\n</no-parent>",
   );
   assertEquals(parsed(body), { tag: "no-parent", ancestor: "http://h/xcap-root/a" });
 });
 
-Deno.test("parseXcapError() takes the first ancestor", () => {
+Deno.test("parseConflictReport() takes the first ancestor", () => {
   const body = doc(
     "<no-parent><ancestor>http://a</ancestor><ancestor>http://b</ancestor></no-parent>",
   );
   assertEquals(parsed(body), { tag: "no-parent", ancestor: "http://a" });
 });
 
-Deno.test("parseXcapError() accepts any prefix for the xcap-error namespace", () => {
+Deno.test("parseConflictReport() accepts any prefix for the xcap-error namespace", () => {
   const body = `${DECL}<e:xcap-error xmlns:e="${NS}"><e:no-parent phrase="p">` +
     `<e:ancestor>http://h/x</e:ancestor></e:no-parent></e:xcap-error>`;
   assertEquals(parsed(body), { tag: "no-parent", phrase: "p", ancestor: "http://h/x" });
 });
 
-Deno.test("parseXcapError() accepts unqualified inner elements under a prefixed root", () => {
+Deno.test("parseConflictReport() accepts unqualified inner elements under a prefixed root", () => {
   const body = `<e:xcap-error xmlns:e="${NS}"><e:uniqueness-failure>` +
     `<exists field="f"><alt-value>v</alt-value></exists></e:uniqueness-failure></e:xcap-error>`;
   assertEquals(parsed(body), {
@@ -196,7 +196,7 @@ Deno.test("parseXcapError() accepts unqualified inner elements under a prefixed 
   });
 });
 
-Deno.test("parseXcapError() ignores inner elements in a foreign namespace", () => {
+Deno.test("parseConflictReport() ignores inner elements in a foreign namespace", () => {
   const body = doc(
     '<no-parent><x:ancestor xmlns:x="urn:other">http://wrong</x:ancestor>' +
       "<ancestor>http://right</ancestor></no-parent>",
@@ -204,27 +204,27 @@ Deno.test("parseXcapError() ignores inner elements in a foreign namespace", () =
   assertEquals(parsed(body), { tag: "no-parent", ancestor: "http://right" });
 });
 
-Deno.test("parseXcapError() skips declaration, comments, PIs and whitespace", () => {
+Deno.test("parseConflictReport() skips declaration, comments, PIs and whitespace", () => {
   const body = `\n${DECL}<!-- generated -->\n<?server info?>\n<xcap-error xmlns="${NS}">\n` +
     `  <!-- the reason -->\n  <cannot-delete/>\n</xcap-error>\n<!-- end -->\n`;
   assertEquals(parsed(body), { tag: "cannot-delete" });
 });
 
-Deno.test("parseXcapError() tolerates a byte order mark and whitespace before the declaration", () => {
+Deno.test("parseConflictReport() tolerates a byte order mark and whitespace before the declaration", () => {
   assertEquals(parsed(`\uFEFF\n  ${doc("<not-xml-att-value/>")}`), { tag: "not-xml-att-value" });
   assertEquals(parsed(`\r\n${doc("<not-xml-att-value/>")}`), { tag: "not-xml-att-value" });
 });
 
-Deno.test("parseXcapError() skips children in other namespaces before the condition", () => {
+Deno.test("parseConflictReport() skips children in other namespaces before the condition", () => {
   const body = doc('<v:vendor xmlns:v="urn:vendor"><v:code>42</v:code></v:vendor><not-utf-8/>');
   assertEquals(parsed(body), { tag: "not-utf-8" });
 });
 
-Deno.test("parseXcapError() takes the first of several conditions", () => {
+Deno.test("parseConflictReport() takes the first of several conditions", () => {
   assertEquals(parsed(doc("<cannot-insert/><cannot-delete/>")), { tag: "cannot-insert" });
 });
 
-Deno.test("parseXcapError() resolves references and normalizes the phrase attribute", () => {
+Deno.test("parseConflictReport() resolves references and normalizes the phrase attribute", () => {
   const body = doc(
     '<constraint-failure phrase="a &amp; b &lt;c&gt; &quot;d&quot; &apos;e&apos; ' +
       '&#169; &#x1F600;\tline&#10;next"/>',
@@ -235,18 +235,18 @@ Deno.test("parseXcapError() resolves references and normalizes the phrase attrib
   });
 });
 
-Deno.test("parseXcapError() keeps unknown entities and invalid character references as written", () => {
+Deno.test("parseConflictReport() keeps unknown entities and invalid character references as written", () => {
   const body = doc('<constraint-failure phrase="&nbsp; &#0; &#xD800;"/>');
   assertEquals(parsed(body), { tag: "constraint-failure", phrase: "&nbsp; &#0; &#xD800;" });
 });
 
-Deno.test("parseXcapError() does not expand entities declared in a DOCTYPE", () => {
+Deno.test("parseConflictReport() does not expand entities declared in a DOCTYPE", () => {
   const body = `<!DOCTYPE xcap-error [<!ENTITY x "expanded">]>` +
     `<xcap-error xmlns="${NS}"><cannot-insert phrase="&x;"/></xcap-error>`;
   assertEquals(parsed(body), { tag: "cannot-insert", phrase: "&x;" });
 });
 
-Deno.test("parseXcapError() normalizes CR LF line ends", () => {
+Deno.test("parseConflictReport() normalizes CR LF line ends", () => {
   const body = doc(
     "<uniqueness-failure><exists field='f'><alt-value>a\r\nb\rc</alt-value></exists></uniqueness-failure>",
   );
@@ -256,7 +256,7 @@ Deno.test("parseXcapError() normalizes CR LF line ends", () => {
   });
 });
 
-Deno.test("parseXcapError() keeps the raw XML inside extension", () => {
+Deno.test("parseConflictReport() keeps the raw XML inside extension", () => {
   const inner = '\n  <q:quota xmlns:q="urn:example:quota" left="0">full &amp; over</q:quota>\n';
   assertEquals(parsed(doc(`<extension attr=">">${inner}</extension>`)), {
     tag: "extension",
@@ -270,7 +270,7 @@ Deno.test("parseXcapError() keeps the raw XML inside extension", () => {
   assertEquals(parsed(doc("<extension></extension>")), { tag: "extension", content: "" });
 });
 
-Deno.test("parseXcapError() returns frozen conditions", () => {
+Deno.test("parseConflictReport() returns frozen conditions", () => {
   const condition = parsed(
     doc(
       '<uniqueness-failure><exists field="f"><alt-value>v</alt-value></exists></uniqueness-failure>',
@@ -283,13 +283,13 @@ Deno.test("parseXcapError() returns frozen conditions", () => {
   assert(Object.isFrozen(condition.exists[0]?.altValues));
 });
 
-Deno.test("parseXcapError() rejects an unknown condition element", () => {
+Deno.test("parseConflictReport() rejects an unknown condition element", () => {
   const message = parseFailure(doc('<quota-exceeded phrase="full"/>'));
   assertStringIncludes(message, "<quota-exceeded>");
   assertStringIncludes(message, "not a condition RFC 4825 defines");
 });
 
-Deno.test("parseXcapError() rejects a root outside the xcap-error namespace", () => {
+Deno.test("parseConflictReport() rejects a root outside the xcap-error namespace", () => {
   assertStringIncludes(
     parseFailure("<xcap-error><no-parent/></xcap-error>"),
     "<xcap-error> in no namespace",
@@ -305,7 +305,7 @@ Deno.test("parseXcapError() rejects a root outside the xcap-error namespace", ()
   assertStringIncludes(parseFailure(`<error xmlns="${NS}"><no-parent/></error>`), "<error>");
 });
 
-Deno.test("parseXcapError() rejects xcap-error without a condition", () => {
+Deno.test("parseConflictReport() rejects xcap-error without a condition", () => {
   assertStringIncludes(parseFailure(doc("")), "contains no condition element");
   assertStringIncludes(parseFailure(doc("  <!-- nothing -->  ")), "contains no condition element");
   assertStringIncludes(
@@ -318,7 +318,7 @@ Deno.test("parseXcapError() rejects xcap-error without a condition", () => {
   );
 });
 
-Deno.test("parseXcapError() rejects empty, truncated and non-XML bodies", () => {
+Deno.test("parseConflictReport() rejects empty, truncated and non-XML bodies", () => {
   assertStringIncludes(parseFailure(""), "the body is empty");
   assertStringIncludes(parseFailure("  \r\n\t"), "the body is empty");
   assertStringIncludes(parseFailure(doc("<no-parent>").slice(0, -5)), "not well-formed XML");
@@ -328,7 +328,7 @@ Deno.test("parseXcapError() rejects empty, truncated and non-XML bodies", () => 
   assertStringIncludes(parseFailure(`<xcap-error xmlns="${NS}" a="1" a="2"/>`), "line 1");
 });
 
-Deno.test("parseXcapError() rejects an HTML error page", () => {
+Deno.test("parseConflictReport() rejects an HTML error page", () => {
   parseFailure(
     "<!DOCTYPE html>\n<html><head><title>409 Conflict</title></head>" +
       "<body><h1>Conflict</h1><p>Try again<br></p></body></html>",
@@ -339,7 +339,7 @@ Deno.test("parseXcapError() rejects an HTML error page", () => {
   );
 });
 
-Deno.test("parseXcapError() rejects several roots and text outside the root", () => {
+Deno.test("parseConflictReport() rejects several roots and text outside the root", () => {
   assertStringIncludes(
     parseFailure(doc("<no-parent/>") + "<xcap-error/>"),
     "more than one document element",
@@ -351,7 +351,7 @@ Deno.test("parseXcapError() rejects several roots and text outside the root", ()
   assertStringIncludes(parseFailure(doc("<no-parent/>") + "trailing"), "not well-formed XML");
 });
 
-Deno.test("parseXcapError() turns parser exceptions into errors (<constructor>, __proto__)", () => {
+Deno.test("parseConflictReport() turns parser exceptions into errors (<constructor>, __proto__)", () => {
   for (
     const body of [
       "<constructor/>",
@@ -368,28 +368,28 @@ Deno.test("parseXcapError() turns parser exceptions into errors (<constructor>, 
   }
 });
 
-Deno.test("parseXcapError() survives deep nesting", () => {
+Deno.test("parseConflictReport() survives deep nesting", () => {
   const depth = 100_000;
   parseFailure("<a>".repeat(depth) + "</a>".repeat(depth));
   parseFailure(doc("<extension>" + "<a>".repeat(depth) + "</a>".repeat(depth) + "</extension>"));
   parseFailure("<a>".repeat(depth));
 });
 
-Deno.test("parseXcapError() rejects a non-string body without throwing", () => {
+Deno.test("parseConflictReport() rejects a non-string body without throwing", () => {
   assertStringIncludes(parseFailure(undefined as unknown as string), "not a string");
   assertStringIncludes(parseFailure(42 as unknown as string), "not a string");
 });
 
-Deno.test("buildXcapError() writes a declaration, the default namespace and the condition", () => {
-  const xml = buildXcapError({ tag: "no-parent", ancestor: "http://h/x?a=1&b=2" });
+Deno.test("buildConflictReport() writes a declaration, the default namespace and the condition", () => {
+  const xml = buildConflictReport({ tag: "no-parent", ancestor: "http://h/x?a=1&b=2" });
   assert(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n'));
   assertStringIncludes(xml, `<xcap-error xmlns="${NS}">`);
   assertStringIncludes(xml, "<ancestor>http://h/x?a=1&amp;b=2</ancestor>");
   assert(xml.endsWith("</xcap-error>\n"));
 });
 
-Deno.test("buildXcapError() escapes attributes and text", () => {
-  const xml = buildXcapError({
+Deno.test("buildConflictReport() escapes attributes and text", () => {
+  const xml = buildConflictReport({
     tag: "uniqueness-failure",
     phrase: 'a<b>&"c"\td\ne\rf',
     exists: [{ field: '@x="1"', altValues: ["<v>&"] }],
@@ -399,13 +399,13 @@ Deno.test("buildXcapError() escapes attributes and text", () => {
   assertStringIncludes(xml, "<alt-value>&lt;v&gt;&amp;</alt-value>");
 });
 
-Deno.test("buildXcapError() round-trips through parseXcapError() for every condition kind", () => {
+Deno.test("buildConflictReport() round-trips through parseConflictReport() for every condition kind", () => {
   for (const condition of EVERY_CONDITION) {
-    assertEquals(parsed(buildXcapError(condition)), condition, JSON.stringify(condition));
+    assertEquals(parsed(buildConflictReport(condition)), condition, JSON.stringify(condition));
   }
 });
 
-Deno.test("buildXcapError() round-trips random phrases, fields and values", () => {
+Deno.test("buildConflictReport() round-trips random phrases, fields and values", () => {
   const pool = [
     "a",
     "Z",
@@ -433,7 +433,7 @@ Deno.test("buildXcapError() round-trips random phrases, fields and values", () =
     return s;
   };
   for (let i = 0; i < 300; i++) {
-    const condition: XcapErrorCondition = {
+    const condition: ConflictCondition = {
       tag: "uniqueness-failure",
       phrase: randomString(),
       exists: [
@@ -441,53 +441,53 @@ Deno.test("buildXcapError() round-trips random phrases, fields and values", () =
         { field: randomString(), altValues: [] },
       ],
     };
-    assertEquals(parsed(buildXcapError(condition)), condition);
+    assertEquals(parsed(buildConflictReport(condition)), condition);
     const tag = SIMPLE_TAGS[i % SIMPLE_TAGS.length] ?? "not-utf-8";
-    const simple: XcapErrorCondition = { tag, phrase: randomString() };
-    assertEquals(parsed(buildXcapError(simple)), simple);
+    const simple: ConflictCondition = { tag, phrase: randomString() };
+    assertEquals(parsed(buildConflictReport(simple)), simple);
   }
 });
 
-Deno.test("buildXcapError() replaces characters XML cannot carry", () => {
-  const xml = buildXcapError({ tag: "cannot-insert", phrase: "a\u0000b\u001Fc\uD800d" });
+Deno.test("buildConflictReport() replaces characters XML cannot carry", () => {
+  const xml = buildConflictReport({ tag: "cannot-insert", phrase: "a\u0000b\u001Fc\uD800d" });
   assertEquals(parsed(xml), { tag: "cannot-insert", phrase: "a\uFFFDb\uFFFDc\uFFFDd" });
 });
 
-Deno.test("buildXcapError() writes malformed extension content as text", () => {
-  const xml = buildXcapError({ tag: "extension", content: "<open> & stray" });
+Deno.test("buildConflictReport() writes malformed extension content as text", () => {
+  const xml = buildConflictReport({ tag: "extension", content: "<open> & stray" });
   assertStringIncludes(xml, "<extension>&lt;open&gt; &amp; stray</extension>");
   assertEquals(parsed(xml), { tag: "extension", content: "&lt;open&gt; &amp; stray" });
 });
 
-Deno.test("buildXcapError() never throws on values outside the types", () => {
+Deno.test("buildConflictReport() never throws on values outside the types", () => {
   const loose = [
     { tag: "uniqueness-failure" },
     { tag: "uniqueness-failure", exists: [{}] },
     { tag: "extension" },
-  ] as unknown as XcapErrorCondition[];
+  ] as unknown as ConflictCondition[];
   for (const condition of loose) {
-    const xml = buildXcapError(condition);
-    assert(parseXcapError(xml).isOk(), xml);
+    const xml = buildConflictReport(condition);
+    assert(parseConflictReport(xml).isOk(), xml);
   }
 });
 
-Deno.test("describeXcapErrorCondition() describes no-parent with its ancestor", () => {
+Deno.test("describeConflictCondition() describes no-parent with its ancestor", () => {
   assertEquals(
-    describeXcapErrorCondition({ tag: "no-parent", ancestor: "http://h/xcap-root/a" }),
+    describeConflictCondition({ tag: "no-parent", ancestor: "http://h/xcap-root/a" }),
     "the parent of the new node does not exist (closest ancestor: http://h/xcap-root/a)",
   );
   assertEquals(
-    describeXcapErrorCondition({ tag: "no-parent" }),
+    describeConflictCondition({ tag: "no-parent" }),
     "the parent of the new node does not exist",
   );
   assertEquals(
-    describeXcapErrorCondition({ tag: "no-parent", ancestor: "" }),
+    describeConflictCondition({ tag: "no-parent", ancestor: "" }),
     "the parent of the new node does not exist",
   );
 });
 
-Deno.test("describeXcapErrorCondition() names uniqueness fields and alternatives", () => {
-  const text = describeXcapErrorCondition({
+Deno.test("describeConflictCondition() names uniqueness fields and alternatives", () => {
+  const text = describeConflictCondition({
     tag: "uniqueness-failure",
     exists: [
       { field: "rls-services/service/@uri", altValues: ["sip:x@example.com"] },
@@ -502,21 +502,21 @@ Deno.test("describeXcapErrorCondition() names uniqueness fields and alternatives
   assertStringIncludes(text, "a value is not unique");
 });
 
-Deno.test("describeXcapErrorCondition() appends the server's phrase", () => {
+Deno.test("describeConflictCondition() appends the server's phrase", () => {
   assertEquals(
-    describeXcapErrorCondition({ tag: "not-xml-frag", phrase: "  bad body  " }),
+    describeConflictCondition({ tag: "not-xml-frag", phrase: "  bad body  " }),
     'the request body is not a well-formed XML fragment; the server says "bad body"',
   );
   assertEquals(
-    describeXcapErrorCondition({ tag: "not-xml-frag", phrase: " " }),
+    describeConflictCondition({ tag: "not-xml-frag", phrase: " " }),
     "the request body is not a well-formed XML fragment",
   );
 });
 
-Deno.test("describeXcapErrorCondition() gives a distinct clause for every condition", () => {
+Deno.test("describeConflictCondition() gives a distinct clause for every condition", () => {
   const seen = new Set<string>();
   for (const condition of EVERY_CONDITION) {
-    const text = describeXcapErrorCondition(condition);
+    const text = describeConflictCondition(condition);
     assertMatch(text, /^the /);
     assertNotMatch(text, /\.$/);
     if (condition.phrase === undefined && condition.tag !== "extension") seen.add(text);
@@ -524,10 +524,10 @@ Deno.test("describeXcapErrorCondition() gives a distinct clause for every condit
   // 8 simple tags, 2 no-parent variants, 3 uniqueness-failure variants.
   assertEquals(seen.size, 8 + 2 + 2);
   assertFalse(
-    describeXcapErrorCondition({ tag: "extension", content: "x".repeat(1000) }).length > 300,
+    describeConflictCondition({ tag: "extension", content: "x".repeat(1000) }).length > 300,
   );
   assertStringIncludes(
-    describeXcapErrorCondition({ tag: "unheard-of" } as unknown as XcapErrorCondition),
+    describeConflictCondition({ tag: "unheard-of" } as unknown as ConflictCondition),
     '"unheard-of"',
   );
 });

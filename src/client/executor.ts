@@ -15,7 +15,7 @@ import { describeFetchFailure } from "./_fetch_failure.ts";
  *
  * @example Usage
  * ```ts
- * import { DEFAULT_TIMEOUT_MS } from "@xcap/xcap";
+ * import { DEFAULT_TIMEOUT_MS } from "./executor.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(DEFAULT_TIMEOUT_MS, 30_000);
@@ -29,7 +29,7 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
  *
  * @example Usage
  * ```ts
- * import { DEFAULT_MAX_RESPONSE_BYTES } from "@xcap/xcap";
+ * import { DEFAULT_MAX_RESPONSE_BYTES } from "./executor.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(DEFAULT_MAX_RESPONSE_BYTES, 16 * 1024 * 1024);

@@ -15,26 +15,36 @@
  * @module
  */
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
-import { type ApplicationUsage, KNOWN_APPLICATIONS } from "./application.ts";
+import { type ApplicationUsage, KNOWN_APPLICATIONS } from "../client/media_types.ts";
 import {
   invalidArgument,
   type InvalidArgumentError,
   type MalformedResponseError,
-} from "./errors.ts";
-import { formatNodeSelector, type NodeSelector, parseNodeSelector } from "./selector.ts";
-import { parseXcapUri } from "./uri.ts";
-import { parseXmlDocument, type XmlDocument, type XmlElement } from "./xml/document.ts";
-import { deleteNode, putNode } from "./xml/edit.ts";
-import { selectElements, selectNode } from "./xml/select.ts";
-import { applyPatchOperations, relocateElement } from "./_xml_patch.ts";
-import { escapeAttributeValue as escapeAttribute, escapeText } from "./xml/_names.ts";
+} from "../client/errors.ts";
+import {
+  formatNodeSelector,
+  type NamespaceBindings,
+  type NodeSelector,
+  parseNodeSelector,
+} from "../client/selector.ts";
+import { parseXcapUri } from "../client/uri.ts";
+import { parseXmlDocument, type XmlDocument, type XmlElement } from "../xml/document.ts";
+import { deleteNode, putNode } from "../xml/edit.ts";
+import { selectElements, selectNode } from "../xml/select.ts";
+import {
+  applyXmlPatch,
+  relocateElement,
+  type XmlPatchError,
+  type XmlPatchOperation,
+} from "../xml/patch.ts";
+import { escapeAttributeValue as escapeAttribute, escapeText } from "../xml/_names.ts";
 
 /**
  * The namespace of xcap-diff documents (RFC 5874 §4).
  *
  * @example Usage
  * ```ts
- * import { XCAP_DIFF_NAMESPACE } from "@xcap/xcap";
+ * import { XCAP_DIFF_NAMESPACE } from "@xcap/xcap/diff";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(XCAP_DIFF_NAMESPACE, "urn:ietf:params:xml:ns:xcap-diff");
@@ -47,66 +57,13 @@ export const XCAP_DIFF_NAMESPACE = "urn:ietf:params:xml:ns:xcap-diff";
  *
  * @example Usage
  * ```ts
- * import { XCAP_DIFF_MIME_TYPE } from "@xcap/xcap";
+ * import { XCAP_DIFF_MIME_TYPE } from "@xcap/xcap/diff";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(XCAP_DIFF_MIME_TYPE, "application/xcap-diff+xml");
  * ```
  */
 export const XCAP_DIFF_MIME_TYPE = "application/xcap-diff+xml";
-
-/**
- * Namespace bindings in scope at an operation or entry: prefix to namespace URI, `""` for the
- * default namespace. Prefixes in selectors and in content resolve here.
- */
-export type NamespaceBindings = Readonly<Record<string, string>>;
-
-/**
- * One RFC 5261 patch operation. `sel` is the restricted XPath of RFC 5261 §4.1 relative to the
- * document: the first step names the document element (`resource-lists/list[@name='x']`, or
- * `*`), with an optional leading `/`. `content` is the operation's content exactly as written
- * in the patch document (markup, entity references and whitespace included: RFC 5261 adds
- * whitespace text nodes too); for an attribute, namespace or text target it is the escaped text.
- * `namespaces` are the bindings in scope at the operation element: unprefixed element names in
- * `sel`, and unprefixed elements in `content` without their own `xmlns`, are in its default
- * namespace `""` (RFC 5261 §4.2.2); attribute names without a prefix are in no namespace.
- */
-export type XmlPatchOperation =
-  | {
-    /** Add nodes (§4.3): children (appended, or `pos: "prepend"`), siblings (`before`, `after`),
-     * an attribute (`type: "@name"`) or a namespace declaration (`type: "namespace::p"`). */
-    readonly op: "add";
-    /** The selector of the node to add to or next to. */
-    readonly sel: string;
-    /** What to add, as written in the patch document. */
-    readonly content: string;
-    /** Where to add, relative to the selected node. @default append as the last child */
-    readonly pos?: "before" | "after" | "prepend";
-    /** `@name` to add an attribute, `namespace::prefix` to add a namespace declaration. */
-    readonly type?: string;
-    /** Bindings in scope at the operation element. @default {} */
-    readonly namespaces?: NamespaceBindings;
-  }
-  | {
-    /** Replace a node (§4.4): an element, attribute value, namespace URI, text, comment or PI. */
-    readonly op: "replace";
-    /** The selector of the node to replace. */
-    readonly sel: string;
-    /** The new node or value, as written in the patch document. */
-    readonly content: string;
-    /** Bindings in scope at the operation element. @default {} */
-    readonly namespaces?: NamespaceBindings;
-  }
-  | {
-    /** Remove a node (§4.5). */
-    readonly op: "remove";
-    /** The selector of the node to remove. */
-    readonly sel: string;
-    /** Also remove the whitespace-only text node before, after or on both sides. */
-    readonly ws?: "before" | "after" | "both";
-    /** Bindings in scope at the operation element. @default {} */
-    readonly namespaces?: NamespaceBindings;
-  };
 
 /**
  * A `<document>` entry (RFC 5874 §3): a document changed, was created or was removed.
@@ -193,38 +150,8 @@ export interface BuildXcapDiffOptions {
   readonly prefix?: string;
 }
 
-/**
- * Why a patch failed: the error conditions of RFC 5261 §5.1 that apply to a client, plus
- * `unsupported-selector` for XPath beyond the subset this module translates.
- */
-export type XmlPatchCondition =
-  | "invalid-attribute-value"
-  | "invalid-namespace-prefix"
-  | "invalid-namespace-uri"
-  | "invalid-node-types"
-  | "invalid-patch-directive"
-  | "invalid-root-element-operation"
-  | "invalid-whitespace-directive"
-  | "unlocated-node"
-  | "unsupported-id-function"
-  | "unsupported-selector";
-
-/** A patch that could not be applied: which operation, and why. */
-export interface XmlPatchError {
-  /** Discriminant. */
-  readonly _tag: "XmlPatchError";
-  /** The RFC 5261 condition, or `unsupported-selector`. */
-  readonly condition: XmlPatchCondition;
-  /** What failed, and where. */
-  readonly message: string;
-  /** The 0-based index of the failing operation; -1 when the document itself is not XML. */
-  readonly index: number;
-  /** `true` when the patch may be valid but uses what this implementation does not support. */
-  readonly unsupported: boolean;
-}
-
 /** A cached document: its text and the ETag of that text. */
-export interface CachedDocument {
+export interface CachedXcapDocument {
   /** The document text. */
   readonly text: string;
   /**
@@ -236,8 +163,8 @@ export interface CachedDocument {
 
 /** Cached documents by document selector (the path below the XCAP root). */
 export type XcapDocumentCache =
-  | ReadonlyMap<string, CachedDocument>
-  | Readonly<Record<string, CachedDocument>>;
+  | ReadonlyMap<string, CachedXcapDocument>
+  | Readonly<Record<string, CachedXcapDocument>>;
 
 /** Why a document has to be fetched again. */
 export type XcapDiffRefetchReason =
@@ -284,7 +211,7 @@ export type XcapDiffDocumentStatus =
 /** What {@linkcode applyXcapDiff} returns. */
 export interface XcapDiffResult {
   /** The new cache (the input is not modified): patched entries updated, removed ones gone. */
-  readonly cache: ReadonlyMap<string, CachedDocument>;
+  readonly cache: ReadonlyMap<string, CachedXcapDocument>;
   /** Every document the diff mentions, by cache key (or diff selector), with its final status. */
   readonly documents: ReadonlyMap<string, XcapDiffDocumentStatus>;
   /** The documents to fetch again, one entry each, in order of first mention. */
@@ -487,7 +414,7 @@ function parseAttributeEntry(element: XmlElement, index: number) {
  *
  * @example RFC 5874's chained patches
  * ```ts
- * import { parseXcapDiff } from "@xcap/xcap";
+ * import { parseXcapDiff } from "@xcap/xcap/diff";
  * import { assertEquals } from "@std/assert";
  *
  * const diff = parseXcapDiff(
@@ -560,7 +487,7 @@ class BuildError {
  *
  * @example A document entry with a patch
  * ```ts
- * import { buildXcapDiff } from "@xcap/xcap";
+ * import { buildXcapDiff } from "@xcap/xcap/diff";
  * import { assertEquals } from "@std/assert";
  *
  * const text = buildXcapDiff({
@@ -743,74 +670,6 @@ export function buildXcapDiff(
 }
 
 // -------------------------------------------------------------------------------------------
-// Applying RFC 5261 patches
-// -------------------------------------------------------------------------------------------
-
-/**
- * Apply RFC 5261 patch operations to a document's text, in order, by splicing: every byte the
- * operations do not touch stays as it was.
- *
- * Supported selectors (RFC 5261 §4.1, translated into node selector steps): element steps
- * `name`, `prefix:name` or `*`, each with an optional position `[n]` and then an optional
- * attribute predicate `[@a='v']`, with an optional leading `/`; the last step may instead be
- * `@attr`, `namespace::prefix`, `text()`, `comment()` or `processing-instruction('t')`, each
- * with an optional `[n]`. `id()`, child value predicates (`[name='v']`), a position after an
- * attribute predicate, `//` and other axes are refused with `unsupported: true`. Unprefixed
- * element names are in the default namespace of the operation (RFC 5261 §4.2.2). Added content
- * keeps its namespaces: a declaration is added where the new place binds a prefix differently.
- *
- * All or nothing: on the first failure the error says which operation failed and why.
- *
- * @param text The document.
- * @param operations The operations, in order.
- * @returns The patched text, or an {@linkcode XmlPatchError}.
- *
- * @example Adding, replacing and removing
- * ```ts
- * import { applyXmlPatch } from "@xcap/xcap";
- * import { assertEquals } from "@std/assert";
- *
- * const ns = { rl: "urn:ietf:params:xml:ns:resource-lists" };
- * const doc = '<resource-lists xmlns="urn:ietf:params:xml:ns:resource-lists">' +
- *   '<list name="friends"><entry uri="sip:bob@example.com"/></list></resource-lists>';
- * const patched = applyXmlPatch(doc, [
- *   { op: "add", sel: "rl:resource-lists/rl:list", content: '<rl:entry uri="sip:carol@example.com"/>', namespaces: ns },
- *   { op: "replace", sel: "rl:resource-lists/rl:list/@name", content: "buddies", namespaces: ns },
- *   { op: "remove", sel: "rl:resource-lists/rl:list/rl:entry[1]", namespaces: ns },
- * ]);
- * assertEquals(
- *   patched._unsafeUnwrap(),
- *   '<resource-lists xmlns="urn:ietf:params:xml:ns:resource-lists">' +
- *     '<list name="buddies"><rl:entry xmlns:rl="urn:ietf:params:xml:ns:resource-lists" uri="sip:carol@example.com"/></list></resource-lists>',
- * );
- * ```
- */
-export function applyXmlPatch(
-  text: string,
-  operations: readonly XmlPatchOperation[],
-): Result<string, XmlPatchError> {
-  if (typeof text !== "string" || !Array.isArray(operations)) {
-    return err(Object.freeze({
-      _tag: "XmlPatchError",
-      condition: "invalid-patch-directive",
-      message: "applyXmlPatch() needs a document text and an array of operations",
-      index: -1,
-      unsupported: false,
-    }));
-  }
-  return applyPatchOperations(text, operations).mapErr((e) =>
-    Object.freeze({
-      _tag: "XmlPatchError" as const,
-      condition: e.condition,
-      message: e.message,
-      index: e.index,
-      unsupported: e.condition === "unsupported-selector" ||
-        e.condition === "unsupported-id-function",
-    })
-  );
-}
-
-// -------------------------------------------------------------------------------------------
 // Applying an xcap-diff document to a cache
 // -------------------------------------------------------------------------------------------
 
@@ -884,7 +743,7 @@ function splitNodeSel(sel: string): Result<NodeSel, string> {
 }
 
 class DiffApplier {
-  readonly cache: Map<string, CachedDocument>;
+  readonly cache: Map<string, CachedXcapDocument>;
   readonly documents = new Map<string, XcapDiffDocumentStatus>();
   readonly refetch: XcapDiffRefetch[] = [];
   readonly #index = new Map<string, string>();
@@ -895,8 +754,8 @@ class DiffApplier {
     readonly xcapRoot: string | undefined,
     options: ApplyXcapDiffOptions,
   ) {
-    const entries: [string, CachedDocument][] = cache instanceof Map
-      ? [...(cache as ReadonlyMap<string, CachedDocument>)]
+    const entries: [string, CachedXcapDocument][] = cache instanceof Map
+      ? [...(cache as ReadonlyMap<string, CachedXcapDocument>)]
       : Object.entries(cache ?? {});
     this.cache = new Map(entries);
     for (const key of this.cache.keys()) {
@@ -1203,7 +1062,7 @@ class DiffApplier {
  *
  * @example A patch that applies, and one that starts from another version
  * ```ts
- * import { applyXcapDiff } from "@xcap/xcap";
+ * import { applyXcapDiff } from "@xcap/xcap/diff";
  * import { assertEquals } from "@std/assert";
  *
  * const sel = "resource-lists/users/sip:alice@example.com/index";

@@ -1,6 +1,6 @@
 /**
  * The `application/xcap-error+xml` document of RFC 4825 §11 in both directions: parse the body
- * of a 409 response into an {@linkcode XcapErrorCondition}, build one for a server to send, and
+ * of a 409 response into an {@linkcode ConflictCondition}, build one for a server to send, and
  * describe a condition in words for error messages.
  *
  * @module
@@ -8,10 +8,10 @@
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
 import { XMLParser, XMLValidator } from "npm:fast-xml-parser@^5.12.1";
 import type {
+  ConflictCondition,
+  ConflictConditionTag,
   MalformedResponseError,
-  UniquenessExists,
-  XcapErrorCondition,
-  XcapErrorConditionTag,
+  NonUniqueField,
 } from "./errors.ts";
 
 /**
@@ -19,7 +19,7 @@ import type {
  *
  * @example Usage
  * ```ts
- * import { XCAP_ERROR_NAMESPACE } from "@xcap/xcap";
+ * import { XCAP_ERROR_NAMESPACE } from "./conflict_report.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(XCAP_ERROR_NAMESPACE, "urn:ietf:params:xml:ns:xcap-error");
@@ -28,7 +28,7 @@ import type {
 export const XCAP_ERROR_NAMESPACE = "urn:ietf:params:xml:ns:xcap-error";
 
 /** Condition elements whose only content is the optional `phrase` attribute. */
-const SIMPLE_TAGS: ReadonlySet<string> = new Set<XcapErrorConditionTag>([
+const SIMPLE_TAGS: ReadonlySet<string> = new Set<ConflictConditionTag>([
   "not-well-formed",
   "not-xml-frag",
   "schema-validation-error",
@@ -39,7 +39,7 @@ const SIMPLE_TAGS: ReadonlySet<string> = new Set<XcapErrorConditionTag>([
   "not-utf-8",
 ]);
 
-type SimpleTag = Exclude<XcapErrorConditionTag, "no-parent" | "uniqueness-failure" | "extension">;
+type SimpleTag = Exclude<ConflictConditionTag, "no-parent" | "uniqueness-failure" | "extension">;
 
 /** One node of fast-xml-parser's `preserveOrder` output. */
 type OrderedNode = Record<string, unknown>;
@@ -118,20 +118,22 @@ const META = XMLParser.getMetaDataSymbol() as unknown as symbol;
  *
  * @example Parsing an OpenXCAP no-parent report
  * ```ts
- * import { parseXcapError } from "@xcap/xcap";
+ * import { parseConflictReport } from "@xcap/xcap";
  * import { assertEquals } from "@std/assert";
  *
  * const body = `<?xml version="1.0" encoding="UTF-8"?>
  * <xcap-error xmlns="urn:ietf:params:xml:ns:xcap-error"><no-parent phrase="Parent does not exist"><ancestor>http://xcap.example.com/resource-lists/users/sip:bob@example.com/index</ancestor></no-parent></xcap-error>`;
- * assertEquals(parseXcapError(body)._unsafeUnwrap(), {
+ * assertEquals(parseConflictReport(body)._unsafeUnwrap(), {
  *   tag: "no-parent",
  *   phrase: "Parent does not exist",
  *   ancestor: "http://xcap.example.com/resource-lists/users/sip:bob@example.com/index",
  * });
- * assertEquals(parseXcapError("<html>oops</html>").isErr(), true);
+ * assertEquals(parseConflictReport("<html>oops</html>").isErr(), true);
  * ```
  */
-export function parseXcapError(body: string): Result<XcapErrorCondition, MalformedResponseError> {
+export function parseConflictReport(
+  body: string,
+): Result<ConflictCondition, MalformedResponseError> {
   if (typeof body !== "string") return malformed("the body is not a string");
   // XML 1.0 §2.11: a processor passes CR LF and lone CR on as LF. Whitespace (or a byte order
   // mark) before the XML declaration is not XML, but some servers send it: drop it.
@@ -191,7 +193,7 @@ export function parseXcapError(body: string): Result<XcapErrorCondition, Malform
  * condition element with its `phrase`, `<ancestor>`, `<exists>`/`<alt-value>` children or
  * extension content.
  *
- * Attribute values and text are escaped, so {@linkcode parseXcapError} returns a condition equal
+ * Attribute values and text are escaped, so {@linkcode parseConflictReport} returns a condition equal
  * to the one given, with these exceptions: characters XML 1.0 cannot carry at all (most C0
  * controls, lone surrogates, U+FFFE, U+FFFF) become U+FFFD; `ancestor` comes back
  * whitespace-collapsed (it is an `xs:anyURI`); and an extension `content` that is
@@ -203,22 +205,22 @@ export function parseXcapError(body: string): Result<XcapErrorCondition, Malform
  *
  * @example Building a uniqueness-failure report
  * ```ts
- * import { buildXcapError, parseXcapError } from "@xcap/xcap";
+ * import { buildConflictReport, parseConflictReport } from "@xcap/xcap";
  * import { assertEquals, assertStringIncludes } from "@std/assert";
  *
  * const condition = {
  *   tag: "uniqueness-failure",
  *   exists: [{ field: "rls-services/service/@uri", altValues: ["sip:mybuddies@example.com"] }],
  * } as const;
- * const xml = buildXcapError(condition);
+ * const xml = buildConflictReport(condition);
  * assertStringIncludes(xml, '<exists field="rls-services/service/@uri">');
- * assertEquals(parseXcapError(xml)._unsafeUnwrap(), condition);
+ * assertEquals(parseConflictReport(xml)._unsafeUnwrap(), condition);
  * ```
  */
-export function buildXcapError(condition: XcapErrorCondition): string {
+export function buildConflictReport(condition: ConflictCondition): string {
   if (condition === null || typeof condition !== "object") {
     // Only reachable from untyped callers: still answer with a valid (empty) extension report.
-    return buildXcapError({ tag: "extension", content: "" });
+    return buildConflictReport({ tag: "extension", content: "" });
   }
   const tag = condition.tag;
   const phrase = condition.phrase === undefined
@@ -272,20 +274,20 @@ export function buildXcapError(condition: XcapErrorCondition): string {
  *
  * @example Usage
  * ```ts
- * import { describeXcapErrorCondition } from "@xcap/xcap";
+ * import { describeConflictCondition } from "@xcap/xcap";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(
- *   describeXcapErrorCondition({ tag: "no-parent", ancestor: "http://xcap.example.com/x/~~/a" }),
+ *   describeConflictCondition({ tag: "no-parent", ancestor: "http://xcap.example.com/x/~~/a" }),
  *   "the parent of the new node does not exist (closest ancestor: http://xcap.example.com/x/~~/a)",
  * );
  * assertEquals(
- *   describeXcapErrorCondition({ tag: "cannot-delete", phrase: "not idempotent" }),
+ *   describeConflictCondition({ tag: "cannot-delete", phrase: "not idempotent" }),
  *   'the node cannot be deleted: deleting it would not be idempotent; the server says "not idempotent"',
  * );
  * ```
  */
-export function describeXcapErrorCondition(condition: XcapErrorCondition): string {
+export function describeConflictCondition(condition: ConflictCondition): string {
   let text: string;
   // Meanings from the schema documentation of RFC 4825 §11.2.
   switch (condition.tag) {
@@ -344,7 +346,7 @@ export function describeXcapErrorCondition(condition: XcapErrorCondition): strin
   return text;
 }
 
-function describeExists(entry: UniquenessExists): string {
+function describeExists(entry: NonUniqueField): string {
   const field = entry.field === "" ? "a value" : `${JSON.stringify(entry.field)}`;
   const alts = entry.altValues ?? [];
   return alts.length === 0
@@ -355,7 +357,7 @@ function describeExists(entry: UniquenessExists): string {
 function readCondition(
   element: ElementView,
   text: string,
-): Result<XcapErrorCondition, MalformedResponseError> {
+): Result<ConflictCondition, MalformedResponseError> {
   const phraseRaw = element.attributes.get("phrase");
   const phrase = phraseRaw === undefined ? {} : { phrase: decodeAttribute(phraseRaw) };
   if (SIMPLE_TAGS.has(element.local)) {
@@ -375,7 +377,7 @@ function readCondition(
     case "uniqueness-failure": {
       const exists = childElements(element)
         .filter((e) => e.local === "exists" && isOwnOrNoNamespace(e))
-        .map((e): UniquenessExists => {
+        .map((e): NonUniqueField => {
           const altValues = childElements(e)
             .filter((a) => a.local === "alt-value" && isOwnOrNoNamespace(a))
             .map(textContent);

@@ -11,16 +11,16 @@
  * @module
  */
 import { err, ok, type Result, type ResultAsync } from "npm:neverthrow@^8.2.0";
-import type { XCAPClient } from "./client.ts";
-import type { MalformedResponseError, XcapError } from "./errors.ts";
-import { parseXmlDocument, type XmlElement } from "./xml/document.ts";
+import type { XcapResourceClient } from "../client/client.ts";
+import type { MalformedResponseError, XcapError } from "../client/errors.ts";
+import { parseXmlDocument, type XmlElement } from "../xml/document.ts";
 
 /**
- * The namespace of `xcap-caps` documents (RFC 4825 §12.1).
+ * The namespace of `xcap-caps` documents (RFC 4825 §12.3, "Default Document Namespace").
  *
  * @example Usage
  * ```ts
- * import { XCAP_CAPS_NAMESPACE } from "@xcap/xcap";
+ * import { XCAP_CAPS_NAMESPACE } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(XCAP_CAPS_NAMESPACE, "urn:ietf:params:xml:ns:xcap-caps");
@@ -124,7 +124,7 @@ function readLeniently(text: string): Record<ListName, string[]> {
  *
  * @example Kamailio's document, with an empty extension list
  * ```ts
- * import { parseXcapCaps } from "@xcap/xcap";
+ * import { parseXcapCaps } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const caps = parseXcapCaps(
@@ -200,7 +200,8 @@ export function parseXcapCaps(text: string): Result<XcapCapabilities, MalformedR
  *
  * @example Against any fetch-compatible server
  * ```ts
- * import { discoverCapabilities, supportsApplication, XCAPClient } from "@xcap/xcap";
+ * import { XCAPClient } from "@xcap/xcap";
+ * import { discoverCapabilities, supportsApplication } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const client = new XCAPClient("http://127.0.0.1:8080/xcap-root", "sip:alice@example.com", {
@@ -219,7 +220,7 @@ export function parseXcapCaps(text: string): Result<XcapCapabilities, MalformedR
  * ```
  */
 export function discoverCapabilities(
-  client: XCAPClient,
+  client: XcapResourceClient,
   options: DiscoverCapabilitiesOptions = {},
 ): ResultAsync<XcapCapabilities, XcapError> {
   return client.get("xcap-caps", undefined, {
@@ -238,7 +239,7 @@ export function discoverCapabilities(
  *
  * @example Usage
  * ```ts
- * import { supportsApplication } from "@xcap/xcap";
+ * import { supportsApplication } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const caps = { auids: ["resource-lists"], extensions: [], namespaces: [], warnings: [] };
@@ -260,7 +261,7 @@ export function supportsApplication(caps: XcapCapabilities, auid: string): boole
  *
  * @example Usage
  * ```ts
- * import { supportsNamespace } from "@xcap/xcap";
+ * import { supportsNamespace } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * const caps = {

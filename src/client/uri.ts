@@ -20,14 +20,18 @@ import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
 import { invalidArgument, type InvalidArgumentError } from "./errors.ts";
 import {
   formatNodeSelector,
+  type NamespaceBindings,
   type NodeSelector,
   parseNodeSelector,
   parseQualifiedName,
   selectorPrefixes,
 } from "./selector.ts";
 
-/** Options of {@linkcode buildXcapUri}. */
-export interface BuildXcapUriOptions {
+/**
+ * What a request acts on: a document, or one node in it (RFC 4825 §6); what
+ * {@linkcode buildXcapUri} turns into a URI.
+ */
+export interface XcapTarget {
   /**
    * The XCAP root (§6.1): an absolute `http:` or `https:` URL, possibly with a path
    * (`https://xcap.example.com/xcap-root`), with or without a trailing `/`, without query,
@@ -56,7 +60,7 @@ export interface BuildXcapUriOptions {
    * are written into the query, in order of first use; each one used must have a binding here
    * (except `xml`, which is predeclared). All entries are validated. @default {}
    */
-  readonly namespaces?: Readonly<Record<string, string>>;
+  readonly namespaces?: NamespaceBindings;
 }
 
 /** The parts of an XCAP URI, as {@linkcode parseXcapUri} returns them (all decoded). */
@@ -74,7 +78,7 @@ export interface ParsedXcapUri {
   /** The node selector's unescaped text, when the URI has one. */
   readonly nodeText?: string;
   /** The namespace bindings of the query's `xmlns()` parts (empty when there are none). */
-  readonly namespaces: Readonly<Record<string, string>>;
+  readonly namespaces: NamespaceBindings;
 }
 
 /** The namespace name the prefix `xml` is bound to by definition (XML Namespaces §3). */
@@ -359,7 +363,7 @@ function checkNamespaces(
  * );
  * ```
  */
-export function buildXcapUri(options: BuildXcapUriOptions): Result<string, InvalidArgumentError> {
+export function buildXcapUri(options: XcapTarget): Result<string, InvalidArgumentError> {
   if (typeof options !== "object" || options === null) {
     return buildError("options", "options must be an object");
   }
@@ -655,7 +659,7 @@ export function parseXcapUri(
       documentPath: string;
       node?: NodeSelector;
       nodeText?: string;
-      namespaces: Readonly<Record<string, string>>;
+      namespaces: NamespaceBindings;
     } = {
       auid,
       tree,

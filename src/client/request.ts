@@ -10,21 +10,15 @@ import {
   KNOWN_APPLICATIONS,
   XCAP_ATTRIBUTE_MIME_TYPE,
   XCAP_ELEMENT_MIME_TYPE,
-} from "./application.ts";
+} from "./media_types.ts";
 import { invalidArgument, type InvalidArgumentError } from "./errors.ts";
 import { formatEntityTag } from "./etag.ts";
 import { type NodeSelector, parseNodeSelector } from "./selector.ts";
 import type { XcapMethod, XcapRequest } from "./types.ts";
-import { buildXcapUri, type BuildXcapUriOptions } from "./uri.ts";
-
-/**
- * What a request acts on: a document, or one node in it (RFC 4825 §6). The same fields
- * {@linkcode buildXcapUri} takes.
- */
-export type XcapTarget = BuildXcapUriOptions;
+import { buildXcapUri, type XcapTarget } from "./uri.ts";
 
 /** Options every request builder takes. */
-export interface RequestOptions {
+export interface BuildRequestOptions {
   /** Send `If-Match` with this entity-tag (quoted for you if it is not). */
   readonly etag?: string | undefined;
   /** Send `If-None-Match` with this entity-tag, or `*` (create only if absent). */
@@ -34,7 +28,7 @@ export interface RequestOptions {
 }
 
 /** Options of {@linkcode buildPutRequest}. */
-export interface PutRequestOptions extends RequestOptions {
+export interface BuildPutRequestOptions extends BuildRequestOptions {
   /**
    * The Content-Type to send, overriding the one derived from the target: the application
    * usage's MIME type for a document, `application/xcap-el+xml` for an element and
@@ -87,7 +81,7 @@ function toHeaderEntries(init: HeadersInit | undefined): Array<[string, string]>
 }
 
 function buildHeaders(
-  options: RequestOptions,
+  options: BuildRequestOptions,
   extra: Readonly<Record<string, string>>,
 ): Result<Readonly<Record<string, string>>, InvalidArgumentError> {
   const headers: Record<string, string> = {};
@@ -147,7 +141,7 @@ function checkShapes(target: unknown, options: unknown): InvalidArgumentError | 
 function buildRequest(
   method: XcapMethod,
   target: XcapTarget,
-  options: RequestOptions,
+  options: BuildRequestOptions,
   body?: { readonly text: string; readonly contentType: (node?: NodeSelector) => string },
 ): Result<XcapRequest, InvalidArgumentError> {
   const invalid = checkShapes(target, options);
@@ -210,7 +204,7 @@ function omitNode(target: XcapTarget): XcapTarget {
  */
 export function buildGetRequest(
   target: XcapTarget,
-  options: RequestOptions = {},
+  options: BuildRequestOptions = {},
 ): Result<XcapRequest, InvalidArgumentError> {
   return buildRequest("GET", target, options);
 }
@@ -249,7 +243,7 @@ export function buildGetRequest(
 export function buildPutRequest(
   target: XcapTarget,
   body: string,
-  options: PutRequestOptions = {},
+  options: BuildPutRequestOptions = {},
 ): Result<XcapRequest, InvalidArgumentError> {
   if (typeof body !== "string") {
     return err(invalidArgument("body", "The PUT body must be a string"));
@@ -301,7 +295,7 @@ export function buildPutRequest(
  */
 export function buildDeleteRequest(
   target: XcapTarget,
-  options: RequestOptions = {},
+  options: BuildRequestOptions = {},
 ): Result<XcapRequest, InvalidArgumentError> {
   return buildRequest("DELETE", target, options);
 }

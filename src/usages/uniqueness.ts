@@ -1,12 +1,13 @@
 /**
- * Uniqueness constraints of application usages (RFC 4825 §5.5): one definition, checked by the
+ * Uniqueness constraints of application usages (RFC 4825 §5.3, "Data Validation": constraints
+ * beyond the schema; the server checks them, §8.2.5): one definition, checked by the
  * client before it writes and by the embedded server after every write.
  *
  * @module
  */
-import type { XmlDocument, XmlElement } from "./xml/document.ts";
+import type { XmlDocument, XmlElement } from "../xml/document.ts";
 
-/** A uniqueness constraint (RFC 4825 §5.5): an attribute that must not repeat. */
+/** A uniqueness constraint (RFC 4825 §5.3): an attribute that must not repeat. */
 export interface UniquenessConstraint {
   /** Namespace URI of the constrained element. */
   readonly namespace: string;
@@ -50,7 +51,8 @@ function attributeValue(element: XmlElement, local: string): string | undefined 
  *
  * @example A repeated entry URI
  * ```ts
- * import { findUniquenessViolations, parseXmlDocument, RESOURCE_LISTS } from "@xcap/xcap";
+ * import { findUniquenessViolations, RESOURCE_LISTS } from "@xcap/xcap/usages";
+ * import { parseXmlDocument } from "@xcap/xcap/xml";
  * import { assertEquals } from "@std/assert";
  *
  * const doc = parseXmlDocument(

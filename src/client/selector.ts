@@ -6,6 +6,13 @@
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
 import { invalidArgument, type InvalidArgumentError } from "./errors.ts";
 
+/**
+ * Namespace bindings: prefix to namespace URI, `""` for the default namespace. Prefixed
+ * node-selector steps resolve through them (RFC 4825 §6.4), and so do the prefixes of XML patch
+ * operations and xcap-diff entries.
+ */
+export type NamespaceBindings = Readonly<Record<string, string>>;
+
 /** A possibly prefixed XML name, as in a `QName`. */
 export interface QualifiedName {
   /** The namespace prefix, absent for an unprefixed name. */
@@ -15,7 +22,7 @@ export interface QualifiedName {
 }
 
 /** An attribute predicate `[@name="value"]` of a step. */
-export interface AttributeTest {
+export interface AttributePredicate {
   /** The attribute's name. Unprefixed attribute names are in no namespace. */
   readonly name: QualifiedName;
   /** The attribute value to compare with (entity references already resolved). */
@@ -26,13 +33,13 @@ export interface AttributeTest {
  * One location step of an element selector: `name`, `name[3]`, `name[@a="v"]`,
  * `name[3][@a="v"]`; `*` (any element) when `name` is `undefined`.
  */
-export interface Step {
+export interface SelectorStep {
   /** The element name to match; `undefined` for `*`. */
   readonly name?: QualifiedName;
   /** 1-based position among the siblings that match the name test. */
   readonly position?: number;
   /** An attribute predicate. */
-  readonly attribute?: AttributeTest;
+  readonly attribute?: AttributePredicate;
 }
 
 /** What a selector ends with after its element steps. */
@@ -43,20 +50,20 @@ export type TerminalSelector =
 /** A parsed node selector: element steps from the root, optionally a terminal selector. */
 export interface NodeSelector {
   /** The element steps, the first one selecting the document element. At least one. */
-  readonly steps: readonly Step[];
+  readonly steps: readonly SelectorStep[];
   /** `@attr` or `namespace::*` at the end, if present. */
   readonly terminal?: TerminalSelector;
 }
 
-/** Options of {@linkcode step}. */
-export interface StepOptions {
+/** Options of {@linkcode selectorStep}. */
+export interface SelectorStepOptions {
   /** 1-based position among the siblings that match the name test (`name[3]`). */
   readonly position?: number;
   /**
    * Attribute predicate (`name[@attr="value"]`): a `[qualifiedName, value]` pair such as
-   * `["name", "friends"]` or `["x:id", "1"]`, or a ready {@linkcode AttributeTest}.
+   * `["name", "friends"]` or `["x:id", "1"]`, or a ready {@linkcode AttributePredicate}.
    */
-  readonly attribute?: readonly [string, string] | AttributeTest;
+  readonly attribute?: readonly [string, string] | AttributePredicate;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -180,7 +187,7 @@ class SelectorParser {
     const text = this.#text;
     if (text.length === 0) this.#fail("it is empty");
     if (text[0] !== "/") this.#fail('it must start with "/" (offset 0)');
-    const steps: Step[] = [];
+    const steps: SelectorStep[] = [];
     let terminal: TerminalSelector | undefined;
     while (this.#pos < text.length) {
       const slash = this.#pos;
@@ -213,7 +220,7 @@ class SelectorParser {
     );
   }
 
-  #step(): Step {
+  #step(): SelectorStep {
     let name: QualifiedName | undefined;
     if (this.#peek() === "*") {
       this.#pos++;
@@ -221,7 +228,7 @@ class SelectorParser {
       name = this.#qname("element name");
     }
     let position: number | undefined;
-    let attribute: AttributeTest | undefined;
+    let attribute: AttributePredicate | undefined;
     while (this.#peek() === "[") {
       const open = this.#pos;
       this.#pos++;
@@ -262,7 +269,7 @@ class SelectorParser {
       if (this.#peek() !== "]") this.#unexpected();
       this.#pos++;
     }
-    const result: { name?: QualifiedName; position?: number; attribute?: AttributeTest } = {};
+    const result: { name?: QualifiedName; position?: number; attribute?: AttributePredicate } = {};
     if (name !== undefined) result.name = name;
     if (position !== undefined) result.position = position;
     if (attribute !== undefined) result.attribute = attribute;
@@ -438,7 +445,7 @@ function valueProblem(value: unknown): string | undefined {
 /** Why a step is invalid, or `undefined`. `where` names it in messages. */
 function stepProblem(step: unknown, where: string): string | undefined {
   if (typeof step !== "object" || step === null) return `${where} is not a step`;
-  const { name, position, attribute } = step as Step;
+  const { name, position, attribute } = step as SelectorStep;
   if (name !== undefined) {
     const problem = qualifiedNameProblem(name);
     if (problem !== undefined) return `${where} ${problem}`;
@@ -521,7 +528,7 @@ function quoteValue(value: string): string {
   return quote + out + quote;
 }
 
-function stepText(s: Step): string {
+function stepText(s: SelectorStep): string {
   let text = s.name === undefined ? "*" : qualifiedNameText(s.name);
   if (s.position !== undefined) text += `[${s.position}]`;
   if (s.attribute !== undefined) {
@@ -582,7 +589,7 @@ export function formatNodeSelector(selector: NodeSelector): Result<string, Inval
  *
  * @example Usage
  * ```ts
- * import { parseQualifiedName } from "@xcap/xcap";
+ * import { parseQualifiedName } from "./selector.ts";
  * import { assertEquals } from "@std/assert";
  *
  * const name = parseQualifiedName("rl:entry");
@@ -623,27 +630,30 @@ function relabel(e: InvalidArgumentError, argument: string): InvalidArgumentErro
  * @param name The element name, `"prefix:local"` or `"local"`, or `"*"` for any element.
  * @param options The predicates.
  * @param options.position 1-based position among matching siblings. @default absent
- * @param options.attribute `[name, value]` or an {@linkcode AttributeTest}. @default absent
+ * @param options.attribute `[name, value]` or an {@linkcode AttributePredicate}. @default absent
  * @returns The frozen step, or an `InvalidArgument` error (argument `name`, `options.position`
  * or `options.attribute`).
  *
  * @example Usage
  * ```ts
- * import { formatNodeSelector, nodeSelector, step } from "@xcap/xcap";
+ * import { formatNodeSelector, nodeSelector, selectorStep } from "@xcap/xcap";
  * import { assertEquals } from "@std/assert";
  *
- * const list = step("list", { attribute: ["name", "friends"] });
- * const entry = step("entry", { position: 2 });
+ * const list = selectorStep("list", { attribute: ["name", "friends"] });
+ * const entry = selectorStep("entry", { position: 2 });
  * assertEquals(entry.isOk() && entry.value, { name: { local: "entry" }, position: 2 });
  * if (list.isOk() && entry.isOk()) {
  *   const text = formatNodeSelector(nodeSelector([list.value, entry.value]));
  *   assertEquals(text.isOk() && text.value, '/list[@name="friends"]/entry[2]');
  * }
- * assertEquals(step("entry", { position: 0 }).isErr(), true);
+ * assertEquals(selectorStep("entry", { position: 0 }).isErr(), true);
  * ```
  */
-export function step(name: string, options: StepOptions = {}): Result<Step, InvalidArgumentError> {
-  const result: { name?: QualifiedName; position?: number; attribute?: AttributeTest } = {};
+export function selectorStep(
+  name: string,
+  options: SelectorStepOptions = {},
+): Result<SelectorStep, InvalidArgumentError> {
+  const result: { name?: QualifiedName; position?: number; attribute?: AttributePredicate } = {};
   if (name !== "*") {
     const parsed = parseQualifiedName(name);
     if (parsed.isErr()) return err(parsed.error);
@@ -660,14 +670,14 @@ export function step(name: string, options: StepOptions = {}): Result<Step, Inva
     result.position = position;
   }
   if (attribute !== undefined) {
-    let test: AttributeTest;
+    let test: AttributePredicate;
     if (Array.isArray(attribute)) {
       const [attName, value] = attribute as readonly [string, string];
       const parsed = parseQualifiedName(attName);
       if (parsed.isErr()) return err(relabel(parsed.error, "options.attribute"));
       test = { name: parsed.value, value };
     } else {
-      test = attribute as AttributeTest;
+      test = attribute as AttributePredicate;
       const problem = qualifiedNameProblem(test?.name);
       if (problem !== undefined) {
         return err(invalidArgument("options.attribute", `Invalid attribute name: it ${problem}`));
@@ -721,7 +731,7 @@ export function namespaceSelector(): TerminalSelector {
 }
 
 /**
- * Assemble a node selector from steps made by {@linkcode step} and an optional terminal selector.
+ * Assemble a node selector from steps made by {@linkcode selectorStep} and an optional terminal selector.
  *
  * This only assembles (it copies and freezes); the model is validated where it is used:
  * {@linkcode formatNodeSelector} and `buildXcapUri` return an error for an empty step list or a
@@ -733,11 +743,11 @@ export function namespaceSelector(): TerminalSelector {
  *
  * @example Usage
  * ```ts
- * import { attributeSelector, formatNodeSelector, nodeSelector, step } from "@xcap/xcap";
+ * import { attributeSelector, formatNodeSelector, nodeSelector, selectorStep } from "@xcap/xcap";
  * import { assertEquals } from "@std/assert";
  *
- * const lists = step("resource-lists");
- * const list = step("list", { position: 1, attribute: ["name", "a/b"] });
+ * const lists = selectorStep("resource-lists");
+ * const list = selectorStep("list", { position: 1, attribute: ["name", "a/b"] });
  * const name = attributeSelector("name");
  * if (lists.isOk() && list.isOk() && name.isOk()) {
  *   const text = formatNodeSelector(nodeSelector([lists.value, list.value], name.value));
@@ -745,7 +755,10 @@ export function namespaceSelector(): TerminalSelector {
  * }
  * ```
  */
-export function nodeSelector(steps: readonly Step[], terminal?: TerminalSelector): NodeSelector {
+export function nodeSelector(
+  steps: readonly SelectorStep[],
+  terminal?: TerminalSelector,
+): NodeSelector {
   const frozenSteps = Object.freeze([...steps]);
   return Object.freeze(
     terminal === undefined ? { steps: frozenSteps } : { steps: frozenSteps, terminal },
@@ -762,7 +775,8 @@ export function nodeSelector(steps: readonly Step[], terminal?: TerminalSelector
  *
  * @example Usage
  * ```ts
- * import { parseNodeSelector, selectorPrefixes } from "@xcap/xcap";
+ * import { parseNodeSelector } from "@xcap/xcap";
+ * import { selectorPrefixes } from "./selector.ts";
  * import { assertEquals } from "@std/assert";
  *
  * const parsed = parseNodeSelector('/rl:resource-lists/rl:list[@x:id="1"]/@y:a');

@@ -22,7 +22,7 @@ export interface ApplicationUsage {
 }
 
 const USAGES: readonly ApplicationUsage[] = [
-  // RFC 4825 §12.1
+  // RFC 4825 §12.1–§12.4
   {
     auid: "xcap-caps",
     mimeType: "application/xcap-caps+xml",
@@ -119,7 +119,7 @@ export const KNOWN_APPLICATIONS: ReadonlyMap<string, ApplicationUsage> = new Map
  *
  * @example Usage
  * ```ts
- * import { GENERIC_XML_MIME_TYPE } from "@xcap/xcap";
+ * import { GENERIC_XML_MIME_TYPE } from "./media_types.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(GENERIC_XML_MIME_TYPE, "application/xml");
@@ -140,7 +140,7 @@ export const GENERIC_XML_MIME_TYPE = "application/xml";
  *
  * @example Usage
  * ```ts
- * import { documentMimeType } from "@xcap/xcap";
+ * import { documentMimeType } from "./media_types.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(documentMimeType("pres-rules"), "application/auth-policy+xml");
@@ -159,7 +159,7 @@ export function documentMimeType(
  *
  * @example Usage
  * ```ts
- * import { XCAP_ELEMENT_MIME_TYPE } from "@xcap/xcap";
+ * import { XCAP_ELEMENT_MIME_TYPE } from "./media_types.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(XCAP_ELEMENT_MIME_TYPE, "application/xcap-el+xml");
@@ -171,7 +171,7 @@ export const XCAP_ELEMENT_MIME_TYPE = "application/xcap-el+xml";
  *
  * @example Usage
  * ```ts
- * import { XCAP_ATTRIBUTE_MIME_TYPE } from "@xcap/xcap";
+ * import { XCAP_ATTRIBUTE_MIME_TYPE } from "./media_types.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(XCAP_ATTRIBUTE_MIME_TYPE, "application/xcap-att+xml");
@@ -183,7 +183,7 @@ export const XCAP_ATTRIBUTE_MIME_TYPE = "application/xcap-att+xml";
  *
  * @example Usage
  * ```ts
- * import { XCAP_NAMESPACE_MIME_TYPE } from "@xcap/xcap";
+ * import { XCAP_NAMESPACE_MIME_TYPE } from "./media_types.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(XCAP_NAMESPACE_MIME_TYPE, "application/xcap-ns+xml");
@@ -195,7 +195,7 @@ export const XCAP_NAMESPACE_MIME_TYPE = "application/xcap-ns+xml";
  *
  * @example Usage
  * ```ts
- * import { XCAP_ERROR_MIME_TYPE } from "@xcap/xcap";
+ * import { XCAP_ERROR_MIME_TYPE } from "./media_types.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(XCAP_ERROR_MIME_TYPE, "application/xcap-error+xml");

@@ -4,7 +4,7 @@
  * @module
  */
 import { errAsync, type ResultAsync } from "npm:neverthrow@^8.2.0";
-import type { ApplicationUsage } from "./application.ts";
+import type { ApplicationUsage } from "./media_types.ts";
 import { withAuthentication } from "./auth.ts";
 import { invalidArgument, type InvalidArgumentError, type XcapError } from "./errors.ts";
 import { createFetchExecutor } from "./executor.ts";
@@ -13,17 +13,15 @@ import {
   buildDeleteRequest,
   buildGetRequest,
   buildPutRequest,
-  type RequestOptions,
-  type XcapTarget,
+  type BuildRequestOptions,
 } from "./request.ts";
-import { interpretResponse, type Resource } from "./response.ts";
-import type { NodeSelector } from "./selector.ts";
+import type { XcapTarget } from "./uri.ts";
+import { interpretResponse, type XcapResource } from "./response.ts";
+import type { NamespaceBindings, NodeSelector } from "./selector.ts";
 import type { Executor, XcapRequest } from "./types.ts";
-import { type Change, updateDocument, type UpdateOptions, type UpdateResult } from "./update.ts";
-import type { TypedApplicationUsage } from "./usages/registry.ts";
 
 /** Options of the {@linkcode XCAPClient} constructor. */
-export interface XCAPClientOptions {
+export interface XcapClientOptions {
   /** Password for HTTP Digest (or Basic) authentication; without it no credentials are sent. */
   readonly password?: string;
   /**
@@ -65,9 +63,9 @@ export interface XCAPClientOptions {
 }
 
 /** Options of one {@linkcode XCAPClient} call. */
-export interface XCAPCallOptions extends RequestOptions {
+export interface XcapCallOptions extends BuildRequestOptions {
   /** Prefix to namespace URI bindings for prefixed node-selector steps. */
-  readonly namespaces?: Readonly<Record<string, string>>;
+  readonly namespaces?: NamespaceBindings;
   /** Use the `global` tree instead of the user's. @default {false} */
   readonly global?: boolean;
   /** Document name below the tree, sub-folders allowed. @default {"index"} */
@@ -77,9 +75,62 @@ export interface XCAPCallOptions extends RequestOptions {
 }
 
 /** Options of {@linkcode XCAPClient.put}. */
-export interface XCAPPutOptions extends XCAPCallOptions {
+export interface XcapPutOptions extends XcapCallOptions {
   /** Override the Content-Type derived from the target. */
   readonly contentType?: string;
+}
+
+/**
+ * What reads and writes one user's XCAP resources: get, put and delete, each a `ResultAsync`.
+ * {@linkcode XCAPClient} is one; {@linkcode createXcapResourceClient} makes one from a bare
+ * executor. The read-modify-write engine (`updateDocument` in `@xcap/xcap/usages`), the everyday
+ * operations and capability discovery take this interface, not the class, so they run on any
+ * executor and a test can hand them a stand-in.
+ */
+export interface XcapResourceClient {
+  /** The XCAP User Identifier whose documents the client addresses. */
+  readonly xui: string;
+  /**
+   * Read a document, or the node a selector names.
+   *
+   * @param application The AUID.
+   * @param node A node selector; absent for the whole document.
+   * @param options Per-call options.
+   * @returns The resource, or an error value.
+   */
+  get(
+    application: string,
+    node?: string | NodeSelector,
+    options?: XcapCallOptions,
+  ): ResultAsync<XcapResource, XcapError>;
+  /**
+   * Create or replace a document, or the node a selector names.
+   *
+   * @param application The AUID.
+   * @param resource The document, element or attribute value.
+   * @param node A node selector; absent for the whole document.
+   * @param options Per-call options.
+   * @returns The server's answer, or an error value.
+   */
+  put(
+    application: string,
+    resource: string,
+    node?: string | NodeSelector,
+    options?: XcapPutOptions,
+  ): ResultAsync<XcapResource, XcapError>;
+  /**
+   * Delete a document, or the node a selector names.
+   *
+   * @param application The AUID.
+   * @param node A node selector; absent for the whole document.
+   * @param options Per-call options.
+   * @returns The server's answer, or an error value.
+   */
+  delete(
+    application: string,
+    node?: string | NodeSelector,
+    options?: XcapCallOptions,
+  ): ResultAsync<XcapResource, XcapError>;
 }
 
 /** The user part of a SIP or SIPS URI, or the whole XUI when it has none. */
@@ -112,7 +163,7 @@ function mergeHeaders(
 /**
  * An XCAP client bound to one XCAP root and one user (python-xcaplib's `XCAPClient`).
  *
- * Every method returns a `ResultAsync<Resource, XcapError>`: await it and check `isOk()`, or
+ * Every method returns a `ResultAsync<XcapResource, XcapError>`: await it and check `isOk()`, or
  * `match` on it. A 409 is `Err({ _tag: "Conflict", condition })` with the parsed
  * `application/xcap-error+xml` condition, a 412 is `Err({ _tag: "PreconditionFailed" })`.
  * Nothing throws, whatever the arguments: unusable options come back as `InvalidArgument`.
@@ -140,13 +191,13 @@ function mergeHeaders(
  * assertEquals(got._unsafeUnwrap().etag, '"e1"');
  * ```
  */
-export class XCAPClient {
+export class XCAPClient implements XcapResourceClient {
   /** The XCAP root every URI starts with. */
   readonly xcapRoot: string;
   /** The XCAP User Identifier whose documents this client addresses. */
   readonly xui: string;
   readonly #execute: Executor;
-  readonly #options: XCAPClientOptions;
+  readonly #options: XcapClientOptions;
   /** Why the options cannot be used; every call returns it. */
   readonly #invalid: InvalidArgumentError | undefined;
 
@@ -158,7 +209,7 @@ export class XCAPClient {
    * @param xui The XCAP User Identifier, e.g. `sip:alice@example.com`.
    * @param options Credentials, transport and defaults.
    */
-  constructor(xcapRoot: string, xui: string, options: XCAPClientOptions = {}) {
+  constructor(xcapRoot: string, xui: string, options: XcapClientOptions = {}) {
     this.xcapRoot = xcapRoot;
     this.xui = xui;
     const usable = typeof options === "object" && options !== null;
@@ -208,7 +259,7 @@ export class XCAPClient {
   #target(
     application: string,
     node: string | NodeSelector | undefined,
-    options: XCAPCallOptions,
+    options: XcapCallOptions,
   ): XcapTarget {
     return {
       xcapRoot: this.xcapRoot,
@@ -220,7 +271,7 @@ export class XCAPClient {
     };
   }
 
-  #requestOptions(options: XCAPCallOptions): RequestOptions {
+  #requestOptions(options: XcapCallOptions): BuildRequestOptions {
     const headers = mergeHeaders(this.#options.headers, options.headers);
     return {
       ...(options.etag === undefined ? {} : { etag: options.etag }),
@@ -231,8 +282,8 @@ export class XCAPClient {
 
   #run(
     request: ReturnType<typeof buildGetRequest>,
-    options: XCAPCallOptions,
-  ): ResultAsync<Resource, XcapError> {
+    options: XcapCallOptions,
+  ): ResultAsync<XcapResource, XcapError> {
     return request.asyncAndThen((r: XcapRequest) =>
       callExecutor(this.#execute, r, options.signal === undefined ? {} : { signal: options.signal })
     ).andThen(interpretResponse);
@@ -262,8 +313,8 @@ export class XCAPClient {
   get(
     application: string,
     node?: string | NodeSelector,
-    options: XCAPCallOptions = {},
-  ): ResultAsync<Resource, XcapError> {
+    options: XcapCallOptions = {},
+  ): ResultAsync<XcapResource, XcapError> {
     return this.#guard(options, () => {
       const request = buildGetRequest(
         this.#target(application, node, options),
@@ -303,8 +354,8 @@ export class XCAPClient {
     application: string,
     resource: string,
     node?: string | NodeSelector,
-    options: XCAPPutOptions = {},
-  ): ResultAsync<Resource, XcapError> {
+    options: XcapPutOptions = {},
+  ): ResultAsync<XcapResource, XcapError> {
     return this.#guard(options, () => {
       const request = buildPutRequest(this.#target(application, node, options), resource, {
         ...this.#requestOptions(options),
@@ -341,8 +392,8 @@ export class XCAPClient {
   delete(
     application: string,
     node?: string | NodeSelector,
-    options: XCAPCallOptions = {},
-  ): ResultAsync<Resource, XcapError> {
+    options: XcapCallOptions = {},
+  ): ResultAsync<XcapResource, XcapError> {
     return this.#guard(options, () => {
       const request = buildDeleteRequest(
         this.#target(application, node, options),
@@ -351,39 +402,53 @@ export class XCAPClient {
       return this.#run(request, options);
     });
   }
+}
 
-  /**
-   * Read-modify-write a document safely: GET it with its ETag, apply `change` to the typed
-   * value, PUT it with `If-Match` (or `If-None-Match: *` when it does not exist yet), and on 412
-   * read again and re-apply, with bounded attempts and back-off. See
-   * {@linkcode updateDocument}.
-   *
-   * @param usage The typed application usage, e.g. `RESOURCE_LISTS`.
-   * @param change A pure change of the typed value.
-   * @param options Document, attempts, back-off, write strategy.
-   * @returns What was written and how many attempts it took, or an error value.
-   *
-   * @example Add a buddy, whoever else is writing
-   * ```ts
-   * import { RESOURCE_LISTS, withEntry, XCAPClient } from "@xcap/xcap";
-   * import { startXcapServer } from "@xcap/xcap/server";
-   * import { assertEquals } from "@std/assert";
-   *
-   * const server = (await startXcapServer())._unsafeUnwrap();
-   * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
-   * const added = await client.update(
-   *   RESOURCE_LISTS,
-   *   (lists) => withEntry(lists, "friends", { kind: "entry", uri: "sip:bob@example.com" }),
-   * );
-   * assertEquals(added._unsafeUnwrap().attempts, 1);
-   * await server.close();
-   * ```
-   */
-  update<T>(
-    usage: TypedApplicationUsage<T>,
-    change: Change<T>,
-    options: UpdateOptions = {},
-  ): ResultAsync<UpdateResult<T>, XcapError> {
-    return this.#guard(options, () => updateDocument(this, usage, change, options));
-  }
+/**
+ * An {@linkcode XcapResourceClient} over a bare executor: the requests go to `xcapRoot` for `xui`
+ * through `executor` as they are, with no authentication or defaults added (wrap the executor
+ * with `withAuthentication` for that). Give it to `updateDocument`, the everyday operations or
+ * `discoverCapabilities` when you run requests your own way.
+ *
+ * @param executor Runs the requests.
+ * @param options The XCAP root and XUI, plus `headers` for every request and the `applications`
+ * that give document MIME types.
+ * @returns The resource client. Nothing is checked or sent here: a bad XCAP root or XUI comes
+ * back as `InvalidArgument` from the first call.
+ *
+ * @example A typed update over a custom executor
+ * ```ts
+ * import { createFetchExecutor, createXcapResourceClient } from "@xcap/xcap";
+ * import { addEntry } from "@xcap/xcap/usages";
+ * import { startXcapServer } from "@xcap/xcap/server";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const server = (await startXcapServer())._unsafeUnwrap();
+ * const sent: string[] = [];
+ * const fetchExecutor = createFetchExecutor();
+ * const client = createXcapResourceClient((request, options) => {
+ *   sent.push(request.method);
+ *   return fetchExecutor(request, options);
+ * }, { xcapRoot: server.xcapRoot, xui: "sip:alice@example.com" });
+ * const added = await addEntry(client, { list: "friends", uri: "sip:bob@example.com" });
+ * assertEquals(added.isOk(), true);
+ * assertEquals(sent, ["GET", "PUT"]);
+ * await server.close();
+ * ```
+ */
+export function createXcapResourceClient(
+  executor: Executor,
+  options:
+    & { readonly xcapRoot: string; readonly xui: string }
+    & Pick<
+      XcapClientOptions,
+      "headers" | "applications"
+    >,
+): XcapResourceClient {
+  const o = typeof options === "object" && options !== null ? options : undefined;
+  return new XCAPClient(o?.xcapRoot ?? "", o?.xui ?? "", {
+    executor,
+    ...(o?.headers === undefined ? {} : { headers: o.headers }),
+    ...(o?.applications === undefined ? {} : { applications: o.applications }),
+  });
 }

@@ -24,7 +24,7 @@ const OPAQUE_CONTENT = /^[\x21\x23-\x7e\x80-\xff]*$/;
  *
  * @example Usage
  * ```ts
- * import { formatEntityTag } from "@xcap/xcap";
+ * import { formatEntityTag } from "./etag.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(formatEntityTag("abc")._unsafeUnwrap(), '"abc"');

@@ -11,54 +11,48 @@
  * first on a local copy with the same engine the embedded server uses. Otherwise (or with
  * `strategy: "document"`) the whole document is PUT.
  *
- * On top: the everyday operations: add, rename and remove an entry or a list of a buddy list
- * (resource-lists), allow, block or polite-block a watcher (pres-rules), set a presence note
- * (pidf-manipulation). Their changes are convergent (applying one twice is applying it once),
- * so they may take several node operations.
+ * Both take any {@linkcode XcapResourceClient} (get, put and delete of one user's resources): an
+ * `XCAPClient`, or `createXcapResourceClient(executor, { xcapRoot, xui })` over a bare executor.
+ * The everyday operations built on them (add an entry, allow a watcher, …) are in
+ * `operations.ts`.
  *
  * @module
  */
 import { err, ok, type Result, ResultAsync } from "npm:neverthrow@^8.2.0";
-import type { ApplicationUsage } from "./application.ts";
-import type { XCAPClient } from "./client.ts";
+import type { ApplicationUsage } from "../client/media_types.ts";
+import type { XcapResourceClient } from "../client/client.ts";
 import {
   invalidArgument,
   type MalformedResponseError,
   type PreconditionFailedError,
   type XcapError,
-} from "./errors.ts";
-import type { Resource } from "./response.ts";
-import { formatNodeSelector, type NodeSelector } from "./selector.ts";
-import { parseXmlDocument, type XmlDocument } from "./xml/document.ts";
-import { describePath } from "./usages/_model.ts";
-import { type NodeOperation, type NodeSupport, planNodeOperations } from "./usages/_plan.ts";
+} from "../client/errors.ts";
+import type { XcapResource } from "../client/response.ts";
+import {
+  formatNodeSelector,
+  type NamespaceBindings,
+  type NodeSelector,
+} from "../client/selector.ts";
+import { parseXmlDocument, type XmlDocument } from "../xml/document.ts";
+import { describePath } from "./_model.ts";
+import { type NodeOperation, planNodeOperations } from "./_plan.ts";
 import { findUniquenessViolations } from "./uniqueness.ts";
-import type { TypedApplicationUsage } from "./usages/registry.ts";
-import {
-  type ListPath,
-  RESOURCE_LISTS,
-  type ResourceLists,
-  withEntry,
-  withEntryDisplayName,
-  withList,
-  withListName,
-  withoutEntry,
-  withoutList,
-} from "./usages/resource_lists.ts";
-import {
-  PRES_RULES,
-  type Ruleset,
-  type SubHandling,
-  withWatcherHandling,
-} from "./usages/pres_rules.ts";
-import { PIDF_MANIPULATION, type Presence, withPresenceNote } from "./usages/pidf.ts";
-
-export type { NodeOperation, NodeSupport } from "./usages/_plan.ts";
+import type { TypedApplicationUsage } from "./codec.ts";
 
 /** What a server supports, for choosing requests. */
 export interface ServerProfile {
   /** What the server does with element PUTs and DELETEs. */
-  readonly nodeSupport: NodeSupport;
+  readonly nodeSupport: {
+    /**
+     * A new element is inserted where the selector says (RFC 4825 §8.2.3); `false`: the server
+     * always appends it as its parent's last child.
+     */
+    readonly positionalInsert: boolean;
+    /** A replaced element stays in place (§8.2.4); `false`: it moves to the end of its parent. */
+    readonly inPlaceReplace: boolean;
+    /** Prefixed steps with `xmlns()` bindings in the query work (§6.4). */
+    readonly prefixedSelectors: boolean;
+  };
   /** The `If-None-Match` value that makes a PUT create-only. */
   readonly createIfNoneMatch: string;
 }
@@ -69,7 +63,7 @@ export interface ServerProfile {
  *
  * @example Usage
  * ```ts
- * import { RFC_SERVER_PROFILE } from "@xcap/xcap";
+ * import { RFC_SERVER_PROFILE } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(RFC_SERVER_PROFILE.createIfNoneMatch, "*");
@@ -92,7 +86,7 @@ export const RFC_SERVER_PROFILE: ServerProfile = Object.freeze({
  *
  * @example Usage
  * ```ts
- * import { KAMAILIO_SERVER_PROFILE } from "@xcap/xcap";
+ * import { KAMAILIO_SERVER_PROFILE } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(KAMAILIO_SERVER_PROFILE.createIfNoneMatch, '"*"');
@@ -118,7 +112,11 @@ export const KAMAILIO_SERVER_PROFILE: ServerProfile = Object.freeze({
  *
  * @example Usage
  * ```ts
- * import { detectServerProfile, KAMAILIO_SERVER_PROFILE, RFC_SERVER_PROFILE } from "@xcap/xcap";
+ * import {
+ *   detectServerProfile,
+ *   KAMAILIO_SERVER_PROFILE,
+ *   RFC_SERVER_PROFILE,
+ * } from "@xcap/xcap/usages";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(
@@ -181,7 +179,7 @@ export interface UpdateOptions {
 }
 
 /** What a change function is told besides the current value. */
-export interface ChangeContext {
+export interface DocumentChangeContext {
   /** Whether the document exists (otherwise the value is the usage's empty value). */
   readonly exists: boolean;
   /** The attempt this is, from 1. */
@@ -192,7 +190,10 @@ export interface ChangeContext {
  * A pure change: the new value from the current one, or an error value to stop. It may run
  * several times (once per attempt), so it must not have side effects.
  */
-export type Change<T> = (current: T, context: ChangeContext) => T | Result<T, XcapError>;
+export type DocumentChange<T> = (
+  current: T,
+  context: DocumentChangeContext,
+) => T | Result<T, XcapError>;
 
 /** One write an update sent. */
 export interface UpdateRequest {
@@ -234,9 +235,9 @@ function isResult<T>(value: unknown): value is Result<T, XcapError> {
 }
 
 function applyChange<T>(
-  change: Change<T>,
+  change: DocumentChange<T>,
   current: T,
-  context: ChangeContext,
+  context: DocumentChangeContext,
 ): Result<T, XcapError> {
   try {
     const next = change(current, context);
@@ -353,7 +354,8 @@ function resultAsync<T>(body: () => Promise<Result<T, XcapError>>): ResultAsync<
  *
  * @example Add an entry, safely
  * ```ts
- * import { findList, RESOURCE_LISTS, updateDocument, withEntry, XCAPClient } from "@xcap/xcap";
+ * import { XCAPClient } from "@xcap/xcap";
+ * import { findList, RESOURCE_LISTS, updateDocument, withEntry } from "@xcap/xcap/usages";
  * import { startXcapServer } from "@xcap/xcap/server";
  * import { assertEquals } from "@std/assert";
  *
@@ -370,9 +372,9 @@ function resultAsync<T>(body: () => Promise<Result<T, XcapError>>): ResultAsync<
  * ```
  */
 export function updateDocument<T>(
-  client: XCAPClient,
+  client: XcapResourceClient,
   usage: TypedApplicationUsage<T>,
-  change: Change<T>,
+  change: DocumentChange<T>,
   options: UpdateOptions = {},
 ): ResultAsync<UpdateResult<T>, XcapError> {
   return resultAsync(async () => {
@@ -397,7 +399,7 @@ export function updateDocument<T>(
       }
       const got = await client.get(usage.auid, undefined, withName);
       let exists = true;
-      let resource: Resource | undefined;
+      let resource: XcapResource | undefined;
       if (got.isErr()) {
         if (got.error._tag !== "NotFound") return err(got.error);
         exists = false;
@@ -454,7 +456,7 @@ export function updateDocument<T>(
       if (violation !== undefined) {
         return err(invalidArgument(
           "change",
-          `The change breaks a uniqueness constraint of ${usage.auid} (RFC 4825 §5.5): ${violation.constraint.attribute} ${
+          `The change breaks a uniqueness constraint of ${usage.auid} (RFC 4825 §5.3): ${violation.constraint.attribute} ${
             JSON.stringify(violation.value)
           } repeats at ${describePath(violation.element)}`,
         ));
@@ -565,14 +567,14 @@ export function updateDocument<T>(
 /** A change of one element: its text (undefined when it does not exist) in, the new text out. */
 export type ElementChange = (
   current: string | undefined,
-  context: ChangeContext,
+  context: DocumentChangeContext,
 ) => string | undefined | Result<string | undefined, XcapError>;
 
 /** Options of {@linkcode updateElement}. */
 export interface UpdateElementOptions
   extends Omit<UpdateOptions, "strategy" | "convergent" | "server"> {
   /** Prefix bindings for prefixed steps of the selector (RFC 4825 §6.4). */
-  readonly namespaces?: Readonly<Record<string, string>>;
+  readonly namespaces?: NamespaceBindings;
 }
 
 /** The outcome of {@linkcode updateElement}. */
@@ -603,7 +605,8 @@ export interface UpdateElementResult {
  *
  * @example Rename a display name in place
  * ```ts
- * import { RESOURCE_LISTS, updateElement, XCAPClient } from "@xcap/xcap";
+ * import { XCAPClient } from "@xcap/xcap";
+ * import { RESOURCE_LISTS, updateElement } from "@xcap/xcap/usages";
  * import { startXcapServer } from "@xcap/xcap/server";
  * import { assertEquals } from "@std/assert";
  *
@@ -622,7 +625,7 @@ export interface UpdateElementResult {
  * ```
  */
 export function updateElement(
-  client: XCAPClient,
+  client: XcapResourceClient,
   usage: ApplicationUsage,
   node: string | NodeSelector,
   change: ElementChange,
@@ -684,486 +687,4 @@ export function updateElement(
     }
     return err(gaveUp(last!, maxAttempts.value, what));
   });
-}
-
-// ---------------------------------------------------------------------------------------------
-// High-level operations
-// ---------------------------------------------------------------------------------------------
-
-function convergent(options: UpdateOptions): UpdateOptions {
-  return { convergent: true, ...options };
-}
-
-/** What {@linkcode addEntry} adds. */
-export interface AddEntryRequest {
-  /** The list, by name or path of names (created when missing). */
-  readonly list: ListPath;
-  /** The entry's URI. */
-  readonly uri: string;
-  /** Its display name. */
-  readonly displayName?: string;
-}
-
-/**
- * Add an entry to a buddy list (resource-lists), once: the list is created when missing, an
- * entry with the same URI is kept (its display name updated when one is given), so concurrent
- * and repeated calls never duplicate it. On an RFC 4825 server this is one element PUT, e.g.
- * `PUT …/~~/resource-lists/list[@name="friends"]/entry[@uri="sip:bob@example.com"]` with
- * `If-Match`.
- *
- * @param client The client.
- * @param request The list, URI and display name.
- * @param options As for {@linkcode updateDocument}.
- * @returns The update's outcome.
- *
- * @example Usage
- * ```ts
- * import { addEntry, XCAPClient } from "@xcap/xcap";
- * import { startXcapServer } from "@xcap/xcap/server";
- * import { assertEquals } from "@std/assert";
- *
- * const server = (await startXcapServer({ hostname: "127.0.0.1", port: 0 }))._unsafeUnwrap();
- * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
- * await addEntry(client, { list: "friends", uri: "sip:bob@example.com" });
- * const second = await addEntry(client, { list: "friends", uri: "sip:carol@example.com" });
- * assertEquals(second._unsafeUnwrap().requests.map((r) => r.node), [
- *   '/resource-lists/list[@name="friends"]/entry[@uri="sip:carol@example.com"]',
- * ]);
- * await server.close();
- * ```
- */
-export function addEntry(
-  client: XCAPClient,
-  request: AddEntryRequest,
-  options: UpdateOptions = {},
-): ResultAsync<UpdateResult<ResourceLists>, XcapError> {
-  return updateDocument(client, RESOURCE_LISTS, (lists) =>
-    withEntry(lists, request.list, {
-      kind: "entry",
-      uri: request.uri,
-      ...(request.displayName === undefined ? {} : { displayName: request.displayName }),
-    }), convergent(options));
-}
-
-/** What {@linkcode removeEntry} removes. */
-export interface RemoveEntryRequest {
-  /** The list. */
-  readonly list: ListPath;
-  /** The entry's URI. */
-  readonly uri: string;
-}
-
-/**
- * Remove an entry from a buddy list; nothing is written when it is not there.
- *
- * @param client The client.
- * @param request The list and URI.
- * @param options As for {@linkcode updateDocument}.
- * @returns The update's outcome.
- *
- * @example Usage
- * ```ts
- * import { addEntry, removeEntry, XCAPClient } from "@xcap/xcap";
- * import { startXcapServer } from "@xcap/xcap/server";
- * import { assertEquals } from "@std/assert";
- *
- * const server = (await startXcapServer({ hostname: "127.0.0.1", port: 0 }))._unsafeUnwrap();
- * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
- * await addEntry(client, { list: "friends", uri: "sip:bob@example.com" });
- * const removed = (await removeEntry(client, { list: "friends", uri: "sip:bob@example.com" }))
- *   ._unsafeUnwrap();
- * assertEquals(removed.requests.map((r) => r.method), ["DELETE"]);
- * await server.close();
- * ```
- */
-export function removeEntry(
-  client: XCAPClient,
-  request: RemoveEntryRequest,
-  options: UpdateOptions = {},
-): ResultAsync<UpdateResult<ResourceLists>, XcapError> {
-  return updateDocument(
-    client,
-    RESOURCE_LISTS,
-    (lists) => withoutEntry(lists, request.list, request.uri),
-    convergent(options),
-  );
-}
-
-/** What {@linkcode renameEntry} renames. */
-export interface RenameEntryRequest {
-  /** The list. */
-  readonly list: ListPath;
-  /** The entry's URI. */
-  readonly uri: string;
-  /** The new display name; `undefined` removes it. */
-  readonly displayName: string | undefined;
-}
-
-/**
- * Set (rename) an entry's display name.
- *
- * @param client The client.
- * @param request The list, URI and new display name.
- * @param options As for {@linkcode updateDocument}.
- * @returns The update's outcome; `InvalidArgument` when the list or entry does not exist.
- *
- * @example Usage
- * ```ts
- * import { addEntry, renameEntry, XCAPClient } from "@xcap/xcap";
- * import { startXcapServer } from "@xcap/xcap/server";
- * import { assertEquals } from "@std/assert";
- *
- * const server = (await startXcapServer({ hostname: "127.0.0.1", port: 0 }))._unsafeUnwrap();
- * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
- * await addEntry(client, { list: "friends", uri: "sip:bob@example.com", displayName: "Bob" });
- * const renamed = await renameEntry(client, {
- *   list: "friends",
- *   uri: "sip:bob@example.com",
- *   displayName: "Robert",
- * });
- * assertEquals(renamed._unsafeUnwrap().text.includes("<display-name>Robert</display-name>"), true);
- * await server.close();
- * ```
- */
-export function renameEntry(
-  client: XCAPClient,
-  request: RenameEntryRequest,
-  options: UpdateOptions = {},
-): ResultAsync<UpdateResult<ResourceLists>, XcapError> {
-  return updateDocument(
-    client,
-    RESOURCE_LISTS,
-    (lists) => withEntryDisplayName(lists, request.list, request.uri, request.displayName),
-    convergent(options),
-  );
-}
-
-/** What {@linkcode addList} adds. */
-export interface AddListRequest {
-  /** The new list's name. */
-  readonly name: string;
-  /** Its display name. */
-  readonly displayName?: string;
-  /** The list to add it to; absent: the top level. */
-  readonly parent?: ListPath;
-}
-
-/**
- * Add a list (kept when one with that name exists; missing parents are created).
- *
- * @param client The client.
- * @param request The name, display name and parent.
- * @param options As for {@linkcode updateDocument}.
- * @returns The update's outcome.
- *
- * @example Usage
- * ```ts
- * import { addList, findList, XCAPClient } from "@xcap/xcap";
- * import { startXcapServer } from "@xcap/xcap/server";
- * import { assertEquals } from "@std/assert";
- *
- * const server = (await startXcapServer({ hostname: "127.0.0.1", port: 0 }))._unsafeUnwrap();
- * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
- * const added = await addList(client, { name: "family", displayName: "Family" });
- * assertEquals(findList(added._unsafeUnwrap().value, "family")?.displayName, "Family");
- * await server.close();
- * ```
- */
-export function addList(
-  client: XCAPClient,
-  request: AddListRequest,
-  options: UpdateOptions = {},
-): ResultAsync<UpdateResult<ResourceLists>, XcapError> {
-  return updateDocument(client, RESOURCE_LISTS, (lists) =>
-    withList(lists, {
-      kind: "list",
-      name: request.name,
-      ...(request.displayName === undefined ? {} : { displayName: request.displayName }),
-      items: [],
-    }, { parent: request.parent ?? [], createParents: true }), convergent(options));
-}
-
-/** What {@linkcode removeList} removes. */
-export interface RemoveListRequest {
-  /** The list. */
-  readonly list: ListPath;
-}
-
-/**
- * Remove a list with everything in it; nothing is written when it is not there.
- *
- * @param client The client.
- * @param request The list.
- * @param options As for {@linkcode updateDocument}.
- * @returns The update's outcome.
- *
- * @example Usage
- * ```ts
- * import { addList, removeList, XCAPClient } from "@xcap/xcap";
- * import { startXcapServer } from "@xcap/xcap/server";
- * import { assertEquals } from "@std/assert";
- *
- * const server = (await startXcapServer({ hostname: "127.0.0.1", port: 0 }))._unsafeUnwrap();
- * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
- * await addList(client, { name: "family" });
- * assertEquals((await removeList(client, { list: "family" }))._unsafeUnwrap().value.lists, []);
- * await server.close();
- * ```
- */
-export function removeList(
-  client: XCAPClient,
-  request: RemoveListRequest,
-  options: UpdateOptions = {},
-): ResultAsync<UpdateResult<ResourceLists>, XcapError> {
-  return updateDocument(
-    client,
-    RESOURCE_LISTS,
-    (lists) => withoutList(lists, request.list),
-    convergent(options),
-  );
-}
-
-/** What {@linkcode renameList} renames. */
-export interface RenameListRequest {
-  /** The list. */
-  readonly list: ListPath;
-  /** Its new name. */
-  readonly name: string;
-  /** Its new display name, if it changes too. */
-  readonly displayName?: string;
-}
-
-/**
- * Rename a list (its `name`, and optionally its display name).
- *
- * @param client The client.
- * @param request The list, new name and display name.
- * @param options As for {@linkcode updateDocument}.
- * @returns The update's outcome; `InvalidArgument` when the list does not exist or the name is
- * taken.
- *
- * @example Usage
- * ```ts
- * import { addList, findList, renameList, XCAPClient } from "@xcap/xcap";
- * import { startXcapServer } from "@xcap/xcap/server";
- * import { assertEquals } from "@std/assert";
- *
- * const server = (await startXcapServer({ hostname: "127.0.0.1", port: 0 }))._unsafeUnwrap();
- * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
- * await addList(client, { name: "work" });
- * const renamed = await renameList(client, { list: "work", name: "office" });
- * assertEquals(findList(renamed._unsafeUnwrap().value, "office")?.name, "office");
- * await server.close();
- * ```
- */
-export function renameList(
-  client: XCAPClient,
-  request: RenameListRequest,
-  options: UpdateOptions = {},
-): ResultAsync<UpdateResult<ResourceLists>, XcapError> {
-  return updateDocument(
-    client,
-    RESOURCE_LISTS,
-    (lists) =>
-      withListName(
-        lists,
-        request.list,
-        request.name,
-        request.displayName === undefined ? {} : { displayName: request.displayName },
-      ),
-    convergent(options),
-  );
-}
-
-/** Options of the watcher operations. */
-export interface WatcherOptions extends UpdateOptions {
-  /** The rules usage: `PRES_RULES` or `OMA_PRES_RULES`. @default {PRES_RULES} */
-  readonly usage?: TypedApplicationUsage<Ruleset>;
-  /** The id of a rule created for this handling. @default `"xcap-" + handling` */
-  readonly ruleId?: string;
-}
-
-/**
- * Decide how a watcher's presence subscriptions are handled (RFC 5025 §3.2.1): the watcher is
- * moved into an identity rule with that `<sub-handling>` and out of the others (see
- * {@linkcode withWatcherHandling}). Usually a DELETE of its `<one>` and a PUT of a new one.
- *
- * @param client The client.
- * @param request The watcher's URI and the handling.
- * @param options As for {@linkcode updateDocument}, plus `usage` and `ruleId`.
- * @returns The update's outcome.
- *
- * @example Usage
- * ```ts
- * import { setWatcherHandling, watcherHandling, XCAPClient } from "@xcap/xcap";
- * import { startXcapServer } from "@xcap/xcap/server";
- * import { assertEquals } from "@std/assert";
- *
- * const server = (await startXcapServer({ hostname: "127.0.0.1", port: 0 }))._unsafeUnwrap();
- * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
- * const result = await setWatcherHandling(client, {
- *   watcher: "sip:bob@example.com",
- *   handling: "confirm",
- * });
- * assertEquals(watcherHandling(result._unsafeUnwrap().value, "sip:bob@example.com"), "confirm");
- * await server.close();
- * ```
- */
-export function setWatcherHandling(
-  client: XCAPClient,
-  request: { readonly watcher: string; readonly handling: SubHandling },
-  options: WatcherOptions = {},
-): ResultAsync<UpdateResult<Ruleset>, XcapError> {
-  const { usage = PRES_RULES, ruleId, ...rest } = options;
-  return updateDocument(
-    client,
-    usage,
-    (ruleset) =>
-      withWatcherHandling(
-        ruleset,
-        request.watcher,
-        request.handling,
-        ruleId === undefined ? {} : { ruleId },
-      ),
-    convergent(rest),
-  );
-}
-
-/**
- * Allow a watcher to see the user's presence (`<sub-handling>allow</sub-handling>`; a new rule
- * grants all services, persons, devices and attributes).
- *
- * @param client The client.
- * @param watcher The watcher's URI.
- * @param options As for {@linkcode setWatcherHandling}.
- * @returns The update's outcome.
- *
- * @example Usage
- * ```ts
- * import { allowWatcher, watcherHandling, XCAPClient } from "@xcap/xcap";
- * import { startXcapServer } from "@xcap/xcap/server";
- * import { assertEquals } from "@std/assert";
- *
- * const server = (await startXcapServer({ hostname: "127.0.0.1", port: 0 }))._unsafeUnwrap();
- * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
- * const result = await allowWatcher(client, "sip:bob@example.com");
- * assertEquals(watcherHandling(result._unsafeUnwrap().value, "sip:bob@example.com"), "allow");
- * await server.close();
- * ```
- */
-export function allowWatcher(
-  client: XCAPClient,
-  watcher: string,
-  options: WatcherOptions = {},
-): ResultAsync<UpdateResult<Ruleset>, XcapError> {
-  return setWatcherHandling(client, { watcher, handling: "allow" }, options);
-}
-
-/**
- * Block a watcher: its subscriptions are rejected (`block`, RFC 5025 §3.2.1).
- *
- * @param client The client.
- * @param watcher The watcher's URI.
- * @param options As for {@linkcode setWatcherHandling}.
- * @returns The update's outcome.
- *
- * @example Usage
- * ```ts
- * import { blockWatcher, watcherHandling, XCAPClient } from "@xcap/xcap";
- * import { startXcapServer } from "@xcap/xcap/server";
- * import { assertEquals } from "@std/assert";
- *
- * const server = (await startXcapServer({ hostname: "127.0.0.1", port: 0 }))._unsafeUnwrap();
- * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
- * const result = await blockWatcher(client, "sip:spam@example.com");
- * assertEquals(watcherHandling(result._unsafeUnwrap().value, "sip:spam@example.com"), "block");
- * await server.close();
- * ```
- */
-export function blockWatcher(
-  client: XCAPClient,
-  watcher: string,
-  options: WatcherOptions = {},
-): ResultAsync<UpdateResult<Ruleset>, XcapError> {
-  return setWatcherHandling(client, { watcher, handling: "block" }, options);
-}
-
-/**
- * Polite-block a watcher: its subscriptions are accepted but it only ever sees the user as
- * offline (`polite-block`, RFC 5025 §3.2.1).
- *
- * @param client The client.
- * @param watcher The watcher's URI.
- * @param options As for {@linkcode setWatcherHandling}.
- * @returns The update's outcome.
- *
- * @example Usage
- * ```ts
- * import { politeBlockWatcher, watcherHandling, XCAPClient } from "@xcap/xcap";
- * import { startXcapServer } from "@xcap/xcap/server";
- * import { assertEquals } from "@std/assert";
- *
- * const server = (await startXcapServer({ hostname: "127.0.0.1", port: 0 }))._unsafeUnwrap();
- * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
- * const result = await politeBlockWatcher(client, "sip:ex@example.com");
- * assertEquals(watcherHandling(result._unsafeUnwrap().value, "sip:ex@example.com"), "polite-block");
- * await server.close();
- * ```
- */
-export function politeBlockWatcher(
-  client: XCAPClient,
-  watcher: string,
-  options: WatcherOptions = {},
-): ResultAsync<UpdateResult<Ruleset>, XcapError> {
-  return setWatcherHandling(client, { watcher, handling: "polite-block" }, options);
-}
-
-/** What {@linkcode setPresenceNote} sets. */
-export interface PresenceNoteRequest {
-  /** The note; `undefined` removes it. */
-  readonly note: string | undefined;
-  /** Its language (`xml:lang`). */
-  readonly lang?: string;
-}
-
-/**
- * Set the presence-level `<note>` of the user's pidf-manipulation document (RFC 4827), creating
- * the document (entity: the client's XUI) when there is none.
- *
- * @param client The client.
- * @param request The note and its language.
- * @param options As for {@linkcode updateDocument}.
- * @returns The update's outcome.
- *
- * @example Usage
- * ```ts
- * import { setPresenceNote, XCAPClient } from "@xcap/xcap";
- * import { startXcapServer } from "@xcap/xcap/server";
- * import { assertEquals } from "@std/assert";
- *
- * const server = (await startXcapServer({ hostname: "127.0.0.1", port: 0 }))._unsafeUnwrap();
- * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
- * await setPresenceNote(client, { note: "In a meeting" });
- * const result = await setPresenceNote(client, { note: "At lunch" });
- * assertEquals(result._unsafeUnwrap().value.notes.map((n) => n.value), ["At lunch"]);
- * assertEquals(result._unsafeUnwrap().requests.length, 1);
- * await server.close();
- * ```
- */
-export function setPresenceNote(
-  client: XCAPClient,
-  request: PresenceNoteRequest,
-  options: UpdateOptions = {},
-): ResultAsync<UpdateResult<Presence>, XcapError> {
-  return updateDocument(
-    client,
-    PIDF_MANIPULATION,
-    (presence) =>
-      withPresenceNote(
-        presence,
-        request.note,
-        request.lang === undefined ? {} : { lang: request.lang },
-      ),
-    convergent(options),
-  );
 }

@@ -1,0 +1,515 @@
+/**
+ * The everyday operations, each one {@linkcode updateDocument} with a convergent change (applying
+ * it twice is applying it once, so it may take several node operations): add, rename and remove
+ * an entry or a list of a buddy list (resource-lists), allow, block or polite-block a watcher
+ * (pres-rules), set a presence note (pidf-manipulation).
+ *
+ * @module
+ */
+import type { ResultAsync } from "npm:neverthrow@^8.2.0";
+import type { XcapResourceClient } from "../client/client.ts";
+import type { XcapError } from "../client/errors.ts";
+import type { TypedApplicationUsage } from "./codec.ts";
+import {
+  RESOURCE_LISTS,
+  type ResourceListPath,
+  type ResourceLists,
+  withEntry,
+  withEntryDisplayName,
+  withList,
+  withListName,
+  withoutEntry,
+  withoutList,
+} from "./resource_lists.ts";
+import { PRES_RULES, type Ruleset, type SubHandling, withWatcherHandling } from "./pres_rules.ts";
+import { PIDF_MANIPULATION, type Presence, withPresenceNote } from "./pidf.ts";
+import { updateDocument, type UpdateOptions, type UpdateResult } from "./update.ts";
+
+function convergent(options: UpdateOptions): UpdateOptions {
+  return { convergent: true, ...options };
+}
+
+/** What {@linkcode addEntry} adds. */
+export interface AddEntryRequest {
+  /** The list, by name or path of names (created when missing). */
+  readonly list: ResourceListPath;
+  /** The entry's URI. */
+  readonly uri: string;
+  /** Its display name. */
+  readonly displayName?: string;
+}
+
+/**
+ * Add an entry to a buddy list (resource-lists), once: the list is created when missing, an
+ * entry with the same URI is kept (its display name updated when one is given), so concurrent
+ * and repeated calls never duplicate it. On an RFC 4825 server this is one element PUT, e.g.
+ * `PUT …/~~/resource-lists/list[@name="friends"]/entry[@uri="sip:bob@example.com"]` with
+ * `If-Match`.
+ *
+ * @param client The client.
+ * @param request The list, URI and display name.
+ * @param options As for {@linkcode updateDocument}.
+ * @returns The update's outcome.
+ *
+ * @example Usage
+ * ```ts
+ * import { XCAPClient } from "@xcap/xcap";
+ * import { addEntry } from "@xcap/xcap/usages";
+ * import { startXcapServer } from "@xcap/xcap/server";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const server = (await startXcapServer({ hostname: "127.0.0.1", port: 0 }))._unsafeUnwrap();
+ * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
+ * await addEntry(client, { list: "friends", uri: "sip:bob@example.com" });
+ * const second = await addEntry(client, { list: "friends", uri: "sip:carol@example.com" });
+ * assertEquals(second._unsafeUnwrap().requests.map((r) => r.node), [
+ *   '/resource-lists/list[@name="friends"]/entry[@uri="sip:carol@example.com"]',
+ * ]);
+ * await server.close();
+ * ```
+ */
+export function addEntry(
+  client: XcapResourceClient,
+  request: AddEntryRequest,
+  options: UpdateOptions = {},
+): ResultAsync<UpdateResult<ResourceLists>, XcapError> {
+  return updateDocument(client, RESOURCE_LISTS, (lists) =>
+    withEntry(lists, request.list, {
+      kind: "entry",
+      uri: request.uri,
+      ...(request.displayName === undefined ? {} : { displayName: request.displayName }),
+    }), convergent(options));
+}
+
+/** What {@linkcode removeEntry} removes. */
+export interface RemoveEntryRequest {
+  /** The list. */
+  readonly list: ResourceListPath;
+  /** The entry's URI. */
+  readonly uri: string;
+}
+
+/**
+ * Remove an entry from a buddy list; nothing is written when it is not there.
+ *
+ * @param client The client.
+ * @param request The list and URI.
+ * @param options As for {@linkcode updateDocument}.
+ * @returns The update's outcome.
+ *
+ * @example Usage
+ * ```ts
+ * import { XCAPClient } from "@xcap/xcap";
+ * import { addEntry, removeEntry } from "@xcap/xcap/usages";
+ * import { startXcapServer } from "@xcap/xcap/server";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const server = (await startXcapServer({ hostname: "127.0.0.1", port: 0 }))._unsafeUnwrap();
+ * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
+ * await addEntry(client, { list: "friends", uri: "sip:bob@example.com" });
+ * const removed = (await removeEntry(client, { list: "friends", uri: "sip:bob@example.com" }))
+ *   ._unsafeUnwrap();
+ * assertEquals(removed.requests.map((r) => r.method), ["DELETE"]);
+ * await server.close();
+ * ```
+ */
+export function removeEntry(
+  client: XcapResourceClient,
+  request: RemoveEntryRequest,
+  options: UpdateOptions = {},
+): ResultAsync<UpdateResult<ResourceLists>, XcapError> {
+  return updateDocument(
+    client,
+    RESOURCE_LISTS,
+    (lists) => withoutEntry(lists, request.list, request.uri),
+    convergent(options),
+  );
+}
+
+/** What {@linkcode renameEntry} renames. */
+export interface RenameEntryRequest {
+  /** The list. */
+  readonly list: ResourceListPath;
+  /** The entry's URI. */
+  readonly uri: string;
+  /** The new display name; `undefined` removes it. */
+  readonly displayName: string | undefined;
+}
+
+/**
+ * Set (rename) an entry's display name.
+ *
+ * @param client The client.
+ * @param request The list, URI and new display name.
+ * @param options As for {@linkcode updateDocument}.
+ * @returns The update's outcome; `InvalidArgument` when the list or entry does not exist.
+ *
+ * @example Usage
+ * ```ts
+ * import { XCAPClient } from "@xcap/xcap";
+ * import { addEntry, renameEntry } from "@xcap/xcap/usages";
+ * import { startXcapServer } from "@xcap/xcap/server";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const server = (await startXcapServer({ hostname: "127.0.0.1", port: 0 }))._unsafeUnwrap();
+ * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
+ * await addEntry(client, { list: "friends", uri: "sip:bob@example.com", displayName: "Bob" });
+ * const renamed = await renameEntry(client, {
+ *   list: "friends",
+ *   uri: "sip:bob@example.com",
+ *   displayName: "Robert",
+ * });
+ * assertEquals(renamed._unsafeUnwrap().text.includes("<display-name>Robert</display-name>"), true);
+ * await server.close();
+ * ```
+ */
+export function renameEntry(
+  client: XcapResourceClient,
+  request: RenameEntryRequest,
+  options: UpdateOptions = {},
+): ResultAsync<UpdateResult<ResourceLists>, XcapError> {
+  return updateDocument(
+    client,
+    RESOURCE_LISTS,
+    (lists) => withEntryDisplayName(lists, request.list, request.uri, request.displayName),
+    convergent(options),
+  );
+}
+
+/** What {@linkcode addList} adds. */
+export interface AddListRequest {
+  /** The new list's name. */
+  readonly name: string;
+  /** Its display name. */
+  readonly displayName?: string;
+  /** The list to add it to; absent: the top level. */
+  readonly parent?: ResourceListPath;
+}
+
+/**
+ * Add a list (kept when one with that name exists; missing parents are created).
+ *
+ * @param client The client.
+ * @param request The name, display name and parent.
+ * @param options As for {@linkcode updateDocument}.
+ * @returns The update's outcome.
+ *
+ * @example Usage
+ * ```ts
+ * import { XCAPClient } from "@xcap/xcap";
+ * import { addList, findList } from "@xcap/xcap/usages";
+ * import { startXcapServer } from "@xcap/xcap/server";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const server = (await startXcapServer({ hostname: "127.0.0.1", port: 0 }))._unsafeUnwrap();
+ * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
+ * const added = await addList(client, { name: "family", displayName: "Family" });
+ * assertEquals(findList(added._unsafeUnwrap().value, "family")?.displayName, "Family");
+ * await server.close();
+ * ```
+ */
+export function addList(
+  client: XcapResourceClient,
+  request: AddListRequest,
+  options: UpdateOptions = {},
+): ResultAsync<UpdateResult<ResourceLists>, XcapError> {
+  return updateDocument(client, RESOURCE_LISTS, (lists) =>
+    withList(lists, {
+      kind: "list",
+      name: request.name,
+      ...(request.displayName === undefined ? {} : { displayName: request.displayName }),
+      items: [],
+    }, { parent: request.parent ?? [], createParents: true }), convergent(options));
+}
+
+/** What {@linkcode removeList} removes. */
+export interface RemoveListRequest {
+  /** The list. */
+  readonly list: ResourceListPath;
+}
+
+/**
+ * Remove a list with everything in it; nothing is written when it is not there.
+ *
+ * @param client The client.
+ * @param request The list.
+ * @param options As for {@linkcode updateDocument}.
+ * @returns The update's outcome.
+ *
+ * @example Usage
+ * ```ts
+ * import { XCAPClient } from "@xcap/xcap";
+ * import { addList, removeList } from "@xcap/xcap/usages";
+ * import { startXcapServer } from "@xcap/xcap/server";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const server = (await startXcapServer({ hostname: "127.0.0.1", port: 0 }))._unsafeUnwrap();
+ * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
+ * await addList(client, { name: "family" });
+ * assertEquals((await removeList(client, { list: "family" }))._unsafeUnwrap().value.lists, []);
+ * await server.close();
+ * ```
+ */
+export function removeList(
+  client: XcapResourceClient,
+  request: RemoveListRequest,
+  options: UpdateOptions = {},
+): ResultAsync<UpdateResult<ResourceLists>, XcapError> {
+  return updateDocument(
+    client,
+    RESOURCE_LISTS,
+    (lists) => withoutList(lists, request.list),
+    convergent(options),
+  );
+}
+
+/** What {@linkcode renameList} renames. */
+export interface RenameListRequest {
+  /** The list. */
+  readonly list: ResourceListPath;
+  /** Its new name. */
+  readonly name: string;
+  /** Its new display name, if it changes too. */
+  readonly displayName?: string;
+}
+
+/**
+ * Rename a list (its `name`, and optionally its display name).
+ *
+ * @param client The client.
+ * @param request The list, new name and display name.
+ * @param options As for {@linkcode updateDocument}.
+ * @returns The update's outcome; `InvalidArgument` when the list does not exist or the name is
+ * taken.
+ *
+ * @example Usage
+ * ```ts
+ * import { XCAPClient } from "@xcap/xcap";
+ * import { addList, findList, renameList } from "@xcap/xcap/usages";
+ * import { startXcapServer } from "@xcap/xcap/server";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const server = (await startXcapServer({ hostname: "127.0.0.1", port: 0 }))._unsafeUnwrap();
+ * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
+ * await addList(client, { name: "work" });
+ * const renamed = await renameList(client, { list: "work", name: "office" });
+ * assertEquals(findList(renamed._unsafeUnwrap().value, "office")?.name, "office");
+ * await server.close();
+ * ```
+ */
+export function renameList(
+  client: XcapResourceClient,
+  request: RenameListRequest,
+  options: UpdateOptions = {},
+): ResultAsync<UpdateResult<ResourceLists>, XcapError> {
+  return updateDocument(
+    client,
+    RESOURCE_LISTS,
+    (lists) =>
+      withListName(
+        lists,
+        request.list,
+        request.name,
+        request.displayName === undefined ? {} : { displayName: request.displayName },
+      ),
+    convergent(options),
+  );
+}
+
+/** Options of the watcher operations. */
+export interface WatcherOptions extends UpdateOptions {
+  /** The rules usage: `PRES_RULES` or `OMA_PRES_RULES`. @default {PRES_RULES} */
+  readonly usage?: TypedApplicationUsage<Ruleset>;
+  /** The id of a rule created for this handling. @default `"xcap-" + handling` */
+  readonly ruleId?: string;
+}
+
+/**
+ * Decide how a watcher's presence subscriptions are handled (RFC 5025 §3.2.1): the watcher is
+ * moved into an identity rule with that `<sub-handling>` and out of the others (see
+ * {@linkcode withWatcherHandling}). Usually a DELETE of its `<one>` and a PUT of a new one.
+ *
+ * @param client The client.
+ * @param request The watcher's URI and the handling.
+ * @param options As for {@linkcode updateDocument}, plus `usage` and `ruleId`.
+ * @returns The update's outcome.
+ *
+ * @example Usage
+ * ```ts
+ * import { XCAPClient } from "@xcap/xcap";
+ * import { setWatcherHandling, watcherHandling } from "@xcap/xcap/usages";
+ * import { startXcapServer } from "@xcap/xcap/server";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const server = (await startXcapServer({ hostname: "127.0.0.1", port: 0 }))._unsafeUnwrap();
+ * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
+ * const result = await setWatcherHandling(client, {
+ *   watcher: "sip:bob@example.com",
+ *   handling: "confirm",
+ * });
+ * assertEquals(watcherHandling(result._unsafeUnwrap().value, "sip:bob@example.com"), "confirm");
+ * await server.close();
+ * ```
+ */
+export function setWatcherHandling(
+  client: XcapResourceClient,
+  request: { readonly watcher: string; readonly handling: SubHandling },
+  options: WatcherOptions = {},
+): ResultAsync<UpdateResult<Ruleset>, XcapError> {
+  const { usage = PRES_RULES, ruleId, ...rest } = options;
+  return updateDocument(
+    client,
+    usage,
+    (ruleset) =>
+      withWatcherHandling(
+        ruleset,
+        request.watcher,
+        request.handling,
+        ruleId === undefined ? {} : { ruleId },
+      ),
+    convergent(rest),
+  );
+}
+
+/**
+ * Allow a watcher to see the user's presence (`<sub-handling>allow</sub-handling>`; a new rule
+ * grants all services, persons, devices and attributes).
+ *
+ * @param client The client.
+ * @param watcher The watcher's URI.
+ * @param options As for {@linkcode setWatcherHandling}.
+ * @returns The update's outcome.
+ *
+ * @example Usage
+ * ```ts
+ * import { XCAPClient } from "@xcap/xcap";
+ * import { allowWatcher, watcherHandling } from "@xcap/xcap/usages";
+ * import { startXcapServer } from "@xcap/xcap/server";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const server = (await startXcapServer({ hostname: "127.0.0.1", port: 0 }))._unsafeUnwrap();
+ * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
+ * const result = await allowWatcher(client, "sip:bob@example.com");
+ * assertEquals(watcherHandling(result._unsafeUnwrap().value, "sip:bob@example.com"), "allow");
+ * await server.close();
+ * ```
+ */
+export function allowWatcher(
+  client: XcapResourceClient,
+  watcher: string,
+  options: WatcherOptions = {},
+): ResultAsync<UpdateResult<Ruleset>, XcapError> {
+  return setWatcherHandling(client, { watcher, handling: "allow" }, options);
+}
+
+/**
+ * Block a watcher: its subscriptions are rejected (`block`, RFC 5025 §3.2.1).
+ *
+ * @param client The client.
+ * @param watcher The watcher's URI.
+ * @param options As for {@linkcode setWatcherHandling}.
+ * @returns The update's outcome.
+ *
+ * @example Usage
+ * ```ts
+ * import { XCAPClient } from "@xcap/xcap";
+ * import { blockWatcher, watcherHandling } from "@xcap/xcap/usages";
+ * import { startXcapServer } from "@xcap/xcap/server";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const server = (await startXcapServer({ hostname: "127.0.0.1", port: 0 }))._unsafeUnwrap();
+ * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
+ * const result = await blockWatcher(client, "sip:spam@example.com");
+ * assertEquals(watcherHandling(result._unsafeUnwrap().value, "sip:spam@example.com"), "block");
+ * await server.close();
+ * ```
+ */
+export function blockWatcher(
+  client: XcapResourceClient,
+  watcher: string,
+  options: WatcherOptions = {},
+): ResultAsync<UpdateResult<Ruleset>, XcapError> {
+  return setWatcherHandling(client, { watcher, handling: "block" }, options);
+}
+
+/**
+ * Polite-block a watcher: its subscriptions are accepted but it only ever sees the user as
+ * offline (`polite-block`, RFC 5025 §3.2.1).
+ *
+ * @param client The client.
+ * @param watcher The watcher's URI.
+ * @param options As for {@linkcode setWatcherHandling}.
+ * @returns The update's outcome.
+ *
+ * @example Usage
+ * ```ts
+ * import { XCAPClient } from "@xcap/xcap";
+ * import { politeBlockWatcher, watcherHandling } from "@xcap/xcap/usages";
+ * import { startXcapServer } from "@xcap/xcap/server";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const server = (await startXcapServer({ hostname: "127.0.0.1", port: 0 }))._unsafeUnwrap();
+ * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
+ * const result = await politeBlockWatcher(client, "sip:ex@example.com");
+ * assertEquals(watcherHandling(result._unsafeUnwrap().value, "sip:ex@example.com"), "polite-block");
+ * await server.close();
+ * ```
+ */
+export function politeBlockWatcher(
+  client: XcapResourceClient,
+  watcher: string,
+  options: WatcherOptions = {},
+): ResultAsync<UpdateResult<Ruleset>, XcapError> {
+  return setWatcherHandling(client, { watcher, handling: "polite-block" }, options);
+}
+
+/** What {@linkcode setPresenceNote} sets. */
+export interface PresenceNoteRequest {
+  /** The note; `undefined` removes it. */
+  readonly note: string | undefined;
+  /** Its language (`xml:lang`). */
+  readonly lang?: string;
+}
+
+/**
+ * Set the presence-level `<note>` of the user's pidf-manipulation document (RFC 4827), creating
+ * the document (entity: the client's XUI) when there is none.
+ *
+ * @param client The client.
+ * @param request The note and its language.
+ * @param options As for {@linkcode updateDocument}.
+ * @returns The update's outcome.
+ *
+ * @example Usage
+ * ```ts
+ * import { XCAPClient } from "@xcap/xcap";
+ * import { setPresenceNote } from "@xcap/xcap/usages";
+ * import { startXcapServer } from "@xcap/xcap/server";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const server = (await startXcapServer({ hostname: "127.0.0.1", port: 0 }))._unsafeUnwrap();
+ * const client = new XCAPClient(server.xcapRoot, "sip:alice@example.com");
+ * await setPresenceNote(client, { note: "In a meeting" });
+ * const result = await setPresenceNote(client, { note: "At lunch" });
+ * assertEquals(result._unsafeUnwrap().value.notes.map((n) => n.value), ["At lunch"]);
+ * assertEquals(result._unsafeUnwrap().requests.length, 1);
+ * await server.close();
+ * ```
+ */
+export function setPresenceNote(
+  client: XcapResourceClient,
+  request: PresenceNoteRequest,
+  options: UpdateOptions = {},
+): ResultAsync<UpdateResult<Presence>, XcapError> {
+  return updateDocument(
+    client,
+    PIDF_MANIPULATION,
+    (presence) =>
+      withPresenceNote(
+        presence,
+        request.note,
+        request.lang === undefined ? {} : { lang: request.lang },
+      ),
+    convergent(options),
+  );
+}
