@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { errAsync, type ResultAsync } from "npm:neverthrow@^8.2.0";
+// @ts-types="npm:neverthrow@^8.2.0/dist/index.d.ts"
+import { errAsync, type ResultAsync } from "npm:neverthrow@^8.2.0/dist/index.es.js";
 import type { ApplicationUsage } from "./media_types.ts";
 import { withAuthentication } from "./auth.ts";
 import { invalidArgument, type InvalidArgumentError, type XcapError } from "./errors.ts";

@@ -11,7 +11,8 @@
  *
  * @module
  */
-import { errAsync, okAsync, type ResultAsync } from "npm:neverthrow@^8.2.0";
+// @ts-types="npm:neverthrow@^8.2.0/dist/index.d.ts"
+import { errAsync, okAsync, type ResultAsync } from "npm:neverthrow@^8.2.0/dist/index.es.js";
 import { nextUsage, NO_USAGE, quotaExceeded, utf8Length } from "./_usage.ts";
 
 /** Which document a store operation is about: the document selector of an XCAP URI (§6.2). */

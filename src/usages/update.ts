@@ -18,7 +18,8 @@
  *
  * @module
  */
-import { err, ok, type Result, ResultAsync } from "npm:neverthrow@^8.2.0";
+// @ts-types="npm:neverthrow@^8.2.0/dist/index.d.ts"
+import { err, ok, type Result, ResultAsync } from "npm:neverthrow@^8.2.0/dist/index.es.js";
 import type { ApplicationUsage } from "../client/media_types.ts";
 import type { XcapResourceClient } from "../client/client.ts";
 import {
