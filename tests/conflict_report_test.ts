@@ -257,6 +257,12 @@ Deno.test("parseConflictReport() keeps unknown references as written in text, CD
   assertStringIncludes(parseFailure(doc('<cannot-insert phrase="\uFDD0 &nbsp;"/>')), "&nbsp;");
 });
 
+Deno.test("parseConflictReport() rejects an unclosed comment, PI or DOCTYPE in the prolog", () => {
+  for (const prolog of ["<!-- c --> <?pi", "<?pi?> <!-- c", "<!DOCTYPE x [ <!ENTITY a 'b'> "]) {
+    assertStringIncludes(parseFailure(`${prolog}<xcap-error xmlns="${NS}"/>`), "line 1");
+  }
+});
+
 Deno.test("parseConflictReport() reads a report whose XML declaration names another encoding", () => {
   // The executor decoded the body as UTF-8 already; the declaration cannot change that.
   const body = `<?xml version="1.0" encoding="ISO-8859-1"?>\n<xcap-error xmlns="${NS}">` +

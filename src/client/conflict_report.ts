@@ -389,15 +389,15 @@ function lenientView(text: string): { view: string; restore: (value: string) => 
     while (view[pos] === " " || view[pos] === "\t" || view[pos] === "\n") pos++;
     let end = -1;
     if (view.startsWith("<?", pos)) {
-      end = view.indexOf("?>", pos) + 2;
-      if (end > 1 && pos === 0 && /^<\?xml[\s?]/.test(view)) view = blank(view, 0, end);
+      end = closingEnd(view, "?>", pos + 2);
+      if (end > 0 && pos === 0 && /^<\?xml[\s?]/.test(view)) view = blank(view, 0, end);
     } else if (view.startsWith("<!--", pos)) {
-      end = view.indexOf("-->", pos + 4) + 3;
+      end = closingEnd(view, "-->", pos + 4);
     } else if (view.startsWith("<!DOCTYPE", pos)) {
       end = doctypeEnd(view, pos);
       if (end > 0) view = blank(view, pos, end);
     }
-    if (end <= 0) break;
+    if (end < 0) break;
     pos = end;
   }
   if (!view.includes("&") || view.includes(AMPERSAND_STAND_IN)) {
@@ -415,6 +415,12 @@ function lenientView(text: string): { view: string; restore: (value: string) => 
     restore: (value) =>
       value.includes(AMPERSAND_STAND_IN) ? value.replaceAll(AMPERSAND_STAND_IN, "&") : value,
   };
+}
+
+/** The offset just after the first `close` from `from` on, or -1. */
+function closingEnd(text: string, close: string, from: number): number {
+  const at = text.indexOf(close, from);
+  return at < 0 ? -1 : at + close.length;
 }
 
 /** `text` with `[start, end)` turned into spaces, line ends kept. */

@@ -244,6 +244,31 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 const FIRST_SEGMENT_BYTES = 64 * 1024;
 
 /**
+ * The runtime's own `fetch`, as this module found it. It ends the request and the response body
+ * when the signal it was given aborts (Fetch standard, "abort fetch"), so waiting on it needs no
+ * guard of ours.
+ */
+const NATIVE_FETCH: typeof globalThis.fetch | undefined = globalThis.fetch;
+
+/**
+ * UTF-8 decoding in two steps: the runtime's replacing decoder is several times faster than a
+ * strict one (87 KB: 9 µs against 42 µs of CPU here), and only when its output holds U+FFFD
+ * (invalid bytes, or a U+FFFD that was sent) does the strict decoder decide.
+ */
+const REPLACING_UTF8 = new TextDecoder("utf-8", { ignoreBOM: true });
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+function decodeStrictly(bytes: Uint8Array): string {
+  const text = REPLACING_UTF8.decode(bytes);
+  if (!text.includes("\uFFFD")) return text;
+  try {
+    return STRICT_UTF8.decode(bytes);
+  } catch {
+    throw new NotUtf8();
+  }
+}
+
+/**
  * Read a body of at most `limit` bytes as UTF-8 text.
  *
  * Bytes are counted as they arrive, and the stream is cancelled the moment the limit is passed
@@ -258,6 +283,7 @@ async function readText(
   response: Response,
   limit: number,
   signal: AbortSignal,
+  native: boolean,
 ): Promise<string> {
   const declared = declaredLength(response.headers);
   if (declared !== undefined && declared > limit) {
@@ -265,6 +291,8 @@ async function readText(
     throw new BodyTooLarge(`declared ${declared} bytes`);
   }
   if (response.body === null) return "";
+  const guard = <T>(promise: Promise<T>): Promise<T> =>
+    native ? promise : untilAborted(promise, signal);
   // One byte more than the limit allows shows that the body is too large.
   const ceiling = limit + 1;
   const filled: Uint8Array[] = [];
@@ -298,7 +326,7 @@ async function readText(
   try {
     for (;;) {
       if (byob !== undefined) {
-        const { done, value } = await untilAborted(byob.read(room()), signal);
+        const { done, value } = await guard(byob.read(room()));
         // The segment was transferred to the stream and comes back as value's buffer.
         if (value !== undefined) {
           segment = new Uint8Array(value.buffer as ArrayBuffer);
@@ -306,7 +334,7 @@ async function readText(
         }
         if (done) break;
       } else {
-        const { done, value } = await untilAborted(reader!.read(), signal);
+        const { done, value } = await guard(reader!.read());
         if (done) break;
         if (!(value instanceof Uint8Array)) throw new NotAResponse("the body is not a byte stream");
         if (size + value.byteLength > limit) throw new BodyTooLarge(`more than ${limit} bytes`);
@@ -335,11 +363,7 @@ async function readText(
       offset += part.byteLength;
     }
   }
-  try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
-  } catch {
-    throw new NotUtf8();
-  }
+  return decodeStrictly(bytes);
 }
 
 function checkRequest(request: unknown): InvalidArgumentError | undefined {
@@ -498,7 +522,8 @@ export function createFetchExecutor(options: FetchExecutorOptions = {}): Executo
 
     let phase: "request" | "body" = "request";
     try {
-      const origin = new URL(request.url).origin;
+      const native = doFetch === NATIVE_FETCH;
+      let origin: string | undefined;
       let hop: Hop = { ...request, foreign: false };
       for (let redirects = 0;; redirects++) {
         const init: RequestInit = {
@@ -509,10 +534,9 @@ export function createFetchExecutor(options: FetchExecutorOptions = {}): Executo
         };
         if (hop.body !== undefined) init.body = hop.body;
         phase = "request";
-        const response: unknown = await untilAborted(
-          Promise.resolve(doFetch(hop.url, init)),
-          signal,
-        );
+        const response: unknown = native
+          ? await doFetch(hop.url, init)
+          : await untilAborted(Promise.resolve(doFetch(hop.url, init)), signal);
         if (!isResponse(response)) throw new NotAResponse("fetch did not resolve to a Response");
         if (response.type === "opaqueredirect") throw new OpaqueRedirect();
         const next = redirect === "manual" || !REDIRECT_STATUSES.has(response.status)
@@ -523,6 +547,7 @@ export function createFetchExecutor(options: FetchExecutorOptions = {}): Executo
             cancelQuietly(response);
             throw new RedirectRefused(next.href);
           }
+          origin ??= new URL(request.url).origin;
           const following = nextHop(hop, response.status, next, origin);
           if (following !== undefined) {
             cancelQuietly(response);
@@ -532,7 +557,7 @@ export function createFetchExecutor(options: FetchExecutorOptions = {}): Executo
           }
         }
         phase = "body";
-        const body = await readText(response, limit, signal);
+        const body = await readText(response, limit, signal, native);
         return ok(Object.freeze({
           status: response.status,
           headers: response.headers,
