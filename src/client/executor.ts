@@ -75,7 +75,7 @@ export interface FetchExecutorOptions {
   readonly redirect?: RequestRedirect;
 }
 
-/** The longest timer `setTimeout` honours (2^31 - 1 ms); longer ones fire at once. */
+/** The longest timeout allowed (2^31 - 1 ms, the longest `setTimeout` honours). */
 const MAX_TIMEOUT_MS = 2_147_483_647;
 /** As many redirects as the Fetch standard follows. */
 const MAX_REDIRECTS = 20;
@@ -249,6 +249,115 @@ const FIRST_SEGMENT_BYTES = 64 * 1024;
  * guard of ours.
  */
 const NATIVE_FETCH: typeof globalThis.fetch | undefined = globalThis.fetch;
+
+/** A request's place in a {@linkcode DeadlineTimer}. */
+interface Deadline {
+  /** When it expires, on the `performance.now()` clock. */
+  readonly at: number;
+  /** What to run when it expires; released once finished. */
+  expire: () => void;
+  finished: boolean;
+}
+
+/** Expires requests whose time is up; see {@linkcode createDeadlineTimer}. */
+interface DeadlineTimer {
+  /** Run `expire` `timeoutMs` from now, unless the deadline is finished first. */
+  start(expire: () => void): Deadline;
+  /** The request ended: its deadline no longer matters. */
+  finish(deadline: Deadline): void;
+}
+
+function doNothing(): void {}
+
+/**
+ * The timeouts of one executor, all of the same length: deadlines come in the order requests
+ * start, so one timer at a time serves them all. It is armed for the oldest request still
+ * running; when it fires it expires what is due and re-arms for the next. Per request this is a
+ * push and a flag instead of a timer armed and cleared.
+ *
+ * The timer is `AbortSignal.timeout()`, not `setTimeout()`: Deno's `setTimeout` loads its Node
+ * timers module on first use (~20 ms of a cold start, tests/bench/RESULTS.md). Such a timer
+ * cannot be cleared, but it only keeps a process alive while it has a listener (Deno; Node never
+ * lets it): the listener is removed whenever no request is running, and added back for the next.
+ */
+function createDeadlineTimer(timeoutMs: number): DeadlineTimer {
+  const queue: Deadline[] = [];
+  let head = 0;
+  let armed:
+    | { readonly signal: AbortSignal; readonly at: number; readonly fire: () => void; on: boolean }
+    | undefined;
+
+  /** Drop finished deadlines at the head; stop listening once none is left. */
+  function settle(): void {
+    while (head < queue.length && queue[head]!.finished) head++;
+    if (head === queue.length) {
+      queue.length = 0;
+      head = 0;
+      if (armed?.on) {
+        armed.signal.removeEventListener("abort", armed.fire);
+        armed.on = false;
+      }
+    } else if (head > 1024 && head * 2 > queue.length) {
+      queue.splice(0, head);
+      head = 0;
+    }
+  }
+
+  function expireDue(now: number): void {
+    for (; head < queue.length; head++) {
+      const deadline = queue[head]!;
+      if (deadline.finished) continue;
+      if (deadline.at > now) break;
+      const expire = deadline.expire;
+      deadline.finished = true;
+      deadline.expire = doNothing;
+      expire();
+    }
+  }
+
+  function arm(): void {
+    const next = queue[head];
+    if (next === undefined) return;
+    if (armed !== undefined && !armed.signal.aborted && armed.at <= next.at) {
+      if (!armed.on) {
+        armed.signal.addEventListener("abort", armed.fire, { once: true });
+        armed.on = true;
+      }
+      return;
+    }
+    if (armed?.on) armed.signal.removeEventListener("abort", armed.fire);
+    const at = next.at;
+    const timer = {
+      signal: AbortSignal.timeout(Math.max(0, Math.ceil(at - performance.now()))),
+      at,
+      fire: () => {
+        if (armed === timer) armed = undefined;
+        // The timer says `at` has come, whatever the clock reads.
+        expireDue(Math.max(performance.now(), at));
+        settle();
+        arm();
+      },
+      on: true,
+    };
+    armed = timer;
+    timer.signal.addEventListener("abort", timer.fire, { once: true });
+  }
+
+  return {
+    start(expire) {
+      const deadline: Deadline = { at: performance.now() + timeoutMs, expire, finished: false };
+      queue.push(deadline);
+      arm();
+      return deadline;
+    },
+    finish(deadline) {
+      if (deadline.finished) return;
+      deadline.finished = true;
+      deadline.expire = doNothing;
+      if (queue[head] === deadline) settle();
+    },
+  };
+}
 
 /**
  * UTF-8 decoding in two steps: the runtime's replacing decoder is several times faster than a
@@ -465,6 +574,7 @@ export function createFetchExecutor(options: FetchExecutorOptions = {}): Executo
     return () => new ResultAsync(Promise.resolve(err(error)));
   }
   const { timeoutMs, limit, redirect, fetch: givenFetch } = checked.value;
+  const deadlines = timeoutMs === false ? undefined : createDeadlineTimer(timeoutMs);
   return (request: XcapRequest, callOptions?: ExecuteOptions) =>
     new ResultAsync(
       execute(request, callOptions).catch((cause: unknown) =>
@@ -513,9 +623,8 @@ export function createFetchExecutor(options: FetchExecutorOptions = {}): Executo
     };
     const onCallerAbort = () => abort("caller", caller?.reason);
     caller?.addEventListener("abort", onCallerAbort, { once: true });
-    const timer = timeoutMs === false ? undefined : setTimeout(
-      () => abort("timeout", new DOMException(`Timed out after ${timeoutMs} ms`, "TimeoutError")),
-      timeoutMs,
+    const deadline = deadlines?.start(() =>
+      abort("timeout", new DOMException(`Timed out after ${timeoutMs} ms`, "TimeoutError"))
     );
     // Whatever a custom fetch or body stream does with the signal, the abort ends the wait.
     const signal = controller.signal;
@@ -568,7 +677,7 @@ export function createFetchExecutor(options: FetchExecutorOptions = {}): Executo
     } catch (cause) {
       return err(toError(cause, what, request.url, phase, abortedBy, caller));
     } finally {
-      clearTimeout(timer);
+      if (deadline !== undefined) deadlines!.finish(deadline);
       caller?.removeEventListener("abort", onCallerAbort);
     }
   }

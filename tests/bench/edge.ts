@@ -28,6 +28,7 @@
  *
  * @module
  */
+import process from "node:process";
 import type * as Mod from "../../mod.ts";
 import { resourceListsDocument } from "./_documents.ts";
 import {
@@ -230,8 +231,10 @@ async function clientSection(root: string, trees: readonly Tree[], rounds: numbe
     ) {
       const latencies: number[][] = contenders.map(() => []);
       const time = contenders.map(() => 0);
+      const cpu = contenders.map(() => 0);
       for (let r = 0; r < mode.rounds; r++) {
         for (const k of turns(contenders.length, r)) {
+          const cpu0 = process.cpuUsage();
           const { latencies: l, elapsed } = mode.inFlight === 1
             ? await (async () => {
               const t0 = performance.now();
@@ -239,6 +242,8 @@ async function clientSection(root: string, trees: readonly Tree[], rounds: numbe
               return { latencies: l, elapsed: performance.now() - t0 };
             })()
             : await timeConcurrent(contenders[k]!.run, mode.inFlight, mode.block);
+          const used = process.cpuUsage(cpu0);
+          cpu[k]! += (used.user + used.system) / 1000;
           latencies[k]!.push(...l);
           time[k]! += elapsed;
         }
@@ -251,6 +256,7 @@ async function clientSection(root: string, trees: readonly Tree[], rounds: numbe
           c.name,
           formatMs(p50[k]!),
           formatRate(rate[k]!),
+          formatMs(cpu[k]! / latencies[k]!.length),
           k === 0 ? "" : formatRatio(p50[k]! / p50[0]!),
           k === 0 ? "" : formatRatio(rate[k]! / rate[0]!),
         ]);
@@ -274,12 +280,21 @@ async function clientSection(root: string, trees: readonly Tree[], rounds: numbe
   }
   emitTable({
     title: "XCAPClient.get() against fetch() + text(), embedded server (memory store)",
-    header: ["document, mode", "contender", "p50", "req/s", "p50 / fetch", "req/s / fetch"],
+    header: [
+      "document, mode",
+      "contender",
+      "p50",
+      "req/s",
+      "CPU / req",
+      "p50 / fetch",
+      "req/s / fetch",
+    ],
     rows,
     notes: [
       `Blocks of 100 sequential requests (${rounds} per contender) or 800 requests 16 in flight ` +
       `(${Math.ceil(rounds * 0.6)} per contender), the order rotating every block, after 300 ` +
-      "untimed requests each.",
+      "untimed requests each. CPU / req: user + system time of this process (the client side " +
+      "only; the server runs in another process) per request.",
     ],
   });
 }
