@@ -33,6 +33,11 @@ export interface ServerProcess {
   peakRssBytes(): number;
   /** Open file descriptors now (entries of `/proc/PID/fd`). */
   openFds(): number;
+  /**
+   * Minor page faults so far (`minflt`, field 10 of `/proc/PID/stat`): memory the process
+   * touched for the first time, e.g. heap that malloc gave back to the system and grew again.
+   */
+  minorFaults(): number;
   /** Whether the process is still running. */
   alive(): boolean;
   /** Send a signal. */
@@ -141,6 +146,8 @@ export async function spawnServer(options: SpawnServerOptions = {}): Promise<Ser
     rssBytes: () => statusField(pid, "VmRSS"),
     peakRssBytes: () => statusField(pid, "VmHWM"),
     openFds: () => procRead("ls", "-1", `/proc/${pid}/fd`).split("\n").filter(Boolean).length,
+    // After the command name (which may hold spaces) in parentheses, fields start at 3.
+    minorFaults: () => Number(procRead("cat", `/proc/${pid}/stat`).split(") ")[1]!.split(" ")[7]),
     alive: () => status === undefined,
     kill(signal: Deno.Signal = "SIGTERM") {
       if (status === undefined) child.kill(signal);

@@ -163,9 +163,7 @@ function decodeChunked(
   let data = "";
   for (let end = Math.min(step, bytes.length);; end = Math.min(end + step, bytes.length)) {
     const progress = decoder.decode(bytes, start, end, 1 << 20);
-    for (let i = 0; i < progress.spans.length; i += 2) {
-      data += String.fromCharCode(...bytes.subarray(progress.spans[i], progress.spans[i + 1]));
-    }
+    data += String.fromCharCode(...bytes.subarray(start, start + progress.data));
     start += progress.consumed;
     if (progress.error !== undefined) return { data, done: false, error: progress.error };
     if (progress.done || end === bytes.length) return { data, done: progress.done };
@@ -177,6 +175,16 @@ Deno.test("ChunkedDecoder decodes chunks, extensions and trailers at any split",
   for (const step of [1, 2, 3, 7, body.length]) {
     assertEquals(decodeChunked(body, step), { data: "hello, world", done: true }, `step ${step}`);
   }
+  // Bare size lines (read without strings) and longer ones (read by the general path) agree.
+  const sizes = "A\r\n0123456789\r\n0000000000005\r\nhello\r\n00000000000005\r\nworld\r\n" +
+    "0000000000000\r\n\r\n";
+  for (const step of [1, 2, 5, sizes.length]) {
+    assertEquals(
+      decodeChunked(sizes, step),
+      { data: "0123456789helloworld", done: true },
+      `step ${step}`,
+    );
+  }
   // Bytes after the body are left alone.
   const decoder = new ChunkedDecoder(CHUNK_LIMITS);
   const bytes = latin1Bytes("1\r\na\r\n0\r\n\r\nGET /");
@@ -187,9 +195,11 @@ Deno.test("ChunkedDecoder decodes chunks, extensions and trailers at any split",
   const limited = new ChunkedDecoder(CHUNK_LIMITS);
   const long = latin1Bytes("a\r\n0123456789\r\n0\r\n\r\n");
   const first = limited.decode(long, 0, long.length, 4);
-  assertEquals(first.spans, [3, 7]);
+  assertEquals([first.data, first.consumed], [4, 7]);
+  assertEquals(new TextDecoder().decode(long.subarray(0, 4)), "0123");
   const rest = limited.decode(long, first.consumed, long.length, 1 << 20);
-  assertEquals(rest.spans, [7, 13]);
+  assertEquals(rest.data, 6);
+  assertEquals(new TextDecoder().decode(long.subarray(7, 13)), "456789");
   assert(rest.done);
 });
 

@@ -10,6 +10,7 @@
 // @ts-types="npm:neverthrow@^8.2.0/dist/index.d.ts"
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0/dist/index.es.js";
 import { invalidArgument, type InvalidArgumentError } from "../client/errors.ts";
+import { staticBody, staticResponse } from "./_response.ts";
 
 /** Which pages may use the server, and how. */
 export interface CorsOptions {
@@ -139,11 +140,9 @@ function withHeaders(response: Response, headers: Record<string, string>): Respo
     if (name === "vary") merged.append(name, value);
     else merged.set(name, value);
   }
-  return new Response(response.body, {
-    status: response.status,
-    statusText: response.statusText,
-    headers: merged,
-  });
+  const init = { status: response.status, statusText: response.statusText, headers: merged };
+  const body = staticBody(response);
+  return body === undefined ? new Response(response.body, init) : staticResponse(body, init);
 }
 
 /**
@@ -233,7 +232,7 @@ export function withCors(
     ) {
       if (!permitted) {
         // Fetch §3.3.3 "HTTP responses": 403 without the CORS headers says no.
-        return new Response(`Forbidden: origin ${origin} may not use this server\n`, {
+        return staticResponse(`Forbidden: origin ${origin} may not use this server\n`, {
           status: 403,
           headers: {
             "content-type": "text/plain; charset=utf-8",
@@ -243,7 +242,7 @@ export function withCors(
       }
       // One static answer whatever was asked: a browser checks the method and headers it wants
       // against these lists itself.
-      return new Response(null, {
+      return staticResponse(null, {
         status: 204,
         headers: {
           ...shared(origin),

@@ -31,6 +31,7 @@ import {
   type ServerAuthenticationOptions,
 } from "./auth.ts";
 import { DocumentCache } from "./_document_cache.ts";
+import { staticResponse } from "./_response.ts";
 import { type CorsOptions, withCors } from "./cors.ts";
 import { buildXcapCaps } from "./caps.ts";
 import {
@@ -189,6 +190,8 @@ interface Context {
   readonly writes: WriteQueue;
   readonly maxWriteAttempts: number;
   readonly caps: { readonly text: string; readonly etag: string; doc?: XmlDocument };
+  /** Passes an error to `onError` (a failing `onError` changes nothing). */
+  readonly report: (error: unknown) => void;
 }
 
 /** What one request is about, once its URI is understood. */
@@ -208,7 +211,7 @@ interface Target {
 // ---------------------------------------------------------------------------------------------
 
 function plain(status: number, message: string, headers: Record<string, string> = {}): Response {
-  return new Response(`${message}\n`, {
+  return staticResponse(`${message}\n`, {
     status,
     headers: { "content-type": "text/plain; charset=utf-8", ...headers },
   });
@@ -216,7 +219,7 @@ function plain(status: number, message: string, headers: Record<string, string> 
 
 /** 409 with a detailed conflict report (RFC 4825 §11). */
 function conflict(condition: ConflictCondition): Response {
-  return new Response(buildConflictReport(condition), {
+  return staticResponse(buildConflictReport(condition), {
     status: 409,
     headers: { "content-type": XCAP_ERROR_MIME_TYPE },
   });
@@ -235,10 +238,16 @@ function preconditionFailed(etag: string | undefined): Response {
  * too many documents is a `constraint-failure` conflict (RFC 4825 §11.2, as for too many
  * elements; RFC 9110 §15.5.10: the user can resolve it by deleting documents), too many bytes
  * is 413 (RFC 9110 §15.5.14, as for too large a document). A name the store cannot key is 414
- * (RFC 9110 §15.5.15: a target URI longer than the server is willing to interpret).
+ * (RFC 9110 §15.5.15: a target URI longer than the server is willing to interpret). A store
+ * that cannot be reached now (a database that is down) is 503 with Retry-After.
  */
 function storeFailure(error: DocumentStoreError): Response {
   switch (error._tag) {
+    case "StoreUnavailable":
+      // RFC 9110 §15.6.4: a temporary condition; Retry-After says when to try again.
+      return plain(503, "The document store is unavailable; try again later", {
+        "retry-after": String(error.retryAfterSeconds),
+      });
     case "QuotaExceeded":
       if (error.limit === "documents") {
         return conflict({
@@ -255,6 +264,15 @@ function storeFailure(error: DocumentStoreError): Response {
   }
 }
 
+/**
+ * {@linkcode storeFailure}'s answer; a store that failed (not busy, not a limit: a 500) is also
+ * reported to `onError`, with what failed.
+ */
+function storeError(ctx: Context, error: DocumentStoreError): Response {
+  if (error._tag === "StoreFailure") ctx.report(error);
+  return storeFailure(error);
+}
+
 function tooManyWriters(): Response {
   return plain(503, "The document is being changed by other requests; try again", {
     "retry-after": "1",
@@ -266,7 +284,7 @@ function tooLarge(what: string, limit: number): Response {
 }
 
 function unchangedOrWritten(status: 200 | 201, etag: string): Response {
-  return new Response(null, { status, headers: { etag } });
+  return staticResponse(null, { status, headers: { etag } });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -300,7 +318,7 @@ function checkPreconditions(
     const tag = targetExists ? documentEtag : undefined;
     if (!ifNoneMatch(noneMatch, tag)) {
       return read
-        ? new Response(null, { status: 304, headers: documentEtag ? { etag: documentEtag } : {} })
+        ? staticResponse(null, { status: 304, headers: documentEtag ? { etag: documentEtag } : {} })
         : preconditionFailed(documentEtag);
     }
   }
@@ -504,13 +522,13 @@ function nodeError(ctx: Context, target: Target, error: NodeOperationError): Res
 
 function withoutBody(response: Response, request: Request): Response {
   if (request.method !== "HEAD" || response.body === null) return response;
-  return new Response(null, { status: response.status, headers: response.headers });
+  return staticResponse(null, { status: response.status, headers: response.headers });
 }
 
 async function handleGet(ctx: Context, target: Target): Promise<Response> {
   const { request, key, usage, uri } = target;
   const current = await ctx.store.get(key);
-  if (current.isErr()) return storeFailure(current.error);
+  if (current.isErr()) return storeError(ctx, current.error);
   const stored = current.value;
   if (stored === undefined) return plain(404, "Not found: no document at this URI");
   // RFC 7232 §5: preconditions apply only where the unconditional answer would be 2xx, so a
@@ -518,7 +536,7 @@ async function handleGet(ctx: Context, target: Target): Promise<Response> {
   if (uri.node === undefined) {
     const failed = checkPreconditions(request, stored.etag, true);
     if (failed !== undefined) return failed;
-    return new Response(stored.text, {
+    return staticResponse(stored.text, {
       status: 200,
       headers: { "content-type": usage.mimeType, etag: stored.etag },
     });
@@ -542,7 +560,7 @@ function nodeResponse(
     : node.kind === "attribute"
     ? XCAP_ATTRIBUTE_MIME_TYPE
     : XCAP_NAMESPACE_MIME_TYPE;
-  return new Response(node.body, { status: 200, headers: { "content-type": contentType, etag } });
+  return staticResponse(node.body, { status: 200, headers: { "content-type": contentType, etag } });
 }
 
 async function handlePut(ctx: Context, target: Target): Promise<Response> {
@@ -621,7 +639,7 @@ async function putDocument(ctx: Context, target: Target, parsed: XmlDocument): P
   const text = parsed.text;
   for (let attempt = 0; attempt < ctx.maxWriteAttempts; attempt++) {
     const current = await ctx.store.get(key);
-    if (current.isErr()) return storeFailure(current.error);
+    if (current.isErr()) return storeError(ctx, current.error);
     const stored = current.value;
     const failed = checkPreconditions(request, stored?.etag, stored !== undefined);
     if (failed !== undefined) return failed;
@@ -635,7 +653,7 @@ async function putDocument(ctx: Context, target: Target, parsed: XmlDocument): P
       ctx.cache.set(key, written.value.etag, parsed);
       return unchangedOrWritten(stored === undefined ? 201 : 200, written.value.etag);
     }
-    if (written.error._tag !== "EtagMismatch") return storeFailure(written.error);
+    if (written.error._tag !== "EtagMismatch") return storeError(ctx, written.error);
     // Another writer won the compare-and-set: read again and re-evaluate everything.
     await backoff(attempt);
   }
@@ -651,7 +669,7 @@ async function putNodeAt(
   const { request, key, usage, ns } = target;
   for (let attempt = 0; attempt < ctx.maxWriteAttempts; attempt++) {
     const current = await ctx.store.get(key);
-    if (current.isErr()) return storeFailure(current.error);
+    if (current.isErr()) return storeError(ctx, current.error);
     const stored = current.value;
     if (stored === undefined) {
       // RFC 4825 §8.2.1: the document that would hold the node does not exist.
@@ -683,7 +701,7 @@ async function putNodeAt(
       ctx.cache.set(key, written.value.etag, put.value.document);
       return unchangedOrWritten(status, written.value.etag);
     }
-    if (written.error._tag !== "EtagMismatch") return storeFailure(written.error);
+    if (written.error._tag !== "EtagMismatch") return storeError(ctx, written.error);
     await backoff(attempt);
   }
   return tooManyWriters();
@@ -699,7 +717,7 @@ async function handleDelete(ctx: Context, target: Target): Promise<Response> {
   }
   for (let attempt = 0; attempt < ctx.maxWriteAttempts; attempt++) {
     const current = await ctx.store.get(key);
-    if (current.isErr()) return storeFailure(current.error);
+    if (current.isErr()) return storeError(ctx, current.error);
     const stored = current.value;
     if (stored === undefined) return plain(404, "Not found: no document at this URI");
     if (selector === undefined) {
@@ -709,9 +727,9 @@ async function handleDelete(ctx: Context, target: Target): Promise<Response> {
       if (deleted.isOk()) {
         ctx.cache.delete(key);
         // No ETag: the document, and so its entity-tag, is gone.
-        return new Response(null, { status: 200 });
+        return staticResponse(null, { status: 200 });
       }
-      if (deleted.error._tag !== "EtagMismatch") return storeFailure(deleted.error);
+      if (deleted.error._tag !== "EtagMismatch") return storeError(ctx, deleted.error);
       await backoff(attempt);
       continue;
     }
@@ -735,7 +753,7 @@ async function handleDelete(ctx: Context, target: Target): Promise<Response> {
       // RFC 4825 §7.11: the 200 carries the entity-tag the rest of the document now has.
       return unchangedOrWritten(200, written.value.etag);
     }
-    if (written.error._tag !== "EtagMismatch") return storeFailure(written.error);
+    if (written.error._tag !== "EtagMismatch") return storeError(ctx, written.error);
     await backoff(attempt);
   }
   return tooManyWriters();
@@ -755,7 +773,7 @@ function handleCaps(ctx: Context, request: Request, uri: ParsedXcapUri): Respons
   if (uri.node === undefined) {
     const failed = checkPreconditions(request, caps.etag, true);
     if (failed !== undefined) return failed;
-    return new Response(caps.text, {
+    return staticResponse(caps.text, {
       status: 200,
       headers: { "content-type": "application/xcap-caps+xml", etag: caps.etag },
     });
@@ -782,7 +800,7 @@ function addressedXui(rawSegments: readonly string[]): string | undefined {
 }
 
 function unauthorized(reason: string, challenges: readonly string[]): Response {
-  return new Response(`Unauthorized: ${reason}\n`, {
+  return staticResponse(`Unauthorized: ${reason}\n`, {
     status: 401,
     headers: {
       "content-type": "text/plain; charset=utf-8",
@@ -976,17 +994,19 @@ export function createXcapHandler(
     writes: new WriteQueue(),
     maxWriteAttempts: Math.max(1, options.maxWriteAttempts ?? 16),
     caps: { text: capsText, etag: stableTag(capsText) },
+    report: (error) => {
+      try {
+        options.onError?.(error);
+      } catch {
+        // A failing logger must not turn a 500 into a crash.
+      }
+    },
   };
-  const onError = options.onError;
   const handler = async (request: Request): Promise<Response> => {
     try {
       return withoutBody(await handle(ctx, request), request);
     } catch (error) {
-      try {
-        onError?.(error);
-      } catch {
-        // A failing logger must not turn a 500 into a crash.
-      }
+      ctx.report(error);
       return plain(500, "Internal server error");
     }
   };

@@ -19,9 +19,12 @@
  * - parses requests strictly and within bounds (`_http1_parse.ts`): 431 for a head over
  *   `maxHeadBytes`, 400 and close for anything that could frame a body two ways;
  * - hands the body to the handler as a `ReadableStream` with backpressure: each chunk is a compact
- *   copy (never a view into the connection's read buffer), read from the socket only when the
- *   handler asks (`Expect: 100-continue` is answered then); an unread body is drained up to
- *   256 KiB after the response, or the connection is closed;
+ *   copy (never a view into the connection's read buffer), read from the socket when the handler
+ *   asks (`Expect: 100-continue` is answered then), at most 64 KiB ahead of it; an unread body is
+ *   drained up to 256 KiB after the response, or the connection is closed;
+ * - aborts `request.signal` when the connection is gone (closed or reset by the client, or by a
+ *   timeout or the shutdown) before the response is written: while the handler runs, one read
+ *   stays pending to notice it;
  * - shuts down gracefully: {@linkcode Http1Server.shutdown} stops accepting, closes idle
  *   connections at once, lets requests in flight finish until a deadline, then closes the rest.
  *
@@ -43,6 +46,7 @@ import {
   type RequestHead,
   skipLeadingEmptyLines,
 } from "./_http1_parse.ts";
+import { staticBody, staticResponse } from "./_response.ts";
 
 /** Options of {@linkcode serveHttp1}. */
 export interface Http1ServerOptions {
@@ -234,7 +238,16 @@ class Connection {
   writeDeadline = Infinity;
   closed = false;
   timedOut = false;
+  /** The peer closed its side (a read returned end of stream). */
+  ended = false;
+  /**
+   * Called once when the connection turns out to be gone (end of stream, a failed read, or
+   * closed by a timeout or the shutdown) while a request is being answered.
+   */
+  onLost: (() => void) | undefined;
   #expiring = false;
+  /** The read in flight: at most one, joined by whoever else needs bytes meanwhile. */
+  #reading: Promise<boolean> | undefined;
   #fullReads = 0;
   #writing = false;
   readonly #waiting: (() => void)[] = [];
@@ -251,11 +264,18 @@ class Connection {
   destroy(): void {
     if (this.closed) return;
     this.closed = true;
+    this.#lost();
     try {
       this.conn.close();
     } catch {
       // Closed already.
     }
+  }
+
+  #lost(): void {
+    const onLost = this.onLost;
+    this.onLost = undefined;
+    onLost?.();
   }
 
   /** A deadline passed: answer 408 to a half-received head, otherwise just close. */
@@ -278,11 +298,20 @@ class Connection {
   }
 
   /**
-   * Read more bytes into the buffer (compacting or growing it up to `cap` bytes).
+   * Read more bytes into the buffer (compacting or growing it up to `cap` bytes). While a read
+   * is in flight, waits for that one instead: the buffer's layout changes only between reads.
    *
    * @returns `false` at end of stream.
    */
-  async fill(cap: number): Promise<boolean> {
+  fill(cap: number): Promise<boolean> {
+    this.#reading ??= this.#fill(cap).finally(() => {
+      this.#reading = undefined;
+    });
+    return this.#reading;
+  }
+
+  async #fill(cap: number): Promise<boolean> {
+    if (this.ended) return false;
     if (this.start === this.end) {
       this.start = 0;
       this.end = 0;
@@ -301,8 +330,18 @@ class Connection {
       this.buf = bigger;
     }
     const room = this.buf.length - this.end;
-    const n = await this.conn.read(this.buf.subarray(this.end));
-    if (n === null) return false;
+    let n: number | null;
+    try {
+      n = await this.conn.read(this.buf.subarray(this.end));
+    } catch (error) {
+      this.#lost();
+      throw error;
+    }
+    if (n === null) {
+      this.ended = true;
+      this.#lost();
+      return false;
+    }
     this.end += n;
     this.#fullReads = n === room ? this.#fullReads + 1 : 0;
     return true;
@@ -310,6 +349,8 @@ class Connection {
 
   /** After a request: go back to a small buffer when little is left in a big one. */
   shrink(): void {
+    // A read in flight fills the buffer it was given.
+    if (this.#reading !== undefined) return;
     this.#fullReads = 0;
     const left = this.end - this.start;
     if (this.buf.length > IDLE_BUFFER_BYTES && left <= IDLE_BUFFER_BYTES) {
@@ -345,9 +386,23 @@ class Connection {
   }
 }
 
-/** A request whose `url` is the target as received, as `Deno.serve` gives it. */
+/**
+ * A request whose `url` is the target as received, as `Deno.serve` gives it, and whose `signal`
+ * aborts when the connection is gone before the response is written.
+ *
+ * The signal is made when it is first read: a `signal` given to the Request constructor costs
+ * Deno a dependent AbortSignal per request, which the garbage collector then tracks (up to 40 µs
+ * of server CPU per element GET, `tests/bench/RESULTS.md`), and most handlers never read it.
+ * `clone()` and `new Request(url, request)` follow it, and so does
+ * `fetch(url, { signal: request.signal })`; `new Request(request)` and `fetch(request)` read
+ * Deno's own signal of the request instead, which never aborts: pass `{ signal: request.signal }`
+ * along with them.
+ */
 class Http1Request extends Request {
   readonly #url: string;
+  #controller: AbortController | undefined;
+  #abortReason: unknown;
+  #aborted = false;
 
   constructor(url: string, init: RequestInit) {
     super(url, init);
@@ -356,6 +411,27 @@ class Http1Request extends Request {
 
   override get url(): string {
     return this.#url;
+  }
+
+  override get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#abortReason);
+    }
+    return this.#controller.signal;
+  }
+
+  /** A copy whose signal follows this one (Deno's `clone()` would copy its own, inert one). */
+  override clone(): Request {
+    return new Request(super.clone(), { signal: this.signal });
+  }
+
+  /** The connection is gone: abort the signal (now, or when it is made). Idempotent. */
+  abortWith(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#abortReason = reason;
+    this.#controller?.abort(reason);
   }
 }
 
@@ -445,18 +521,8 @@ class RequestBody {
         if (progress.error !== undefined) {
           throw this.#fail(`Malformed chunked request body: ${progress.error}`);
         }
-        const spans = progress.spans;
-        let size = 0;
-        for (let i = 0; i < spans.length; i += 2) size += spans[i + 1]! - spans[i]!;
-        let chunk = EMPTY;
-        if (copy && size > 0) {
-          chunk = new Uint8Array(size);
-          let at = 0;
-          for (let i = 0; i < spans.length; i += 2) {
-            chunk.set(c.buf.subarray(spans[i]!, spans[i + 1]!), at);
-            at += spans[i + 1]! - spans[i]!;
-          }
-        }
+        const size = progress.data;
+        const chunk = copy && size > 0 ? c.buf.slice(c.start, c.start + size) : EMPTY;
         c.start += progress.consumed;
         this.received += size;
         if (progress.done) this.done = true;
@@ -835,12 +901,13 @@ class Server implements Http1Server {
     }
     c.phase = "linger";
     c.readDeadline = Date.now() + Math.min(LINGER_MS, this.#bodyTimeoutMs);
-    let dropped = 0;
+    let dropped = c.end - c.start;
+    c.start = c.end;
     try {
       while (dropped < LINGER_BYTES) {
-        c.start = c.end = 0;
         if (!(await c.fill(MAX_READ_BUFFER_BYTES))) return;
-        dropped += c.end;
+        dropped += c.end - c.start;
+        c.start = c.end;
       }
     } catch {
       // Closed by the deadline.
@@ -857,7 +924,7 @@ class Server implements Http1Server {
     const url = head.form === "absolute"
       ? head.target
       : `http://${head.host ?? this.#authority}${head.form === "asterisk" ? "/*" : head.target}`;
-    let request: Request;
+    let request: Http1Request;
     try {
       // A record converts faster than a list of pairs; repeated fields are joined as Headers
       // would join them. No prototype, so a field called `__proto__` is just a field.
@@ -880,6 +947,20 @@ class Server implements Http1Server {
       });
       return false;
     }
+    // The Fetch standard's Request class: `signal` tells whether the request has been aborted;
+    // here, whether the connection went away before the response was written (`Deno.serve` does
+    // the same with --unstable-no-legacy-abort).
+    const lost = () => {
+      request.abortWith(
+        new DOMException("The connection closed before the response was written", "AbortError"),
+      );
+    };
+    // An end of stream counts as gone (hyper and Node.js take it for a disconnect too); a client
+    // that only closed its sending side still gets the response, should the handler give one.
+    if (c.ended || c.closed) lost();
+    else c.onLost = lost;
+    const answer = { done: false };
+    this.#watch(c, answer);
     let response: Response;
     try {
       response = await this.#handler(request);
@@ -888,14 +969,23 @@ class Server implements Http1Server {
       }
     } catch (error) {
       this.#report(error);
-      response = new Response("Internal server error\n", {
+      response = staticResponse("Internal server error\n", {
         status: 500,
         headers: { "content-type": "text/plain; charset=utf-8" },
       });
     }
     let keepAlive = head.keepAlive && !this.#closing && !c.timedOut;
     if (body !== undefined && !body.done && !body.canDrain()) keepAlive = false;
-    keepAlive = await this.#respond(c, head, response, keepAlive);
+    try {
+      keepAlive = await this.#respond(c, head, response, keepAlive);
+    } catch (error) {
+      // The response could not be written: the client is gone.
+      lost();
+      throw error;
+    } finally {
+      c.onLost = undefined;
+      answer.done = true;
+    }
     if (body !== undefined && !body.done) {
       if (keepAlive && !this.#closing) {
         keepAlive = await body.drain();
@@ -907,6 +997,22 @@ class Server implements Http1Server {
       if (!keepAlive) await this.#linger(c);
     }
     return keepAlive;
+  }
+
+  /**
+   * While a request is being answered, keep a read going, so that a client that closes the
+   * connection is noticed ({@linkcode Connection.onLost}) even when nothing else reads. What
+   * arrives meanwhile (a pipelined request, a body the handler has not read yet) stays in the
+   * buffer for whoever reads next, up to {@linkcode MAX_READ_BUFFER_BYTES}; then it stops.
+   */
+  async #watch(c: Connection, answer: { readonly done: boolean }): Promise<void> {
+    try {
+      while (!answer.done && !c.closed && !c.ended && c.end - c.start < MAX_READ_BUFFER_BYTES) {
+        await c.fill(MAX_READ_BUFFER_BYTES);
+      }
+    } catch {
+      // The read failed: the connection is lost (and onLost was called).
+    }
   }
 
   /**
@@ -926,7 +1032,9 @@ class Server implements Http1Server {
     let head = `HTTP/1.1 ${status} ${response.statusText || STATUS_TEXT[status] || ""}\r\n`;
     let length: string | undefined;
     let date = false;
-    for (const [name, value] of responseFields(response)) {
+    // Reading `headers` also drops a native copy of the body Deno's Response constructor may have
+    // made for Deno.serve (see `_response.ts`).
+    for (const [name, value] of response.headers) {
       const lower = name.toLowerCase();
       if (OWN_FIELDS.has(lower)) {
         if (lower === "content-length") length = value;
@@ -1059,88 +1167,6 @@ class Server implements Http1Server {
 }
 
 const LAST_CHUNK = ENCODER.encode("0\r\n\r\n");
-
-// ---------------------------------------------------------------------------------------------
-// Static response bodies without a stream
-// ---------------------------------------------------------------------------------------------
-
-/**
- * Deno's internal slot of a `Response` (`Symbol(response)`), whose `body.streamOrStatic` holds a
- * body given as a string or bytes before anything turned it into a stream. Reading it there
- * spares a `ReadableStream` and a new `ArrayBuffer` of the body's size per response: with
- * 90 KB documents, the garbage collector's work on those buffers cost 5x the throughput of
- * `Deno.serve`, which takes the same shortcut internally. Used only if it passes a self-test
- * at load (a string, bytes, no body and a stream each read back as expected, and the header
- * list holds a field set in `init`); otherwise, and for every body it does not recognise, the
- * server reads `response.headers` and `response.body` as any fetch handler would. The same slot
- * holds the header list in order (`headerList`), read instead of the sorted, combined copy that
- * iterating `Headers` builds.
- */
-const RESPONSE_SLOT: symbol | undefined = (() => {
-  try {
-    const probe = new Response("probe");
-    const slot = Object.getOwnPropertySymbols(probe).find((s) => s.description === "response");
-    if (slot === undefined) return undefined;
-    const read = (response: Response) => staticBodyAt(response, slot);
-    const bytes = read(new Response(new Uint8Array([7])));
-    const withHeader = new Response("probe", { headers: { "x-probe": "1" } });
-    void withHeader.headers;
-    const list = (withHeader as unknown as Record<symbol, { headerList?: unknown }>)[slot]
-      ?.headerList;
-    const works = read(probe) === "probe" &&
-      Array.isArray(list) && list.some((f) => f[0] === "x-probe" && f[1] === "1") &&
-      bytes instanceof Uint8Array && bytes.length === 1 && bytes[0] === 7 &&
-      read(new Response(null)) === null &&
-      read(new Response(new ReadableStream())) === undefined;
-    return works ? slot : undefined;
-  } catch {
-    return undefined;
-  }
-})();
-
-function staticBodyAt(response: Response, slot: symbol): string | Uint8Array | null | undefined {
-  // Deno keeps some bodies in other, lazy slots until the headers are first read; reading them
-  // moves the body into this slot.
-  void response.headers;
-  const inner = (response as unknown as Record<symbol, unknown>)[slot];
-  if (typeof inner !== "object" || inner === null || !("body" in inner)) return undefined;
-  const body = inner.body;
-  if (body === null) return null;
-  if (typeof body !== "object" || !("streamOrStatic" in body)) return undefined;
-  const held = body.streamOrStatic;
-  if (
-    typeof held !== "object" || held === null || held instanceof ReadableStream ||
-    !("body" in held) || !("consumed" in held) || held.consumed !== false
-  ) {
-    return undefined;
-  }
-  return typeof held.body === "string" || held.body instanceof Uint8Array ? held.body : undefined;
-}
-
-/**
- * The response's header fields in order, as validated and normalised by `Headers`: Deno's
- * internal list (same slot as {@linkcode RESPONSE_SLOT}; no sorted, combined copy per response),
- * or the public iterator when the slot is unknown.
- */
-function responseFields(response: Response): Iterable<readonly [string, string]> {
-  // Reading `headers` also drops the native copy of the body Deno prepared for Deno.serve.
-  const headers = response.headers;
-  if (RESPONSE_SLOT !== undefined) {
-    const inner = (response as unknown as Record<symbol, { headerList?: unknown }>)[RESPONSE_SLOT];
-    if (Array.isArray(inner?.headerList)) {
-      return inner.headerList as readonly (readonly [string, string])[];
-    }
-  }
-  return headers;
-}
-
-/**
- * A response body given as a string or bytes (`null`: none), or `undefined` when it is a
- * stream or cannot be told (then `response.body` is read).
- */
-function staticBody(response: Response): string | Uint8Array | null | undefined {
-  return RESPONSE_SLOT === undefined ? undefined : staticBodyAt(response, RESPONSE_SLOT);
-}
 
 /** Room before the body in a pooled buffer, for the head. */
 const HEAD_ROOM = 2048;

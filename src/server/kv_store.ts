@@ -39,7 +39,10 @@
  *
  * A local SQLite file opened by several processes (or several times by one) reports "database
  * is locked" while another connection writes; such calls are retried, since that is contention
- * and not failure.
+ * and not failure. Contention that outlasts the retries (still locked after 100 tries, a
+ * document replaced under 8 reads in a row, 32 commits in a row lost to other writers of the
+ * same user) is `StoreUnavailable` with a `retryAfterSeconds` of 1: the store is busy, not
+ * broken, and the handler answers 503 with Retry-After.
  *
  * @module
  */
@@ -119,11 +122,33 @@ const ENCODER = new TextEncoder();
 /** Keeps a leading U+FEFF: the stored text is the document, not an encoded entity. */
 const DECODER = new TextDecoder("utf-8", { ignoreBOM: true });
 
+/** SQLite's answer while another connection writes (see {@linkcode whileBusy}). */
+const DATABASE_BUSY = /database is (locked|busy)/i;
+
+/**
+ * A failed call: `StoreUnavailable` when it is contention that outlasted the retries (SQLite
+ * still busy, see {@linkcode busy}), `StoreFailure` otherwise.
+ */
 function failure(message: string, cause: unknown): Result<never, DocumentStoreError> {
   const reason = cause instanceof Error ? cause.message : String(cause);
+  if (DATABASE_BUSY.test(reason)) return busy(message, reason, cause);
   return err(
     Object.freeze({ _tag: "StoreFailure" as const, message: `${message}: ${reason}`, cause }),
   );
+}
+
+/**
+ * Other writers kept the call from completing within its retries: the store is busy, not broken,
+ * and the same call may well succeed a moment later (`StoreUnavailable`, which the handler
+ * answers 503 with Retry-After).
+ */
+function busy(message: string, reason: string, cause?: unknown): Result<never, DocumentStoreError> {
+  return err(Object.freeze({
+    _tag: "StoreUnavailable" as const,
+    message: `${message}: ${reason}`,
+    retryAfterSeconds: 1,
+    cause: cause ?? new Error(reason),
+  }));
 }
 
 /** `found`: the current entity-tag, `undefined` for no document. */
@@ -150,7 +175,7 @@ async function whileBusy<T>(call: () => Promise<T>): Promise<T> {
       return await call();
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
-      if (attempt >= BUSY_ATTEMPTS || !/database is (locked|busy)/i.test(message)) throw e;
+      if (attempt >= BUSY_ATTEMPTS || !DATABASE_BUSY.test(message)) throw e;
       await pause(attempt);
     }
   }
@@ -343,7 +368,8 @@ export class KvStore implements DocumentStore {
    * Read a document.
    *
    * @param key The document.
-   * @returns The document, `undefined` when it does not exist, or `KeyTooLong`.
+   * @returns The document, `undefined` when it does not exist, or `KeyTooLong`;
+   * `StoreUnavailable` when other writers keep changing it while it is read.
    */
   get(key: DocumentKey): ResultAsync<StoredDocument | undefined, DocumentStoreError> {
     return new ResultAsync(this.#get(key));
@@ -375,7 +401,7 @@ export class KvStore implements DocumentStore {
         }
         // A concurrent writer replaced the document and deleted these chunks: read again.
       }
-      return failure(`Cannot read ${formatDocumentKey(key)}`, "it keeps changing while read");
+      return busy(`Cannot read ${formatDocumentKey(key)}`, "it keeps changing while read");
     } catch (e) {
       return failure(`Cannot read ${formatDocumentKey(key)}`, e);
     }
@@ -388,7 +414,7 @@ export class KvStore implements DocumentStore {
    * @param text The new text.
    * @param options The expected current state and the user's quota.
    * @returns The stored document with its new entity-tag, or `EtagMismatch`, `QuotaExceeded`,
-   * `KeyTooLong`.
+   * `KeyTooLong`; `StoreUnavailable` when other writers keep winning.
    */
   put(
     key: DocumentKey,
@@ -513,7 +539,7 @@ export class KvStore implements DocumentStore {
         // commit: read again (a conditional write then finds out whether it lost).
       }
       await abandon();
-      return failure(`Cannot write ${formatDocumentKey(key)}`, "too many concurrent writers");
+      return busy(`Cannot write ${formatDocumentKey(key)}`, "too many concurrent writers");
     } catch (e) {
       await abandon();
       return failure(`Cannot write ${formatDocumentKey(key)}`, e);
@@ -525,7 +551,8 @@ export class KvStore implements DocumentStore {
    *
    * @param key The document.
    * @param options The expected current state.
-   * @returns Whether a document was deleted, or `EtagMismatch`, `KeyTooLong`.
+   * @returns Whether a document was deleted, or `EtagMismatch`, `KeyTooLong`;
+   * `StoreUnavailable` when other writers keep winning.
    */
   delete(key: DocumentKey, options: WriteOptions = {}): ResultAsync<boolean, DocumentStoreError> {
     return new ResultAsync(this.#delete(key, options.expectedEtag));
@@ -583,7 +610,7 @@ export class KvStore implements DocumentStore {
           return ok(true);
         }
       }
-      return failure(`Cannot delete ${formatDocumentKey(key)}`, "too many concurrent writers");
+      return busy(`Cannot delete ${formatDocumentKey(key)}`, "too many concurrent writers");
     } catch (e) {
       return failure(`Cannot delete ${formatDocumentKey(key)}`, e);
     }

@@ -71,6 +71,7 @@ export {
   type QuotaExceededError,
   type StoredDocument,
   type StoreFailureError,
+  type StoreUnavailableError,
   type UserQuota,
   type UserUsage,
   type WriteOptions,

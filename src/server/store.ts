@@ -106,12 +106,29 @@ export interface StoreFailureError {
   readonly cause: unknown;
 }
 
+/**
+ * The storage backend cannot be reached right now (a database that is down, restarting or not
+ * answering in time); the same call may succeed later. A write that ends so may or may not have
+ * happened (the connection can be lost while committing): read again before repeating it.
+ */
+export interface StoreUnavailableError {
+  /** Discriminant. */
+  readonly _tag: "StoreUnavailable";
+  /** What could not be reached, and why. */
+  readonly message: string;
+  /** How long a client should wait before trying again, in seconds (HTTP `Retry-After`). */
+  readonly retryAfterSeconds: number;
+  /** The underlying error. */
+  readonly cause: unknown;
+}
+
 /** Errors a {@linkcode DocumentStore} returns. */
 export type DocumentStoreError =
   | EtagMismatchError
   | QuotaExceededError
   | KeyTooLongError
-  | StoreFailureError;
+  | StoreFailureError
+  | StoreUnavailableError;
 
 /** What the documents of one user's tree add up to. */
 export interface UserUsage {

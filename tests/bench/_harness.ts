@@ -39,20 +39,25 @@ export interface Spawned {
   stderr(): string;
 }
 
-const SERVE_GLIBC_TUNABLES =
-  /GLIBC_TUNABLES=(\S+)/.exec(Deno.readTextFileSync(`${REPO}/deno.json`))?.[1] ?? "";
+/**
+ * The environment `deno task serve` of the checkout at `root` sets: older trees (before the
+ * response bodies were built without Deno's native copy) set GLIBC_TUNABLES.
+ */
+export function serveEnv(root: string): Record<string, string> {
+  const tunables = /GLIBC_TUNABLES=(\S+)/.exec(Deno.readTextFileSync(`${root}/deno.json`))?.[1];
+  return tunables === undefined ? {} : { GLIBC_TUNABLES: tunables };
+}
 
-/** Run `deno run FLAGS script ARGS` and wait for its first line of output. */
+/** Run `deno run FLAGS script ARGS` (with `env`) and wait for its first line of output. */
 export async function spawnDeno(
   script: string,
   args: readonly string[],
   flags: readonly string[] = SERVER_FLAGS,
+  env: Record<string, string> = {},
 ): Promise<Spawned> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", ...flags, script, ...args],
-    // The malloc settings of `deno task serve` (deno.json): without them glibc trims and regrows
-    // its heap under concurrent large responses (see the README's server section).
-    env: { GLIBC_TUNABLES: SERVE_GLIBC_TUNABLES },
+    env,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

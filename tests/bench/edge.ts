@@ -35,6 +35,8 @@ import {
   coldRun,
   importFlags,
   REPO,
+  serveEnv,
+  SERVER_FLAGS,
   spawnDeno,
   timeConcurrent,
   timeSequential,
@@ -347,7 +349,12 @@ async function main(): Promise<void> {
       (options.baseline === undefined ? "" : `; baseline: ${options.baseline}`) + "\n",
   );
   if (options.only.has("cold") || options.only.has("client")) {
-    const server = await spawnDeno(`${REPO}/src/server/serve.ts`, ["--port", "0"]);
+    const server = await spawnDeno(
+      `${REPO}/src/server/serve.ts`,
+      ["--port", "0"],
+      SERVER_FLAGS,
+      serveEnv(REPO),
+    );
     try {
       const root = server.firstLine;
       if (options.only.has("cold")) await coldSection(root, trees, options.coldRuns);

@@ -72,6 +72,8 @@ import {
   coldRun,
   importFlags,
   REPO,
+  serveEnv,
+  SERVER_FLAGS,
   spawnDeno,
   timeConcurrent,
   timeSequential,
@@ -593,7 +595,12 @@ async function startServers(options: Options, kvDir: string): Promise<ServerUnde
   }
   const serve = `${options.xcapTree}/src/server/serve.ts`;
   if (want.has("xcap-kv")) {
-    const kv = await spawnDeno(serve, ["--port", "0", "--kv", `${kvDir}/xcap.sqlite`]);
+    const kv = await spawnDeno(
+      serve,
+      ["--port", "0", "--kv", `${kvDir}/xcap.sqlite`],
+      SERVER_FLAGS,
+      serveEnv(options.xcapTree),
+    );
     servers.push({
       name: "xcap server, Deno KV file",
       short: "xcap-kv",
@@ -603,7 +610,12 @@ async function startServers(options: Options, kvDir: string): Promise<ServerUnde
     });
   }
   if (want.has("xcap-mem")) {
-    const memory = await spawnDeno(serve, ["--port", "0"]);
+    const memory = await spawnDeno(
+      serve,
+      ["--port", "0"],
+      SERVER_FLAGS,
+      serveEnv(options.xcapTree),
+    );
     servers.push({
       name: "xcap server, memory store",
       short: "xcap-mem",
