@@ -206,6 +206,28 @@ Deno.test("createFetchExecutor() times out even when a custom fetch ignores the 
   }
 });
 
+Deno.test("createFetchExecutor() times out on a real server that stalls in the middle of a body", async () => {
+  // The runtime's own fetch: a small declared body is read in one call, a large one in chunks;
+  // the timeout must end both.
+  for (const declared of [1_000, 1_000_000]) {
+    const server = serveRaw(async (conn) => {
+      await conn.write(
+        `HTTP/1.1 200 OK\r\ncontent-type: application/xml\r\ncontent-length: ${declared}\r\n\r\n<a>`,
+      );
+      await conn.closing;
+    });
+    try {
+      const result = await createFetchExecutor({ timeoutMs: 200 })(
+        request(`${server.origin}/x`),
+      );
+      assert(result.isErr(), `${declared}`);
+      assertEquals(result.error._tag, "Timeout", `${declared}`);
+    } finally {
+      await server.close();
+    }
+  }
+});
+
 // ---------------------------------------------------------------------------------------------
 // Item 11: bad options and throwing executors are error values
 // ---------------------------------------------------------------------------------------------

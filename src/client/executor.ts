@@ -246,7 +246,8 @@ const FIRST_SEGMENT_BYTES = 64 * 1024;
 /**
  * The runtime's own `fetch`, as this module found it. It ends the request and the response body
  * when the signal it was given aborts (Fetch standard, "abort fetch"), so waiting on it needs no
- * guard of ours.
+ * guard of ours, and it delivers exactly the Content-Length it announces (HTTP framing) unless
+ * it decoded a Content-Encoding.
  */
 const NATIVE_FETCH: typeof globalThis.fetch | undefined = globalThis.fetch;
 
@@ -386,7 +387,8 @@ function decodeStrictly(bytes: Uint8Array): string {
  * never copied to grow, then joined once and decoded with a strict UTF-8 decoder. A byte stream
  * (what `fetch` returns) is read with a BYOB reader straight into the segments; any other
  * stream's chunks are copied into them and dropped (`fetch`'s default reader puts every chunk,
- * one byte or not, on its own 64 KiB buffer: 60,000 of them kept were 2.8 GB).
+ * one byte or not, on its own 64 KiB buffer: 60,000 of them kept were 2.8 GB). A body of at
+ * most 64 KiB whose length the runtime's own `fetch` vouches for is read in one call instead.
  */
 async function readText(
   response: Response,
@@ -400,6 +402,18 @@ async function readText(
     throw new BodyTooLarge(`declared ${declared} bytes`);
   }
   if (response.body === null) return "";
+  if (
+    native && declared !== undefined && declared <= FIRST_SEGMENT_BYTES &&
+    !response.headers.has("content-encoding")
+  ) {
+    // A small body of a declared length, not decoded (no Content-Encoding), from the runtime's
+    // fetch, which delivers exactly that length: one read of the whole body is one round trip
+    // to the runtime instead of one per chunk and one for the end (10-entry documents
+    // sequentially: 0.85x of bare fetch's throughput instead of 0.63x, tests/bench/RESULTS.md).
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    if (bytes.byteLength > limit) throw new BodyTooLarge(`more than ${limit} bytes`);
+    return decodeStrictly(bytes);
+  }
   const guard = <T>(promise: Promise<T>): Promise<T> =>
     native ? promise : untilAborted(promise, signal);
   // One byte more than the limit allows shows that the body is too large.
