@@ -1,7 +1,8 @@
 /**
  * Issue 13 in one run: what the client costs over a bare `fetch()`, for serverless edge functions
  * (a cold start on every new isolate, every request's CPU billed). Prints tables of medians and
- * ratios and the targets with a verdict; run by hand (`deno task bench` runs it last), never in CI:
+ * ratios and the targets with a verdict; run by hand (`deno task bench` runs it before `load.ts`;
+ * `deno task bench-edge` alone, with options), never in CI:
  *
  * ```sh
  * deno run --allow-net=127.0.0.1 --allow-read --allow-write --allow-run --allow-env --frozen \
