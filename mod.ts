@@ -23,6 +23,7 @@
  * - `@xcap/xcap/xml`: the XML engine the client, the usages and the server share: parse, select
  *   by node selector, edit by splicing, RFC 5261 patches.
  * - `@xcap/xcap/server`: an embeddable XCAP server (a fetch handler, stores, authentication).
+ * - `@xcap/xcap/server/postgres`: the server's store on PostgreSQL, in Kamailio's `xcap` table.
  * - `@xcap/xcap/cli`: the `xcap` command, for programs that embed it.
  *
  * `Result`, `ResultAsync`, `ok`, `err`, `okAsync` and `errAsync` are neverthrow's, re-exported so
@@ -141,6 +142,7 @@ export type {
   RedirectedError,
   TimeoutError,
   TransportError,
+  UnauthorizedCredentials,
   UnauthorizedError,
   UnsupportedMediaTypeError,
   XcapError,

@@ -30,8 +30,34 @@ export function flag(name: string): string | undefined {
   return i === -1 ? undefined : Deno.args[i + 1];
 }
 
+/** The task names of the examples, by file, for `--help`. */
+const TASKS: Readonly<Record<string, string>> = {
+  "usage.ts": "demo",
+  "buddy_list.ts": "buddy-list",
+  "presence_rules.ts": "presence-rules",
+};
+
+function help(): string {
+  const file = Deno.mainModule.slice(Deno.mainModule.lastIndexOf("/") + 1);
+  const task = TASKS[file] === undefined ? `deno run examples/${file}` : `deno task ${TASKS[file]}`;
+  return `usage: ${task} [URL] [--xui ADDRESS] [--password PASSWORD]
+
+Runs the example against the XCAP root URL, any http(s) one (Kamailio, OpenXCAP, ...), or,
+without a URL, against an embedded XCAP server started in-process on 127.0.0.1.
+
+  URL                  the XCAP root, e.g. http://127.0.0.1:5080/xcap-root
+  --xui ADDRESS        the user whose documents it writes (default sip:alice@example.com)
+  --password PASSWORD  answer the server's authentication challenge with this password
+  -h, --help           show this help
+`;
+}
+
 /** Parse the command line, start the embedded server when no URL is given, print the target. */
 export async function openExampleTarget(describe = ""): Promise<ExampleTarget> {
+  if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+    console.log(help());
+    Deno.exit(0);
+  }
   const url = Deno.args.find((a) => /^https?:\/\//.test(a));
   let server: XcapServer | undefined;
   if (url === undefined) {

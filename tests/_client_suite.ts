@@ -181,20 +181,61 @@ export function clientSuite(test: SuiteTest): void {
       (await client.get("resource-lists", undefined, { etag: bare }))._unsafeUnwrap().etag,
       put.etag,
     );
-    // If-None-Match: * goes out unquoted, the wildcard of RFC 7232 §3.2: an existing document
-    // is not overwritten (412). Kamailio only understands a quoted "*" (which an RFC server
-    // takes for an ordinary entity-tag), so it ignores the condition and overwrites.
-    const create = await client.put("resource-lists", LISTS, undefined, { ifNoneMatch: "*" });
-    if (server.kind === "kamailio") {
-      assert(create.isOk());
-    } else {
-      assert(create.isErr());
-      assertEquals(create.error._tag, "PreconditionFailed");
-    }
     const fresh = new XCAPClient(server.xcapRoot, `sip:fresh@${HOST}`);
     const created = await fresh.put("resource-lists", LISTS, undefined, { ifNoneMatch: "*" });
     assert(created.isOk());
   });
+
+  test(
+    'create-only PUT (ifNoneMatch: "*") never overwrites a document or a node',
+    {},
+    async (server) => {
+      const client = new XCAPClient(server.xcapRoot, `sip:create@${HOST}`);
+      // Absent: created (Kamailio gets its quoted "*", which it honours for a document).
+      const created = await client.put("resource-lists", LISTS, { ifNoneMatch: "*" });
+      assert(created.isOk(), created.isErr() ? created.error.message : "");
+      // Present: refused, on Kamailio too, which ignores the unquoted If-None-Match: * of RFC 7232
+      // §3.2 and would overwrite (tests/kamailio/README.md, quirk 7): the client checks first.
+      const again = await client.put("resource-lists", LISTS.replace("Bob", "Mallory"), {
+        ifNoneMatch: "*",
+      });
+      assert(again.isErr());
+      assert(again.error._tag === "PreconditionFailed");
+      assertEquals(again.error.exists, true);
+      assertEquals(again.error.etag, created._unsafeUnwrap().etag);
+      assertStringIncludes(again.error.message, "exists already");
+      const kept =
+        (await client.get("resource-lists", "/resource-lists/list/entry[1]/display-name"))
+          ._unsafeUnwrap();
+      assertEquals(kept.body, "<display-name>Bob</display-name>");
+
+      // A node: absent, created; present, refused and left as it was.
+      const dave = '/resource-lists/list/entry[@uri="sip:dave@example.com"]';
+      const entry = (name: string) =>
+        `<entry uri="sip:dave@example.com"><display-name>${name}</display-name></entry>`;
+      const added = await client.put("resource-lists", entry("Dave"), dave, { ifNoneMatch: "*" });
+      assert(added.isOk(), added.isErr() ? added.error.message : "");
+      const twice = await client.put("resource-lists", entry("Mallory"), dave, {
+        ifNoneMatch: "*",
+      });
+      assert(twice.isErr());
+      assertEquals(twice.error._tag === "PreconditionFailed" && twice.error.exists, true);
+      assertEquals(
+        (await client.get("resource-lists", `${dave}/display-name`))._unsafeUnwrap().body,
+        "<display-name>Dave</display-name>",
+      );
+      // The version the node was found absent in is pinned: a stale one is a 412 (not `exists`).
+      const stale = await client.put(
+        "resource-lists",
+        '<entry uri="sip:erin@example.com"/>',
+        '/resource-lists/list/entry[@uri="sip:erin@example.com"]',
+        { ifNoneMatch: "*", etag: created._unsafeUnwrap().etag! },
+      );
+      assert(stale.isErr());
+      assert(stale.error._tag === "PreconditionFailed");
+      assertEquals(stale.error.exists, undefined);
+    },
+  );
 
   test("bad documents, namespace bindings and prefixed selectors", {}, async (server) => {
     const client = new XCAPClient(server.xcapRoot, `sip:quirks@${HOST}`);
@@ -255,10 +296,15 @@ export function clientSuite(test: SuiteTest): void {
     assert(denied.isErr());
     assertEquals(denied.error._tag, "Unauthorized");
     assert(!JSON.stringify(denied.error).includes("not-the-password-42"));
+    // A wrong password and no password at all are told apart.
+    assertEquals(denied.error._tag === "Unauthorized" && denied.error.credentials, "refused");
+    assertStringIncludes(denied.error.message, 'credentials of user "alice" were refused');
     const anonymous = await new XCAPClient(server.xcapRoot, `sip:alice@${HOST}`)
       .get("resource-lists");
     assert(anonymous.isErr());
     assertEquals(anonymous.error._tag, "Unauthorized");
+    assertEquals(anonymous.error._tag === "Unauthorized" && anonymous.error.credentials, "none");
+    assertStringIncludes(anonymous.error.message, "no credentials were given");
     // A user may touch only its own documents.
     const intruder = new XCAPClient(server.xcapRoot, `sip:bob@${HOST}`, {
       password: server.password,

@@ -48,6 +48,12 @@ export interface StartKamailioOptions {
    * @default {false}
    */
   dbtext?: boolean;
+  /**
+   * Store documents in PostgreSQL through db_postgres instead of sqlite: a connection URL such as
+   * `postgres://xcap@127.0.0.1:41234/xcap` (see `tests/_postgres.ts`). The database must already
+   * hold Kamailio's `version` and `xcap` tables. Needs `kamailio-postgres-modules`.
+   */
+  postgres?: string;
 }
 
 /** A running Kamailio XCAP server on 127.0.0.1. */
@@ -83,34 +89,37 @@ const PORT_ATTEMPTS = 5;
 /** Servers started and not stopped yet; stopped synchronously at unload as a last resort. */
 const running = new Map<string, KamailioServer>();
 let unloadHookInstalled = false;
-let availability: { available: boolean; detail: string } | undefined;
+const availability = new Map<boolean, { available: boolean; detail: string }>();
 let notePrinted = false;
 
 function scriptPath(name: string): string {
   return decodeURIComponent(new URL(`./kamailio/${name}`, import.meta.url).pathname);
 }
 
-function checkKamailio(): { available: boolean; detail: string } {
-  if (availability) return availability;
+function checkKamailio(postgres = false): { available: boolean; detail: string } {
+  const known = availability.get(postgres);
+  if (known) return known;
+  let found: { available: boolean; detail: string };
   try {
     const result = new Deno.Command("sh", {
-      args: [START_SCRIPT, "--check"],
+      args: [START_SCRIPT, "--check", ...(postgres ? ["--postgres", "postgres://"] : [])],
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
     }).outputSync();
     const text = new TextDecoder().decode(result.success ? result.stdout : result.stderr).trim();
-    availability = { available: result.success, detail: text };
+    found = { available: result.success, detail: text };
   } catch (error) {
     // e.g. no --allow-run: report it instead of pretending Kamailio is missing for another reason
-    availability = {
+    found = {
       available: false,
       detail: `cannot run ${START_SCRIPT} --check: ${
         error instanceof Error ? error.message : String(error)
       }`,
     };
   }
-  return availability;
+  availability.set(postgres, found);
+  return found;
 }
 
 /**
@@ -123,6 +132,16 @@ export function kamailioAvailable(): boolean {
   return checkKamailio().available;
 }
 
+/**
+ * Whether Kamailio can also store in PostgreSQL (`kamailio-postgres-modules`), and if not, what
+ * is missing.
+ *
+ * @returns `available`, and `detail`: the check's report
+ */
+export function kamailioPostgresAvailable(): { available: boolean; detail: string } {
+  return checkKamailio(true);
+}
+
 function isCi(): boolean {
   try {
     return Deno.env.get("CI") === "true";
@@ -131,7 +150,12 @@ function isCi(): boolean {
   }
 }
 
-function freePort(): number {
+/**
+ * A TCP port of 127.0.0.1 that was free a moment ago (the caller retries when it was taken since).
+ *
+ * @returns the port
+ */
+export function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
@@ -146,7 +170,7 @@ function installUnloadHook(): void {
   globalThis.addEventListener("unload", () => {
     for (const dir of running.keys()) {
       try {
-        new Deno.Command("sh", { args: [STOP_SCRIPT, dir], stdin: "null" }).outputSync();
+        new Deno.Command("sh", { args: [STOP_SCRIPT, "-d", dir], stdin: "null" }).outputSync();
         Deno.removeSync(dir, { recursive: true });
       } catch {
         // best effort at exit
@@ -163,7 +187,7 @@ function decode(bytes: Uint8Array): string {
 async function stopServer(dir: string): Promise<void> {
   running.delete(dir);
   const result = await new Deno.Command("sh", {
-    args: [STOP_SCRIPT, dir],
+    args: [STOP_SCRIPT, "-d", dir],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -184,13 +208,14 @@ async function stopServer(dir: string): Promise<void> {
  * @throws {Error} when Kamailio is not installed or does not come up (with its log tail)
  */
 export async function startKamailio(options: StartKamailioOptions = {}): Promise<KamailioServer> {
-  const check = checkKamailio();
+  const check = checkKamailio(options.postgres !== undefined);
   if (!check.available) {
     throw new Error(`Cannot start Kamailio: ${check.detail}`);
   }
   const args = [START_SCRIPT];
   if (options.auth) args.push("--auth");
   if (options.dbtext) args.push("--dbtext");
+  if (options.postgres !== undefined) args.push("--postgres", options.postgres);
   if (options.workers !== undefined) args.push("-w", String(options.workers));
 
   const dir = await Deno.makeTempDir({ prefix: "xcap-kamailio-" });

@@ -4,8 +4,15 @@
 // can read gets a warning. The terminal side of the escapes is in cli_terminal_test.ts.
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { startXcapServer } from "../src/server/mod.ts";
-import { cliEnv, ESCAPES_BODY as HOSTILE_BODY, runXcap, withTempDir } from "./_cli.ts";
+import {
+  cliEnv,
+  ESCAPES_BODY as HOSTILE_BODY,
+  runXcap,
+  runXcapMeasured,
+  withTempDir,
+} from "./_cli.ts";
 import { serveHttp } from "./_hostile_server.ts";
+import { MAX_INPUT_BYTES } from "../src/cli/run.ts";
 
 const ALICE = "sip:alice@example.com";
 
@@ -61,6 +68,48 @@ Deno.test("xcap --config /dev/zero stops at MAX_ACCOUNT_FILE_BYTES and names the
     });
     assertEquals(big.code, 2, big.stderr);
     assertStringIncludes(big.stderr, `Account file ${dir}/huge.ini is larger than 1048576 bytes`);
+  });
+});
+
+Deno.test("xcap put -i /dev/zero and an oversized stdin stop at MAX_INPUT_BYTES and name the limit", async () => {
+  await withTempDir(async (dir) => {
+    const env = cliEnv(dir, { XCAP_ROOT: "http://127.0.0.1:9/xcap-root", XCAP_SIP_ADDRESS: ALICE });
+    for (const input of [["-i", "/dev/zero"], ["--input=/dev/zero"]]) {
+      const run = await runXcap(["put", "--app", "resource-lists", ...input], {
+        env,
+        dir,
+        allowRead: ["/dev/zero"],
+        // Reading forever fails here instead of hanging.
+        killAfterMs: 20_000,
+      });
+      assertEquals(run.code, 2, run.stderr);
+      assertStringIncludes(
+        run.stderr,
+        `The body (/dev/zero) is larger than ${MAX_INPUT_BYTES} bytes (16 MiB), the most xcap sends`,
+      );
+    }
+    // stdin: one byte over the limit is refused before anything is sent (port 9 would fail).
+    const over = await runXcap(["put", "--app", "resource-lists"], {
+      env,
+      dir,
+      stdin: "x".repeat(MAX_INPUT_BYTES + 1),
+    });
+    assertEquals(over.code, 2, over.stderr);
+    assertStringIncludes(over.stderr, `The body (stdin) is larger than ${MAX_INPUT_BYTES} bytes`);
+
+    // What the refusal costs: a 1 GiB (sparse) file is read no further than the limit.
+    const huge = `${dir}/huge.xml`;
+    await Deno.writeFile(huge, new Uint8Array());
+    await Deno.truncate(huge, 1024 ** 3);
+    const measured = await runXcapMeasured(["put", "--app", "resource-lists", "-i", huge], {
+      env,
+      dir,
+    });
+    assertEquals(measured.code, 2, measured.stderr);
+    assertStringIncludes(measured.stderr, "is larger than");
+    const mib = (measured.peakRssBytes / 1024 ** 2).toFixed(0);
+    console.log(`xcap put -i (1 GiB file): peak RSS ${mib} MiB`);
+    assert(measured.peakRssBytes < 200 * 1024 ** 2, `peak RSS ${mib} MiB`);
   });
 });
 

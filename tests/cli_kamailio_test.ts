@@ -76,10 +76,12 @@ kamailioTest(
       const env = cliEnv(dir, { XCAP_ROOT: server.xcapRoot, XCAP_SIP_ADDRESS: "insert@127.0.0.1" });
       const first = await runXcap(["insert"], { env, dir, stdin: LISTS });
       assertEquals(first.code, 0, first.stderr);
-      // Kamailio quirk 7: a PUT with If-None-Match: * alone overwrites the existing document...
+      // Kamailio quirk 7: a PUT with If-None-Match: * alone would overwrite the existing
+      // document, so the client's create-only PUT checks with a GET first, under put too...
       const star = await runXcap(["put", "--if-none-match", "*"], { env, dir, stdin: LISTS });
-      assertEquals(star.code, 0, star.stderr);
-      // ...so insert checks with a GET first.
+      assertEquals(star.code, 5, star.stderr);
+      assertStringIncludes(star.stderr, "exists already");
+      // ...and under insert.
       const again = await runXcap(["insert"], { env, dir, stdin: LISTS.replace("Bob", "Mallory") });
       assertEquals(again.code, 5);
       assertStringIncludes(again.stderr, "exists already");

@@ -181,6 +181,7 @@ Deno.test("runCli() does not prompt without a terminal, and says how to give a p
   assertEquals(await runCli(["get", "--app", "resource-lists"], run.io), 3);
   assertEquals(run.prompts, []);
   assertStringIncludes(run.stderr(), "HTTP 401 Unauthorized");
+  assertStringIncludes(run.stderr(), "no credentials were given");
   assertStringIncludes(
     run.stderr(),
     "Give a password with --password, XCAP_PASSWORD or the account file",
@@ -199,7 +200,18 @@ Deno.test("runCli() does not prompt when a password was given, and names where i
     3,
   );
   assertEquals(run.prompts, []);
+  assertStringIncludes(run.stderr(), 'the credentials of user "alice" were refused');
   assertStringIncludes(run.stderr(), "The password (from XCAP_PASSWORD) was refused.");
+  // Without --allow-basic-over-http the password never left: not "refused".
+  const unsent = fake({
+    env: { XCAP_PASSWORD: "right" },
+    reply: () =>
+      new Response(null, { status: 401, headers: { "www-authenticate": 'Basic realm="x"' } }),
+  });
+  assertEquals(await runCli(["get", "--app", "resource-lists"], unsent.io), 3);
+  assertStringIncludes(unsent.stderr(), "a password was given but not sent");
+  assertStringIncludes(unsent.stderr(), "add --allow-basic-over-http");
+  assert(!unsent.stderr().includes("refused"));
 });
 
 Deno.test("runCli() gives up after a cancelled prompt with exit code 3", async () => {

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import { type Executor, XCAPClient, type XcapRequest } from "../mod.ts";
+import { type Executor, parseNodeSelector, XCAPClient, type XcapRequest } from "../mod.ts";
 import { okAsync } from "npm:neverthrow@^8.2.0";
 
 const ROOT = "http://127.0.0.1:8080/xcap-root";
@@ -165,6 +165,9 @@ Deno.test("XCAPClient answers Basic over http only when allowed, with the XUI's 
   assert(denied.isErr());
   assertEquals(denied.error._tag, "Unauthorized");
   assertEquals(refused.calls.length, 1);
+  // The password was not sent at all: neither "none given" nor "refused".
+  assertEquals(denied.error._tag === "Unauthorized" && denied.error.credentials, "unanswered");
+  assertStringIncludes(denied.error.message, "allowBasicOverHttp");
 
   const allowed = recorder(replies);
   const lax = new XCAPClient(ROOT, "sip:alice@example.com", {
@@ -197,4 +200,105 @@ Deno.test("XCAPClient never puts the password into an error message", async () =
   assert(!JSON.stringify(got.error).includes("s3cr3t-pw"));
   assert(!got.error.message.includes("s3cr3t-pw"));
   assertStringIncludes(got.error.message, "401");
+});
+
+Deno.test("XCAPClient.get(), put() and delete() take options in place of the node selector", async () => {
+  const { calls, fetch } = recorder(() => new Response("x", { headers: { etag: '"e1"' } }));
+  const client = new XCAPClient(ROOT, "sip:alice@example.com", { fetch });
+  await client.get("xcap-caps", { global: true });
+  await client.get("resource-lists", { filename: "work", etag: '"e0"' });
+  await client.put("resource-lists", "<resource-lists/>", { filename: "work", etag: '"e1"' });
+  await client.delete("resource-lists", { filename: "work", etag: '"e1"' });
+  // The old form, options after an explicit undefined, and a parsed selector still work.
+  await client.get("resource-lists", undefined, { filename: "old" });
+  await client.get("resource-lists", parseNodeSelector("/resource-lists")._unsafeUnwrap());
+  assertEquals(calls.map((c) => `${c.init.method} ${c.url.replace(ROOT, "")}`), [
+    "GET /xcap-caps/global/index",
+    "GET /resource-lists/users/sip:alice@example.com/work",
+    "PUT /resource-lists/users/sip:alice@example.com/work",
+    "DELETE /resource-lists/users/sip:alice@example.com/work",
+    "GET /resource-lists/users/sip:alice@example.com/old",
+    "GET /resource-lists/users/sip:alice@example.com/index/~~/resource-lists",
+  ]);
+  assertEquals(calls.slice(1, 4).map((c) => new Headers(c.init.headers).get("if-match")), [
+    '"e0"',
+    '"e1"',
+    '"e1"',
+  ]);
+});
+
+Deno.test('XCAPClient.put() with ifNoneMatch: "*" checks first and never overwrites', async () => {
+  // A server that ignores If-None-Match, as Kamailio does with the unquoted one.
+  const exists = recorder(() => new Response("<resource-lists/>", { headers: { etag: '"e1"' } }));
+  const client = new XCAPClient(ROOT, "sip:alice@example.com", { fetch: exists.fetch });
+  const refused = await client.put("resource-lists", "<resource-lists/>", { ifNoneMatch: "*" });
+  assert(refused.isErr());
+  assert(refused.error._tag === "PreconditionFailed");
+  assertEquals(refused.error.exists, true);
+  assertEquals(refused.error.etag, '"e1"');
+  assertEquals(exists.calls.map((c) => c.init.method), ["GET"]);
+
+  // Absent document: one GET, then the PUT under If-None-Match: * (Kamailio: its quoted "*").
+  const servers: Array<[string, string]> = [["", "*"], ["kamailio (5.6.3 (x86_64/linux))", '"*"']];
+  for (const [server, wildcard] of servers) {
+    const absent = recorder((_url, init) =>
+      init.method === "GET"
+        ? new Response(null, { status: 404, headers: server === "" ? {} : { server } })
+        : new Response(null, { status: 201, headers: { etag: '"n1"' } })
+    );
+    const fresh = new XCAPClient(ROOT, "sip:alice@example.com", { fetch: absent.fetch });
+    assert((await fresh.put("resource-lists", "<resource-lists/>", { ifNoneMatch: "*" })).isOk());
+    assertEquals(
+      absent.calls.map((c) =>
+        `${c.init.method} ${new Headers(c.init.headers).get("if-none-match")}`
+      ),
+      ["GET null", `PUT ${wildcard}`],
+    );
+  }
+
+  // A node: the document's ETag, the node checked in that version, the PUT pinned to it.
+  const node = recorder((url, init) =>
+    init.method === "PUT"
+      ? new Response(null, { status: 201, headers: { etag: '"d2"' } })
+      : url.includes("~~")
+      ? new Response(null, { status: 404 })
+      : new Response("<resource-lists/>", { headers: { etag: '"d1"' } })
+  );
+  const nodeClient = new XCAPClient(ROOT, "sip:alice@example.com", { fetch: node.fetch });
+  const added = await nodeClient.put("resource-lists", "<list/>", "/resource-lists/list", {
+    ifNoneMatch: "*",
+  });
+  assertEquals(added.isOk() && added.value.etag, '"d2"');
+  assertEquals(
+    node.calls.map((c) => {
+      const h = new Headers(c.init.headers);
+      return `${c.init.method} ${c.url.includes("~~") ? "node" : "document"} ` +
+        `${h.get("if-match")} ${h.get("if-none-match")}`;
+    }),
+    ["GET document null null", 'GET node "d1" null', 'PUT node "d1" *'],
+  );
+
+  // checkBeforeCreate: false sends the PUT alone.
+  const alone = recorder(() => new Response(null, { status: 412 }));
+  const raw = new XCAPClient(ROOT, "sip:alice@example.com", { fetch: alone.fetch });
+  await raw.put("resource-lists", "<resource-lists/>", {
+    ifNoneMatch: "*",
+    checkBeforeCreate: false,
+  });
+  assertEquals(alone.calls.map((c) => c.init.method), ["PUT"]);
+});
+
+Deno.test("XCAPClient tells a 401 without credentials from one whose credentials were refused", async () => {
+  const challenge = { "www-authenticate": 'Digest realm="xcap", nonce="n1", qop="auth"' };
+  const { fetch } = recorder(() => new Response(null, { status: 401, headers: challenge }));
+  const none = await new XCAPClient(ROOT, "sip:alice@example.com", { fetch }).get("resource-lists");
+  assert(none.isErr() && none.error._tag === "Unauthorized");
+  assertEquals(none.error.credentials, "none");
+  assertStringIncludes(none.error.message, "no credentials were given");
+  const wrong = await new XCAPClient(ROOT, "sip:alice@example.com", { fetch, password: "nope" })
+    .get("resource-lists");
+  assert(wrong.isErr() && wrong.error._tag === "Unauthorized");
+  assertEquals(wrong.error.credentials, "refused");
+  assertStringIncludes(wrong.error.message, 'credentials of user "alice" were refused');
+  assert(none.error.message !== wrong.error.message);
 });

@@ -14,10 +14,10 @@
  * anything in the document changed after the check.
  *
  * - `replace`: GET the target (404: nothing to replace), then PUT with `If-Match: <its ETag>`.
- * - `insert` of a node: GET the document for its ETag, GET the node with `If-Match: <ETag>`
- *   (200: it exists; 404: absent in exactly that version), then PUT with `If-Match: <ETag>`.
- * - `insert` of a document: GET it (200: it exists), then PUT with `If-None-Match: *`, which
- *   closes the race on servers that honour it.
+ * - `insert`: the client's create-only PUT (`ifNoneMatch: "*"`, see `XCAPClient.put`): it
+ *   reads the target first (found: nothing is written) and guards the PUT with what the
+ *   server honours: `If-None-Match: *`, Kamailio's quoted `"*"` for a document, or for a node
+ *   on Kamailio `If-Match: <the document's ETag>` read just before.
  *
  * When the document changes between the check and the PUT (412) and no `--etag` was given, the
  * sequence starts again, up to three times.
@@ -186,47 +186,23 @@ async function insertOnce(
   request: ActionRequest,
   call: XcapCallOptions,
 ): Promise<Result<XcapResource, XcapError | PreconditionNotMetError>> {
-  if (request.selector === undefined) {
-    const current = await client.get(request.app, undefined, call);
-    if (current.isOk()) {
-      return notMet(
-        "exists",
-        `Not inserted: ${what(request)} exists already (ETag ${current.value.etag ?? "none"}); ` +
-          `use put or replace to overwrite it`,
-        current.value.etag,
-      );
-    }
-    if (current.error._tag !== "NotFound") return err(current.error);
-    // RFC 7232 §3.2: If-None-Match: * makes the PUT fail if a document appeared meanwhile.
-    return await client.put(request.app, request.body ?? "", undefined, {
-      ...call,
-      ifNoneMatch: "*",
-    });
-  }
-
-  let etag = request.etag;
-  if (etag === undefined) {
-    const document = await client.get(request.app, undefined, call);
-    if (document.isErr()) return err(document.error);
-    etag = document.value.etag;
-  }
-  const node = await client.get(request.app, request.selector, {
+  // The client's create-only PUT checks first and guards the write on every server (see
+  // XCAPClient.put); --etag pins the document version a node is inserted into.
+  const put = await client.put(request.app, request.body ?? "", request.selector, {
     ...call,
-    ...(etag === undefined ? {} : { etag }),
+    ifNoneMatch: "*",
+    ...(request.etag === undefined || request.selector === undefined ? {} : { etag: request.etag }),
   });
-  if (node.isOk()) {
+  if (put.isErr() && put.error._tag === "PreconditionFailed" && put.error.exists === true) {
     return notMet(
       "exists",
-      `Not inserted: ${what(request)} exists already; use put or replace to overwrite it`,
-      node.value.etag ?? etag,
+      `Not inserted: ${what(request)} exists already` +
+        (request.selector === undefined ? ` (ETag ${put.error.etag ?? "none"})` : "") +
+        "; use put or replace to overwrite it",
+      put.error.etag,
     );
   }
-  if (node.error._tag !== "NotFound") return err(node.error);
-  return await client.put(request.app, request.body ?? "", request.selector, {
-    ...call,
-    // Without an ETag to pin the checked version, RFC 7232's If-None-Match: * is all there is.
-    ...(etag === undefined ? { ifNoneMatch: "*" } : { etag }),
-  });
+  return put;
 }
 
 function withHeader(

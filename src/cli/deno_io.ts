@@ -26,6 +26,26 @@ async function readAtMost(path: string, limit: number): Promise<Uint8Array> {
   return out.subarray(0, size);
 }
 
+/**
+ * `deno task xcap` and `deno task serve` run in the repository, where deno.json is; the tasks
+ * pass the directory the user started them in (`INIT_CWD`, which `deno task` sets) as
+ * `XCAP_TASK_CWD`, and the command moves there first, so that relative paths (`-i`, `-o`,
+ * `--config`, `--kv`, `--users-file`) mean what the user meant.
+ *
+ * @returns Why the directory could not be entered, or `undefined` (entered, or none given).
+ */
+export function enterTaskDirectory(): string | undefined {
+  const dir = safely(() => Deno.env.get("XCAP_TASK_CWD"), undefined);
+  if (dir === undefined || dir === "") return undefined;
+  try {
+    Deno.chdir(dir);
+    return undefined;
+  } catch (e) {
+    return `cannot change to ${dir}, where deno task was started (relative paths are taken ` +
+      `from ${safely(() => Deno.cwd(), "the repository")}): ${e instanceof Error ? e.message : e}`;
+  }
+}
+
 function safely<T>(read: () => T, fallback: T): T {
   try {
     return read();
@@ -63,12 +83,15 @@ export function denoCliIo(): CliIo {
     writeFile: (path, data) => Deno.writeFile(path, data),
     // Read with Deno.stdin.read rather than Deno.stdin.readable: the stream would lock stdin,
     // and the password prompt may still need it after a body typed on the terminal.
-    readStdin: async () => {
+    readStdin: async (options) => {
+      const limit = options?.maxBytes === undefined ? Infinity : options.maxBytes + 1;
       const chunks: Uint8Array[] = [];
       const buffer = new Uint8Array(65536);
       let size = 0;
-      for (;;) {
-        const n = await Deno.stdin.read(buffer);
+      while (size < limit) {
+        const n = await Deno.stdin.read(
+          buffer.subarray(0, Math.min(buffer.byteLength, limit - size)),
+        );
         if (n === null) break;
         chunks.push(buffer.slice(0, n));
         size += n;

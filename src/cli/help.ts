@@ -50,10 +50,12 @@ const DETAILS: Readonly<Record<Action, readonly string[]>> = {
   insert: [
     `Like put, but never overwrites: exit code ${EXIT_CODES.preconditionFailed} when the ` +
     `target exists already.`,
-    `For a document: GET it, and only after a 404 PUT it with If-None-Match: *. For an ` +
-    `element or attribute: GET the document for its ETag, check that the node is absent in ` +
-    `that version, then PUT with If-Match: that ETag, so anything written by someone else in ` +
-    `between makes the PUT fail with 412 (xcap then starts over, up to 3 times).`,
+    `For a document: GET it, and only after a 404 PUT it with If-None-Match: * (Kamailio: ` +
+    `its quoted "*"). For an element or attribute: GET the document for its ETag, check that ` +
+    `the node is absent in that version, then PUT with If-None-Match: * (Kamailio: If-Match: ` +
+    `that ETag), so anything written by someone else in between makes the PUT fail with 412 ` +
+    `(xcap then starts over, up to 3 times). This is the library's create-only PUT ` +
+    `(ifNoneMatch: "*").`,
     `The GET comes first because some servers (Kamailio) ignore an unquoted If-None-Match: *.`,
   ],
   replace: [

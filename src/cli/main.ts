@@ -5,7 +5,10 @@
  * @module
  */
 import { denoCliIo, runCli } from "./mod.ts";
+import { enterTaskDirectory } from "./deno_io.ts";
 
 if (import.meta.main) {
+  const problem = enterTaskDirectory();
+  if (problem !== undefined) console.error(`xcap: warning: ${problem}`);
   Deno.exit(await runCli(Deno.args, denoCliIo()));
 }

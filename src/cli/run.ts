@@ -64,8 +64,11 @@ export interface CliIo {
   readonly fileMode?: (path: string) => Promise<number | undefined>;
   /** Write a whole file, replacing it; rejects when it cannot. */
   readonly writeFile: (path: string, data: Uint8Array) => Promise<void>;
-  /** Read stdin to its end. */
-  readonly readStdin: () => Promise<Uint8Array>;
+  /**
+   * Read stdin to its end; with `maxBytes`, stop after `maxBytes + 1` bytes (enough to tell
+   * that the input is too large).
+   */
+  readonly readStdin: (options?: { readonly maxBytes?: number }) => Promise<Uint8Array>;
   /** Write to stdout. */
   readonly writeStdout: (data: Uint8Array) => Promise<void>;
   /** Write to stderr. */
@@ -98,6 +101,22 @@ export interface CliIo {
  * ```
  */
 export const MAX_ACCOUNT_FILE_BYTES = 1024 * 1024;
+
+/**
+ * The largest body `xcap` reads from stdin or `-i FILE`, in bytes (16 MiB, the most the client
+ * accepts in a response; servers take far less: the embedded one 1 MiB). A larger input, or an
+ * endless one such as `-i /dev/zero`, is a usage error naming the input and the limit, read no
+ * further than the limit.
+ *
+ * @example Usage
+ * ```ts
+ * import { MAX_INPUT_BYTES } from "./run.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(MAX_INPUT_BYTES, 16 * 1024 * 1024);
+ * ```
+ */
+export const MAX_INPUT_BYTES = 16 * 1024 * 1024;
 
 const encoder = new TextEncoder();
 
@@ -314,9 +333,9 @@ async function readBody(
       if (io.isTerminal.stdin && !(options.quiet ?? false)) {
         await printer.err("Reading the body from stdin; end it with Ctrl-D.\n");
       }
-      bytes = await io.readStdin();
+      bytes = await io.readStdin({ maxBytes: MAX_INPUT_BYTES });
     } else {
-      bytes = await io.readFile(options.input!);
+      bytes = await io.readFile(options.input!, { maxBytes: MAX_INPUT_BYTES });
     }
   } catch (e) {
     return {
@@ -325,6 +344,15 @@ async function readBody(
         message: `Cannot read ${fromStdin ? "stdin" : `input file ${options.input}`}: ${
           describeThrown(e)
         }`,
+      },
+    };
+  }
+  if (bytes.byteLength > MAX_INPUT_BYTES) {
+    return {
+      error: {
+        _tag: "Usage",
+        message: `The body (${fromStdin ? "stdin" : options.input}) is larger than ` +
+          `${MAX_INPUT_BYTES} bytes (16 MiB), the most xcap sends in one request`,
       },
     };
   }
@@ -480,9 +508,15 @@ async function runAction(
     const error = result.error;
     let hint: string | undefined;
     if (error._tag === "Unauthorized") {
+      // The client tells no credentials, refused ones and unsent ones apart (error.credentials).
+      const source = connection.password === undefined
+        ? ""
+        : describePasswordSource(connection, account.path);
       hint = connection.password === undefined
         ? "Give a password with --password, XCAP_PASSWORD or the account file (or run on a terminal to be asked)."
-        : `The password (${describePasswordSource(connection, account.path)}) was refused.`;
+        : error.credentials === "unanswered"
+        ? `The password (${source}) was not sent; for Basic over plain http add --allow-basic-over-http.`
+        : `The password (${source}) was refused.`;
     } else if (error._tag === "Timeout") {
       hint = "Use --timeout SECONDS to wait longer.";
     } else if (error._tag === "InvalidArgument") {

@@ -4,10 +4,16 @@
  * @module
  */
 // @ts-types="npm:neverthrow@^8.2.0/dist/index.d.ts"
-import { errAsync, type ResultAsync } from "npm:neverthrow@^8.2.0/dist/index.es.js";
+import { err, errAsync, type Result, ResultAsync } from "npm:neverthrow@^8.2.0/dist/index.es.js";
 import type { ApplicationUsage } from "./media_types.ts";
 import { withAuthentication } from "./auth.ts";
-import { invalidArgument, type InvalidArgumentError, type XcapError } from "./errors.ts";
+import {
+  invalidArgument,
+  type InvalidArgumentError,
+  type PreconditionFailedError,
+  type UnauthorizedError,
+  type XcapError,
+} from "./errors.ts";
 import { createFetchExecutor } from "./executor.ts";
 import { callExecutor } from "./_call_executor.ts";
 import {
@@ -19,7 +25,8 @@ import {
 import type { XcapTarget } from "./uri.ts";
 import { interpretResponse, type XcapResource } from "./response.ts";
 import type { NamespaceBindings, NodeSelector } from "./selector.ts";
-import type { Executor, XcapRequest } from "./types.ts";
+import type { ExecuteOptions, Executor, XcapRequest } from "./types.ts";
+import { ignoresIfNoneMatchWildcard } from "./_server_quirks.ts";
 
 /** Options of the {@linkcode XCAPClient} constructor. */
 export interface XcapClientOptions {
@@ -79,6 +86,14 @@ export interface XcapCallOptions extends BuildRequestOptions {
 export interface XcapPutOptions extends XcapCallOptions {
   /** Override the Content-Type derived from the target. */
   readonly contentType?: string;
+  /**
+   * With `ifNoneMatch: "*"` (create only), read the target first and write nothing when it
+   * exists, because some servers (Kamailio) ignore `If-None-Match: *` and overwrite. `false`
+   * sends the PUT alone, for a caller that has just checked itself. See
+   * {@linkcode XCAPClient.put}.
+   * @default {true}
+   */
+  readonly checkBeforeCreate?: boolean;
 }
 
 /**
@@ -92,10 +107,18 @@ export interface XcapResourceClient {
   /** The XCAP User Identifier whose documents the client addresses. */
   readonly xui: string;
   /**
+   * Read a whole document: `get(application, options)`, options without a node selector.
+   *
+   * @param application The AUID.
+   * @param options Per-call options.
+   * @returns The resource, or an error value.
+   */
+  get(application: string, options?: XcapCallOptions): ResultAsync<XcapResource, XcapError>;
+  /**
    * Read a document, or the node a selector names.
    *
    * @param application The AUID.
-   * @param node A node selector; absent for the whole document.
+   * @param node A node selector; absent (`undefined`) for the whole document.
    * @param options Per-call options.
    * @returns The resource, or an error value.
    */
@@ -105,11 +128,24 @@ export interface XcapResourceClient {
     options?: XcapCallOptions,
   ): ResultAsync<XcapResource, XcapError>;
   /**
+   * Create or replace a whole document: `put(application, resource, options)`.
+   *
+   * @param application The AUID.
+   * @param resource The document.
+   * @param options Per-call options.
+   * @returns The server's answer, or an error value.
+   */
+  put(
+    application: string,
+    resource: string,
+    options?: XcapPutOptions,
+  ): ResultAsync<XcapResource, XcapError>;
+  /**
    * Create or replace a document, or the node a selector names.
    *
    * @param application The AUID.
    * @param resource The document, element or attribute value.
-   * @param node A node selector; absent for the whole document.
+   * @param node A node selector; absent (`undefined`) for the whole document.
    * @param options Per-call options.
    * @returns The server's answer, or an error value.
    */
@@ -120,10 +156,18 @@ export interface XcapResourceClient {
     options?: XcapPutOptions,
   ): ResultAsync<XcapResource, XcapError>;
   /**
+   * Delete a whole document: `delete(application, options)`.
+   *
+   * @param application The AUID.
+   * @param options Per-call options.
+   * @returns The server's answer, or an error value.
+   */
+  delete(application: string, options?: XcapCallOptions): ResultAsync<XcapResource, XcapError>;
+  /**
    * Delete a document, or the node a selector names.
    *
    * @param application The AUID.
-   * @param node A node selector; absent for the whole document.
+   * @param node A node selector; absent (`undefined`) for the whole document.
    * @param options Per-call options.
    * @returns The server's answer, or an error value.
    */
@@ -139,6 +183,65 @@ function userPart(xui: string): string {
   const noScheme = xui.replace(/^sips?:/i, "");
   const at = noScheme.lastIndexOf("@");
   return at === -1 ? noScheme : noScheme.slice(0, at);
+}
+
+/**
+ * Tell a node selector from call options in the `(node?, options?)` tail of a call. A parsed
+ * {@linkcode NodeSelector} always has a `steps` array and no options object has one, so an
+ * object without `steps` in the node's place, with nothing after it, is the options:
+ * `get(app, { etag })` is `get(app, undefined, { etag })`.
+ */
+function splitNodeAndOptions<O>(
+  node: string | NodeSelector | O | undefined,
+  options: O | undefined,
+): { node: string | NodeSelector | undefined; options: O | undefined } {
+  const isOptions = options === undefined && typeof node === "object" && node !== null &&
+    !Array.isArray((node as { steps?: unknown }).steps);
+  return isOptions
+    ? { node: undefined, options: node as O }
+    : { node: node as string | NodeSelector | undefined, options };
+}
+
+/** The `PreconditionFailed` of a create-only PUT whose target the client found already there. */
+function alreadyExists(found: XcapResource, what: string): PreconditionFailedError {
+  return Object.freeze({
+    _tag: "PreconditionFailed",
+    message: `Not written: ${what} exists already (GET ${found.url} answered ${found.status}` +
+      `${found.etag === undefined ? "" : `, entity tag ${found.etag}`}), and If-None-Match: * ` +
+      "creates only (RFC 7232 §3.2); the client checked before the PUT, since some servers " +
+      "(Kamailio) ignore that header",
+    status: 412,
+    body: "",
+    headers: found.headers,
+    ...(found.etag === undefined ? {} : { etag: found.etag }),
+    exists: true,
+  });
+}
+
+/** How a 401 came about, from what the client knows: a password given, credentials sent. */
+function explainUnauthorized(
+  error: UnauthorizedError,
+  passwordGiven: boolean,
+  credentialsSent: boolean,
+  username: string,
+): UnauthorizedError {
+  const credentials = credentialsSent ? "refused" : passwordGiven ? "unanswered" : "none";
+  const detail = credentials === "refused"
+    ? passwordGiven
+      ? `the credentials of user ${
+        JSON.stringify(username)
+      } were refused (wrong user name or password)`
+      : "the credentials in the request's Authorization header were refused"
+    : credentials === "unanswered"
+    ? "a password was given but not sent: the client cannot or may not answer the server's " +
+      "challenge (Basic over plain http needs allowBasicOverHttp)"
+    : "no credentials were given (the client has no password)";
+  // interpretResponse's message is "<status line>: authentication is required, or ...".
+  const generic = "authentication is required, or the credentials were refused";
+  const message = error.message.includes(generic)
+    ? error.message.replace(generic, detail)
+    : `${error.message} (${detail})`;
+  return Object.freeze({ ...error, message, credentials });
 }
 
 function mergeHeaders(
@@ -201,6 +304,13 @@ export class XCAPClient implements XcapResourceClient {
   readonly #options: XcapClientOptions;
   /** Why the options cannot be used; every call returns it. */
   readonly #invalid: InvalidArgumentError | undefined;
+  /** The user name credentials are sent with. */
+  readonly #username: string;
+  /**
+   * Per call (keyed by the call's own execute-options object, which the authentication
+   * middleware hands through unchanged): whether the last request sent carried credentials.
+   */
+  readonly #credentialsSent = new WeakMap<ExecuteOptions, boolean>();
 
   /**
    * Create a client. Nothing is validated or sent here: a bad XCAP root or XUI comes back as
@@ -226,8 +336,20 @@ export class XCAPClient implements XcapResourceClient {
       ...(o.maxResponseBytes === undefined ? {} : { maxResponseBytes: o.maxResponseBytes }),
       ...(o.redirect === undefined ? {} : { redirect: o.redirect }),
     });
-    this.#execute = o.password === undefined ? base : withAuthentication(base, {
-      username: o.username ?? (typeof xui === "string" ? userPart(xui) : ""),
+    const observed: Executor = (request, callOptions) => {
+      if (callOptions !== undefined) {
+        const headers = typeof request === "object" && request !== null ? request.headers : {};
+        this.#credentialsSent.set(
+          callOptions,
+          typeof headers === "object" && headers !== null &&
+            Object.keys(headers).some((name) => name.toLowerCase() === "authorization"),
+        );
+      }
+      return callExecutor(base, request, callOptions);
+    };
+    this.#username = o.username ?? (typeof xui === "string" ? userPart(xui) : "");
+    this.#execute = o.password === undefined ? observed : withAuthentication(observed, {
+      username: this.#username,
       password: o.password,
     }, { allowBasicOverHttp: o.allowBasicOverHttp ?? false });
   }
@@ -285,16 +407,50 @@ export class XCAPClient implements XcapResourceClient {
     request: ReturnType<typeof buildGetRequest>,
     options: XcapCallOptions,
   ): ResultAsync<XcapResource, XcapError> {
-    return request.asyncAndThen((r: XcapRequest) =>
-      callExecutor(this.#execute, r, options.signal === undefined ? {} : { signal: options.signal })
-    ).andThen(interpretResponse);
+    // A fresh object per call: the key under which the call's credentials are observed.
+    const executeOptions: ExecuteOptions = options.signal === undefined
+      ? {}
+      : { signal: options.signal };
+    return request.asyncAndThen((r: XcapRequest) => callExecutor(this.#execute, r, executeOptions))
+      .andThen(interpretResponse).mapErr((error) =>
+        error._tag === "Unauthorized"
+          ? explainUnauthorized(
+            error,
+            this.#options.password !== undefined,
+            this.#credentialsSent.get(executeOptions) ?? false,
+            this.#username,
+          )
+          : error
+      );
   }
 
+  /**
+   * Read a whole document: `get(application, options)`, the same as
+   * `get(application, undefined, options)`.
+   *
+   * @param application The AUID, e.g. `resource-lists`.
+   * @param options `etag`, `ifNoneMatch`, `headers`, `namespaces`, `global`, `filename`,
+   * `signal`.
+   * @returns The resource (`body`, `etag`, `contentType`, `status`) or an error value.
+   *
+   * @example Options without a node selector
+   * ```ts
+   * import { XCAPClient } from "@xcap/xcap";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const client = new XCAPClient("http://127.0.0.1:8080/xcap-root", "sip:alice@example.com", {
+   *   fetch: async (input) => new Response(new URL(String(input)).pathname),
+   * });
+   * const got = await client.get("xcap-caps", { global: true });
+   * assertEquals(got.isOk() && got.value.body, "/xcap-root/xcap-caps/global/index");
+   * ```
+   */
+  get(application: string, options?: XcapCallOptions): ResultAsync<XcapResource, XcapError>;
   /**
    * Read a document, or the element, attribute or namespace bindings a node selector names.
    *
    * @param application The AUID, e.g. `resource-lists`.
-   * @param node A node selector (text or parsed); absent for the whole document.
+   * @param node A node selector (text or parsed); absent (`undefined`) for the whole document.
    * @param options `etag`, `ifNoneMatch` (a 304 is `Err({ _tag: "NotModified" })`), `headers`,
    * `namespaces`, `global`, `filename`, `signal`.
    * @returns The resource (`body`, `etag`, `contentType`, `status`) or an error value.
@@ -314,25 +470,80 @@ export class XCAPClient implements XcapResourceClient {
   get(
     application: string,
     node?: string | NodeSelector,
-    options: XcapCallOptions = {},
+    options?: XcapCallOptions,
+  ): ResultAsync<XcapResource, XcapError>;
+  get(
+    application: string,
+    nodeOrOptions?: string | NodeSelector | XcapCallOptions,
+    maybeOptions?: XcapCallOptions,
   ): ResultAsync<XcapResource, XcapError> {
-    return this.#guard(options, () => {
-      const request = buildGetRequest(
-        this.#target(application, node, options),
-        this.#requestOptions(options),
-      );
-      return this.#run(request, options);
-    });
+    const { node, options = {} } = splitNodeAndOptions(nodeOrOptions, maybeOptions);
+    return this.#guard(options, () => this.#get(application, node, options));
+  }
+
+  #get(
+    application: string,
+    node: string | NodeSelector | undefined,
+    options: XcapCallOptions,
+  ): ResultAsync<XcapResource, XcapError> {
+    const request = buildGetRequest(
+      this.#target(application, node, options),
+      this.#requestOptions(options),
+    );
+    return this.#run(request, options);
   }
 
   /**
+   * Create or replace a whole document: `put(application, resource, options)`, the same as
+   * `put(application, resource, undefined, options)`.
+   *
+   * @param application The AUID, e.g. `resource-lists`.
+   * @param resource The document to store.
+   * @param options `etag` (If-Match), `ifNoneMatch` (`*` creates only if absent, checked first:
+   * see the other signature), `checkBeforeCreate`, `headers`, `global`, `filename`,
+   * `contentType`, `signal`.
+   * @returns The server's answer (201 created or 200 replaced, with the new `etag`).
+   *
+   * @example Create only
+   * ```ts
+   * import { XCAPClient } from "@xcap/xcap";
+   * import { assertEquals } from "@std/assert";
+   *
+   * // A stand-in server where the document exists already.
+   * const client = new XCAPClient("http://127.0.0.1:8080/xcap-root", "sip:alice@example.com", {
+   *   fetch: async () => new Response("<resource-lists/>", { headers: { etag: '"e1"' } }),
+   * });
+   * const created = await client.put("resource-lists", "<resource-lists/>", { ifNoneMatch: "*" });
+   * assertEquals(created.isErr() && created.error._tag, "PreconditionFailed");
+   * ```
+   */
+  put(
+    application: string,
+    resource: string,
+    options?: XcapPutOptions,
+  ): ResultAsync<XcapResource, XcapError>;
+  /**
    * Create or replace a document, or the element or attribute a node selector names.
+   *
+   * Create only (`ifNoneMatch: "*"`, RFC 7232 §3.2): some servers ignore `If-None-Match: *`
+   * and overwrite (Kamailio), so the client reads the target first and, when it exists,
+   * writes nothing and answers `PreconditionFailed` with `exists: true` (and the ETag it
+   * found). When it is absent, the PUT goes out under `If-None-Match: *` and a condition the
+   * server honours even if it ignores that one: for a document on Kamailio its quoted `"*"`;
+   * for a node, on any server, `If-Match` with the document's ETag read just before (RFC 4825
+   * §7.11: a node's entity tag is its document's), so any change to the document after the
+   * check is a 412 (`PreconditionFailed` without `exists`: read again and retry if you like).
+   * The race window left: a document created between the check and the PUT is overwritten on
+   * a server that ignores `If-None-Match: *` and is not recognised as Kamailio (by its
+   * `Server` header). A node costs two GETs (the document's ETag, then the node under
+   * `If-Match`), a document one.
+   * `checkBeforeCreate: false` sends the PUT alone.
    *
    * @param application The AUID, e.g. `resource-lists`.
    * @param resource The document, element or attribute value to store.
-   * @param node A node selector (text or parsed); absent for the whole document.
+   * @param node A node selector (text or parsed); absent (`undefined`) for the whole document.
    * @param options `etag` (If-Match), `ifNoneMatch` (`*` creates only if absent), `headers`,
-   * `namespaces`, `global`, `filename`, `contentType`, `signal`.
+   * `namespaces`, `global`, `filename`, `contentType`, `checkBeforeCreate`, `signal`.
    * @returns The server's answer (201 created or 200 replaced, with the new `etag`).
    *
    * @example Usage
@@ -355,25 +566,109 @@ export class XCAPClient implements XcapResourceClient {
     application: string,
     resource: string,
     node?: string | NodeSelector,
-    options: XcapPutOptions = {},
+    options?: XcapPutOptions,
+  ): ResultAsync<XcapResource, XcapError>;
+  put(
+    application: string,
+    resource: string,
+    nodeOrOptions?: string | NodeSelector | XcapPutOptions,
+    maybeOptions?: XcapPutOptions,
   ): ResultAsync<XcapResource, XcapError> {
-    return this.#guard(options, () => {
-      const request = buildPutRequest(this.#target(application, node, options), resource, {
-        ...this.#requestOptions(options),
-        ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
-        ...(this.#options.applications === undefined
-          ? {}
-          : { applications: this.#options.applications }),
-      });
-      return this.#run(request, options);
-    });
+    const { node, options = {} } = splitNodeAndOptions(nodeOrOptions, maybeOptions);
+    return this.#guard(
+      options,
+      () =>
+        options.ifNoneMatch?.trim() === "*" && options.checkBeforeCreate !== false
+          ? this.#createOnly(application, resource, node, options)
+          : this.#put(application, resource, node, options),
+    );
   }
 
+  #put(
+    application: string,
+    resource: string,
+    node: string | NodeSelector | undefined,
+    options: XcapPutOptions,
+  ): ResultAsync<XcapResource, XcapError> {
+    const request = buildPutRequest(this.#target(application, node, options), resource, {
+      ...this.#requestOptions(options),
+      ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
+      ...(this.#options.applications === undefined
+        ? {}
+        : { applications: this.#options.applications }),
+    });
+    return this.#run(request, options);
+  }
+
+  /** `put` with `ifNoneMatch: "*"`: check that the target is absent, then PUT (see `put`). */
+  #createOnly(
+    application: string,
+    resource: string,
+    node: string | NodeSelector | undefined,
+    options: XcapPutOptions,
+  ): ResultAsync<XcapResource, XcapError> {
+    const { ifNoneMatch: _, contentType: __, checkBeforeCreate: ___, ...read } = options;
+    const what = node === undefined
+      ? `the ${application} document`
+      : `the node ${typeof node === "string" ? node : "selected"}`;
+    return new ResultAsync((async (): Promise<Result<XcapResource, XcapError>> => {
+      const document = await this.#get(application, undefined, read);
+      if (document.isErr() && document.error._tag !== "NotFound") return err(document.error);
+      if (node === undefined) {
+        if (document.isOk()) return err(alreadyExists(document.value, what));
+        // Kamailio honours only the quoted "*" (for a whole document it means "exists").
+        const headers = document.error._tag === "NotFound" ? document.error.headers : undefined;
+        const wildcard = headers !== undefined && ignoresIfNoneMatchWildcard(headers) ? '"*"' : "*";
+        return await this.#put(application, resource, undefined, {
+          ...options,
+          ifNoneMatch: wildcard,
+        });
+      }
+      // No document: no node either; the PUT gets the server's own answer (409 no-parent).
+      if (document.isErr()) return await this.#put(application, resource, node, options);
+      const etag = options.etag ?? document.value.etag;
+      const found = await this.#get(application, node, {
+        ...read,
+        ...(etag === undefined ? {} : { etag }),
+      });
+      if (found.isOk()) return err(alreadyExists(found.value, what));
+      if (found.error._tag !== "NotFound") return err(found.error);
+      // RFC 4825 §7.11: a node's entity tag is its document's, so If-Match on the node's PUT
+      // fails if anything changed since the check: the guard on a server that ignores
+      // If-None-Match: * (Kamailio), kept on every server since not every one says what it is.
+      return await this.#put(application, resource, node, {
+        ...options,
+        ...(etag === undefined ? {} : { etag }),
+      });
+    })());
+  }
+
+  /**
+   * Delete a whole document: `delete(application, options)`, the same as
+   * `delete(application, undefined, options)`.
+   *
+   * @param application The AUID, e.g. `resource-lists`.
+   * @param options `etag` (If-Match), `ifNoneMatch`, `headers`, `global`, `filename`, `signal`.
+   * @returns The server's answer, or an error value.
+   *
+   * @example Usage
+   * ```ts
+   * import { XCAPClient } from "@xcap/xcap";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const client = new XCAPClient("http://127.0.0.1:8080/xcap-root", "sip:alice@example.com", {
+   *   fetch: async () => new Response(null, { status: 412 }),
+   * });
+   * const deleted = await client.delete("resource-lists", { etag: '"old"' });
+   * assertEquals(deleted.isErr() && deleted.error._tag, "PreconditionFailed");
+   * ```
+   */
+  delete(application: string, options?: XcapCallOptions): ResultAsync<XcapResource, XcapError>;
   /**
    * Delete a document, or the element or attribute a node selector names.
    *
    * @param application The AUID, e.g. `resource-lists`.
-   * @param node A node selector (text or parsed); absent for the whole document.
+   * @param node A node selector (text or parsed); absent (`undefined`) for the whole document.
    * @param options `etag` (If-Match), `ifNoneMatch`, `headers`, `namespaces`, `global`,
    * `filename`, `signal`.
    * @returns The server's answer, or an error value.
@@ -393,8 +688,14 @@ export class XCAPClient implements XcapResourceClient {
   delete(
     application: string,
     node?: string | NodeSelector,
-    options: XcapCallOptions = {},
+    options?: XcapCallOptions,
+  ): ResultAsync<XcapResource, XcapError>;
+  delete(
+    application: string,
+    nodeOrOptions?: string | NodeSelector | XcapCallOptions,
+    maybeOptions?: XcapCallOptions,
   ): ResultAsync<XcapResource, XcapError> {
+    const { node, options = {} } = splitNodeAndOptions(nodeOrOptions, maybeOptions);
     return this.#guard(options, () => {
       const request = buildDeleteRequest(
         this.#target(application, node, options),

@@ -75,6 +75,12 @@ export interface PreconditionFailedError extends HttpErrorFields {
   readonly _tag: "PreconditionFailed";
   /** The ETag the server reported with the 412, if any. */
   readonly etag?: string;
+  /**
+   * `true` when no request was refused: before a create-only PUT (`ifNoneMatch: "*"`), the
+   * client read the target and found it, so it wrote nothing. `status` is then 412, what an
+   * RFC 7232 §3.2 server answers, `etag` the one found, and `headers` those of that read.
+   */
+  readonly exists?: boolean;
 }
 
 /** 304: the resource still has the ETag given in `If-None-Match`. */
@@ -91,10 +97,23 @@ export interface NotFoundError extends HttpErrorFields {
   readonly _tag: "NotFound";
 }
 
+/**
+ * How a 401 came about, as the client that sent the request knows it: `"none"`, no
+ * credentials were given (no password); `"refused"`, credentials were sent and the server
+ * refused them; `"unanswered"`, a password was given, but the server's challenge could not or
+ * may not be answered (Basic over plain http without `allowBasicOverHttp`, an unknown scheme).
+ */
+export type UnauthorizedCredentials = "none" | "refused" | "unanswered";
+
 /** 401: credentials missing or refused. */
 export interface UnauthorizedError extends HttpErrorFields {
   /** Discriminant. */
   readonly _tag: "Unauthorized";
+  /**
+   * Which of missing, refused or unanswered; set by `XCAPClient` (the message says it too),
+   * absent from `interpretResponse`, which sees only the response.
+   */
+  readonly credentials?: UnauthorizedCredentials;
 }
 
 /** 403: authenticated, but not allowed. */

@@ -1,14 +1,16 @@
 /**
  * An embeddable XCAP server (RFC 4825): a fetch handler with the RFC's semantics, stores behind
- * one compare-and-set interface (in memory, or Deno KV for any number of instances), Digest and
- * Basic authentication with per-user trees, application usage validation and the generated
+ * one compare-and-set interface (in memory, or Deno KV for any number of instances; PostgreSQL
+ * in Kamailio's `xcap` table from `@xcap/xcap/server/postgres`), Digest and Basic
+ * authentication with per-user trees, application usage validation and the generated
  * `xcap-caps` document; plus `startXcapServer` to run it on `serveHttp1`, a hardened HTTP/1.1
  * server (connection limit, timeouts, graceful shutdown).
  *
  * `createXcapHandler` and everything it uses run on Web APIs only (Deno, Deno Deploy, other
  * edge runtimes); `KvStore`, `openKvStore`, `serveHttp1` and `startXcapServer` need Deno (Deno KV needs
- * `--unstable-kv` or `"unstable": ["kv"]` in deno.json). `deno task serve` runs `serve.ts` as a
- * program.
+ * `--unstable-kv` or `"unstable": ["kv"]` in deno.json). The PostgreSQL store is a separate entry,
+ * `@xcap/xcap/server/postgres`, so its driver (the npm package `postgres`) loads only where it is
+ * used. `deno task serve` runs `serve.ts` as a program.
  *
  * Neighbours: `@xcap/xcap` (the client; its tests and demos run against this server),
  * `@xcap/xcap/usages` (the typed usages whose schemas and constraints the server enforces),

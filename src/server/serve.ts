@@ -30,6 +30,7 @@ import {
   usersAuthentication,
 } from "./users.ts";
 import { promptSecret } from "../cli/prompt.ts";
+import { enterTaskDirectory } from "../cli/deno_io.ts";
 
 /** Options of {@linkcode startXcapServer}. */
 export interface StartXcapServerOptions
@@ -42,7 +43,14 @@ export interface StartXcapServerOptions
   readonly port?: number;
   /** A Deno KV database file to keep documents in (`":memory:"` works too). @default in memory */
   readonly kvPath?: string;
-  /** A store to use instead (wins over `kvPath`). */
+  /**
+   * A PostgreSQL database to keep documents in, in Kamailio's `xcap` table (created when
+   * missing), e.g. `postgres://xcap:secret@127.0.0.1:5432/xcap`: see `PostgresStore`
+   * (`@xcap/xcap/server/postgres`). Its `doc_uri` column starts with `xcapRootPath`, as
+   * Kamailio's starts with its `xcap_root`. Wins over `kvPath`. @default in memory
+   */
+  readonly postgresUrl?: string;
+  /** A store to use instead (wins over `kvPath` and `postgresUrl`). */
   readonly store?: DocumentStore;
   /**
    * Users, SIP address to password, e.g. `{ "sip:alice@example.com": "secret" }`: turns on
@@ -93,7 +101,8 @@ export interface XcapServer {
   readonly port: number;
   /**
    * Stop listening, close idle connections, let requests in flight finish for up to
-   * `shutdownTimeoutMs` (then cut them), close the KV database if it opened one.
+   * `shutdownTimeoutMs` (then cut them), close the KV database or PostgreSQL pool if it opened
+   * one.
    */
   close(): Promise<void>;
 }
@@ -204,6 +213,21 @@ export function startXcapServer(
   const start = async (): Promise<Result<XcapServer, ServerStartError>> => {
     let kv: Deno.Kv | undefined;
     let store = options.store;
+    let postgres: { close(): Promise<void> } | undefined;
+    if (store === undefined && options.postgresUrl !== undefined) {
+      // Loaded only when asked for: the driver stays out of every other server's module graph.
+      let openPostgresStore: typeof import("./postgres_store.ts").openPostgresStore;
+      try {
+        ({ openPostgresStore } = await import("./postgres_store.ts"));
+      } catch (e) {
+        return err(startError("Cannot load the PostgreSQL store (npm:postgres)", e));
+      }
+      const opened = await openPostgresStore(options.postgresUrl, {
+        ...(options.xcapRootPath === undefined ? {} : { xcapRootPath: options.xcapRootPath }),
+      });
+      if (opened.isErr()) return err(startError("Cannot use PostgreSQL", opened.error.message));
+      store = postgres = opened.value;
+    }
     try {
       if (store === undefined && options.kvPath !== undefined) {
         kv = await Deno.openKv(options.kvPath);
@@ -217,6 +241,7 @@ export function startXcapServer(
       const read = await readUsersFile(options.usersFile);
       if (read.isErr()) {
         kv?.close();
+        await postgres?.close();
         return err(read.error);
       }
       fromFile = read.value;
@@ -241,6 +266,7 @@ export function startXcapServer(
     const listening = serveHttp1(handler, { ...options, hostname, port: options.port ?? 0 });
     if (listening.isErr()) {
       kv?.close();
+      await postgres?.close();
       const where = `Cannot listen on ${hostname}:${options.port ?? 0}`;
       return err(startError(where, listening.error.cause));
     }
@@ -264,6 +290,7 @@ export function startXcapServer(
             } catch {
               // Already closed.
             }
+            await postgres?.close();
           }
         })();
         return closed;
@@ -306,6 +333,9 @@ const USAGE = `Usage: deno task serve [options]
   --hostname HOST        address to listen on (default 127.0.0.1)
   --port PORT            port; 0 picks a free one (default 8080)
   --kv PATH              keep documents in this Deno KV file (default: in memory)
+  --postgres URL         keep documents in PostgreSQL, in Kamailio's xcap table (created
+                         when missing), e.g. postgres://xcap@127.0.0.1:5432/xcap (ps shows
+                         the URL: give the password in $PGPASSWORD)
   --users-file PATH      users and their passwords or HA1 hashes, one per line:
                            ADDRESS password PASSWORD
                            ADDRESS MD5|SHA-256 USERNAME REALM HA1
@@ -395,6 +425,7 @@ export function parseServeArgs(
   let hostname = "127.0.0.1";
   let port = 8080;
   let kvPath: string | undefined;
+  let postgresUrl: string | undefined;
   let realm: string | undefined;
   let root: string | undefined;
   let globalWritable = false;
@@ -481,6 +512,7 @@ export function parseServeArgs(
       case "--hostname":
       case "--port":
       case "--kv":
+      case "--postgres":
       case "--user":
       case "--realm":
       case "--root": {
@@ -490,6 +522,7 @@ export function parseServeArgs(
         }
         if (name === "--hostname") hostname = v;
         else if (name === "--kv") kvPath = v;
+        else if (name === "--postgres") postgresUrl = v;
         else if (name === "--realm") realm = v;
         else if (name === "--root") root = v;
         else if (name === "--port") {
@@ -562,6 +595,7 @@ export function parseServeArgs(
     hostname,
     port,
     ...(kvPath === undefined ? {} : { kvPath }),
+    ...(postgresUrl === undefined ? {} : { postgresUrl }),
     ...(Object.keys(users).length === 0 ? {} : { users }),
     ...(usersFile === undefined ? {} : { usersFile }),
     ...(realm === undefined ? {} : { realm }),
@@ -716,5 +750,7 @@ async function main(): Promise<number> {
 }
 
 if (import.meta.main) {
+  const problem = enterTaskDirectory();
+  if (problem !== undefined) console.error(`warning: ${problem}`);
   Deno.exit(await main());
 }

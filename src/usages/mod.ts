@@ -6,7 +6,8 @@
  * OMA's xcap-directory, OpenXCAP's dialog-rules and watchers. Your own usage goes into an
  * {@linkcode ApplicationRegistry} with the same contract ({@linkcode DocumentCodec}).
  *
- * {@linkcode updateDocument} reads a document with its ETag, applies a pure change to its typed
+ * {@linkcode readDocument} reads a document as its typed model and ETag (the empty model when it
+ * does not exist yet). {@linkcode updateDocument} reads a document with its ETag, applies a pure change to its typed
  * value and writes it back under `If-Match` (or `If-None-Match: *` when it is new) with the
  * smallest request that does the job, and on 412 reads again and re-applies. The everyday
  * operations ({@linkcode addEntry}, {@linkcode allowWatcher}, {@linkcode setPresenceNote}, …)
@@ -166,6 +167,7 @@ export {
   type UpdateResult,
   type UpdateStrategy,
 } from "./update.ts";
+export { readDocument, type ReadDocumentOptions, type ReadDocumentResult } from "./read.ts";
 export {
   addEntry,
   type AddEntryRequest,

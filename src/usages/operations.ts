@@ -6,9 +6,10 @@
  *
  * @module
  */
-import type { ResultAsync } from "npm:neverthrow@^8.2.0";
+// @ts-types="npm:neverthrow@^8.2.0/dist/index.d.ts"
+import { errAsync, type ResultAsync } from "npm:neverthrow@^8.2.0/dist/index.es.js";
 import type { XcapResourceClient } from "../client/client.ts";
-import type { XcapError } from "../client/errors.ts";
+import { invalidArgument, type InvalidArgumentError, type XcapError } from "../client/errors.ts";
 import type { TypedApplicationUsage } from "./codec.ts";
 import {
   RESOURCE_LISTS,
@@ -27,6 +28,94 @@ import { updateDocument, type UpdateOptions, type UpdateResult } from "./update.
 
 function convergent(options: UpdateOptions): UpdateOptions {
   return { convergent: true, ...options };
+}
+
+// RFC 3986 §3: a URI starts with a scheme (ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":"), and
+// no URI holds white space or control characters (§2).
+const URI_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:./s;
+function hasSpaceOrControl(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code <= 0x20 || code === 0x7f) return true;
+  }
+  return /\s/.test(value);
+}
+
+/** Why `value` cannot be the URI `field` of `operation` (an entry's, a watcher's), if it cannot. */
+function checkUri(
+  operation: string,
+  field: string,
+  value: unknown,
+): InvalidArgumentError | undefined {
+  if (typeof value !== "string") {
+    return invalidArgument(
+      field,
+      `${operation}: ${field} must be a URI string, not ${typeof value}`,
+    );
+  }
+  if (value === "") {
+    return invalidArgument(
+      field,
+      `${operation}: ${field} is empty; give a URI such as "sip:bob@example.com"`,
+    );
+  }
+  if (hasSpaceOrControl(value) || !URI_SCHEME.test(value)) {
+    return invalidArgument(
+      field,
+      `${operation}: ${field} ${JSON.stringify(value)} is not a URI (RFC 3986 §3: a scheme, ` +
+        `then ":", and no spaces), e.g. "sip:bob@example.com"`,
+    );
+  }
+  return undefined;
+}
+
+/** Why `value` cannot be the list name `field` of `operation`, if it cannot. */
+function checkName(
+  operation: string,
+  field: string,
+  value: unknown,
+): InvalidArgumentError | undefined {
+  if (typeof value !== "string") {
+    return invalidArgument(
+      field,
+      `${operation}: ${field} must be a list name, not ${typeof value}`,
+    );
+  }
+  return value.trim() === ""
+    ? invalidArgument(field, `${operation}: ${field} is empty; a list needs a name`)
+    : undefined;
+}
+
+/** Why `value` cannot be the list (a name, or a path of names) `field` of `operation`. */
+function checkListPath(
+  operation: string,
+  field: string,
+  value: unknown,
+): InvalidArgumentError | undefined {
+  if (!Array.isArray(value)) return checkName(operation, field, value);
+  if (value.length === 0) {
+    return invalidArgument(field, `${operation}: ${field} is an empty path; name the list`);
+  }
+  for (const [index, name] of value.entries()) {
+    const problem = checkName(operation, `${field}[${index}]`, name);
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
+}
+
+/** The first problem found, as an error value; `undefined` when there is none. */
+function refuse<T>(
+  ...problems: readonly (InvalidArgumentError | undefined)[]
+): ResultAsync<T, XcapError> | undefined {
+  const problem = problems.find((p) => p !== undefined);
+  return problem === undefined ? undefined : errAsync(problem);
+}
+
+/** `request` itself must be an object before its fields are looked at. */
+function checkRequest(operation: string, request: unknown): InvalidArgumentError | undefined {
+  return typeof request === "object" && request !== null
+    ? undefined
+    : invalidArgument("request", `${operation}: the request must be an object`);
 }
 
 /** What {@linkcode addEntry} adds. */
@@ -73,6 +162,16 @@ export function addEntry(
   request: AddEntryRequest,
   options: UpdateOptions = {},
 ): ResultAsync<UpdateResult<ResourceLists>, XcapError> {
+  const refused = refuse<UpdateResult<ResourceLists>>(
+    checkRequest("addEntry", request),
+    ...(typeof request === "object" && request !== null
+      ? [
+        checkListPath("addEntry", "request.list", request.list),
+        checkUri("addEntry", "request.uri", request.uri),
+      ]
+      : []),
+  );
+  if (refused !== undefined) return refused;
   return updateDocument(client, RESOURCE_LISTS, (lists) =>
     withEntry(lists, request.list, {
       kind: "entry",
@@ -118,6 +217,16 @@ export function removeEntry(
   request: RemoveEntryRequest,
   options: UpdateOptions = {},
 ): ResultAsync<UpdateResult<ResourceLists>, XcapError> {
+  const refused = refuse<UpdateResult<ResourceLists>>(
+    checkRequest("removeEntry", request),
+    ...(typeof request === "object" && request !== null
+      ? [
+        checkListPath("removeEntry", "request.list", request.list),
+        checkUri("removeEntry", "request.uri", request.uri),
+      ]
+      : []),
+  );
+  if (refused !== undefined) return refused;
   return updateDocument(
     client,
     RESOURCE_LISTS,
@@ -168,6 +277,16 @@ export function renameEntry(
   request: RenameEntryRequest,
   options: UpdateOptions = {},
 ): ResultAsync<UpdateResult<ResourceLists>, XcapError> {
+  const refused = refuse<UpdateResult<ResourceLists>>(
+    checkRequest("renameEntry", request),
+    ...(typeof request === "object" && request !== null
+      ? [
+        checkListPath("renameEntry", "request.list", request.list),
+        checkUri("renameEntry", "request.uri", request.uri),
+      ]
+      : []),
+  );
+  if (refused !== undefined) return refused;
   return updateDocument(
     client,
     RESOURCE_LISTS,
@@ -213,6 +332,18 @@ export function addList(
   request: AddListRequest,
   options: UpdateOptions = {},
 ): ResultAsync<UpdateResult<ResourceLists>, XcapError> {
+  const refused = refuse<UpdateResult<ResourceLists>>(
+    checkRequest("addList", request),
+    ...(typeof request === "object" && request !== null
+      ? [
+        checkName("addList", "request.name", request.name),
+        request.parent === undefined
+          ? undefined
+          : checkListPath("addList", "request.parent", request.parent),
+      ]
+      : []),
+  );
+  if (refused !== undefined) return refused;
   return updateDocument(client, RESOURCE_LISTS, (lists) =>
     withList(lists, {
       kind: "list",
@@ -255,6 +386,13 @@ export function removeList(
   request: RemoveListRequest,
   options: UpdateOptions = {},
 ): ResultAsync<UpdateResult<ResourceLists>, XcapError> {
+  const refused = refuse<UpdateResult<ResourceLists>>(
+    checkRequest("removeList", request),
+    ...(typeof request === "object" && request !== null
+      ? [checkListPath("removeList", "request.list", request.list)]
+      : []),
+  );
+  if (refused !== undefined) return refused;
   return updateDocument(
     client,
     RESOURCE_LISTS,
@@ -302,6 +440,16 @@ export function renameList(
   request: RenameListRequest,
   options: UpdateOptions = {},
 ): ResultAsync<UpdateResult<ResourceLists>, XcapError> {
+  const refused = refuse<UpdateResult<ResourceLists>>(
+    checkRequest("renameList", request),
+    ...(typeof request === "object" && request !== null
+      ? [
+        checkListPath("renameList", "request.list", request.list),
+        checkName("renameList", "request.name", request.name),
+      ]
+      : []),
+  );
+  if (refused !== undefined) return refused;
   return updateDocument(
     client,
     RESOURCE_LISTS,
@@ -356,6 +504,13 @@ export function setWatcherHandling(
   request: { readonly watcher: string; readonly handling: SubHandling },
   options: WatcherOptions = {},
 ): ResultAsync<UpdateResult<Ruleset>, XcapError> {
+  const refused = refuse<UpdateResult<Ruleset>>(
+    checkRequest("setWatcherHandling", request),
+    ...(typeof request === "object" && request !== null
+      ? [checkUri("setWatcherHandling", "request.watcher", request.watcher)]
+      : []),
+  );
+  if (refused !== undefined) return refused;
   const { usage = PRES_RULES, ruleId, ...rest } = options;
   return updateDocument(
     client,
@@ -399,6 +554,8 @@ export function allowWatcher(
   watcher: string,
   options: WatcherOptions = {},
 ): ResultAsync<UpdateResult<Ruleset>, XcapError> {
+  const refused = refuse<UpdateResult<Ruleset>>(checkUri("allowWatcher", "watcher", watcher));
+  if (refused !== undefined) return refused;
   return setWatcherHandling(client, { watcher, handling: "allow" }, options);
 }
 
@@ -429,6 +586,8 @@ export function blockWatcher(
   watcher: string,
   options: WatcherOptions = {},
 ): ResultAsync<UpdateResult<Ruleset>, XcapError> {
+  const refused = refuse<UpdateResult<Ruleset>>(checkUri("blockWatcher", "watcher", watcher));
+  if (refused !== undefined) return refused;
   return setWatcherHandling(client, { watcher, handling: "block" }, options);
 }
 
@@ -460,6 +619,8 @@ export function politeBlockWatcher(
   watcher: string,
   options: WatcherOptions = {},
 ): ResultAsync<UpdateResult<Ruleset>, XcapError> {
+  const refused = refuse<UpdateResult<Ruleset>>(checkUri("politeBlockWatcher", "watcher", watcher));
+  if (refused !== undefined) return refused;
   return setWatcherHandling(client, { watcher, handling: "polite-block" }, options);
 }
 

@@ -22,6 +22,7 @@
 import { err, ok, type Result, ResultAsync } from "npm:neverthrow@^8.2.0/dist/index.es.js";
 import type { ApplicationUsage } from "../client/media_types.ts";
 import type { XcapResourceClient } from "../client/client.ts";
+import { ignoresIfNoneMatchWildcard } from "../client/_server_quirks.ts";
 import {
   invalidArgument,
   type MalformedResponseError,
@@ -128,8 +129,7 @@ export const KAMAILIO_SERVER_PROFILE: ServerProfile = Object.freeze({
  * ```
  */
 export function detectServerProfile(headers: Headers): ServerProfile {
-  const server = headers?.get?.("server") ?? "";
-  return /\b(kamailio|openser)\b/i.test(server) ? KAMAILIO_SERVER_PROFILE : RFC_SERVER_PROFILE;
+  return ignoresIfNoneMatchWildcard(headers) ? KAMAILIO_SERVER_PROFILE : RFC_SERVER_PROFILE;
 }
 
 /**
@@ -479,6 +479,8 @@ export function updateDocument<T>(
         const put = await client.put(usage.auid, text, undefined, {
           ...withName,
           ifNoneMatch: profile.createIfNoneMatch,
+          // The GET above was the check; the profile's condition closes the race.
+          checkBeforeCreate: false,
           contentType: usage.mimeType,
         });
         if (put.isOk()) {

@@ -17,8 +17,9 @@
  * 2. `client`: `XCAPClient.get()` of a whole document against a bare `fetch()` of the same URL,
  *    sequential and 16 in flight, against a bare `Deno.serve` in another process.
  * 3. `servers`: `wrk` against a bare `Deno.serve` returning the same bytes, the embedded XCAP
- *    server on Deno KV (a SQLite file) and in memory, and Kamailio's xcap_server (sqlite, one
- *    worker): whole-document GET, element GET, element PUT, with 1 and 16 connections. After each
+ *    server on Deno KV (a SQLite file), in memory and on PostgreSQL (a cluster of its own from
+ *    `tests/_postgres.ts`), and Kamailio's xcap_server (sqlite, one worker; and on PostgreSQL
+ *    with 4 workers): whole-document GET, element GET, element PUT, with 1 and 16 connections. After each
  *    PUT run the final document is read back and every entry checked against the writes `wrk`
  *    saw acknowledged: a write that was acknowledged and then vanished is a lost write.
  * 4. `cold`: process start to first completed request, `mod.ts` + `XCAPClient` against a bare
@@ -29,7 +30,8 @@
  * - `--duration S` seconds per wrk run (default 3), `--rounds N` runs per cell (default 3; the
  *   servers take turns within a round and the median round is shown);
  * - `--entries N` entries of the servers' document (default 1000);
- * - `--servers LIST` some of `bare,xcap-kv,xcap-mem,kamailio`; `--skip-kamailio`;
+ * - `--servers LIST` some of `bare,xcap-kv,xcap-mem,xcap-pg,kamailio,kamailio-pg`;
+ *   `--skip-kamailio` (both Kamailio columns);
  * - `--only LIST` some of the sections;
  * - `--xcap-tree DIR` take the XCAP server, the client and the probes from another checkout
  *   (to measure a change side by side with the same load script);
@@ -38,15 +40,18 @@
  * Prints progress on stderr and the report on stdout. Run it on a quiet machine: the report
  * shows the load average before and after.
  *
- * Everything talks to 127.0.0.1 only. Needs `wrk` (Debian package `wrk`) and, for the Kamailio
- * column, the packages `tests/kamailio/README.md` lists.
+ * Everything talks to 127.0.0.1 only. Needs `wrk` (Debian package `wrk`), for the Kamailio
+ * columns the packages `tests/kamailio/README.md` lists, for the PostgreSQL columns `postgresql`
+ * and `kamailio-postgres-modules`.
  *
  * @module
  */
 import { buildXcapUri } from "../../mod.ts";
 import { parseXmlDocument, type XmlElement } from "../../src/xml/mod.ts";
 import type * as Mod from "../../mod.ts";
-import { kamailioAvailable, startKamailio } from "../_kamailio.ts";
+import { kamailioAvailable, kamailioPostgresAvailable, startKamailio } from "../_kamailio.ts";
+import { postgresAvailable, startPostgres } from "../_postgres.ts";
+import { openPostgresStore } from "../../src/server/postgres_store.ts";
 import {
   BENCH_LIMITS,
   entrySelector,
@@ -90,7 +95,14 @@ const XUI = "sip:bench@example.com";
 const SECTIONS = ["documents", "client", "servers", "cold", "memory"] as const;
 type Section = typeof SECTIONS[number];
 
-const SERVER_NAMES = ["bare", "xcap-kv", "xcap-mem", "kamailio"] as const;
+const SERVER_NAMES = [
+  "bare",
+  "xcap-kv",
+  "xcap-mem",
+  "xcap-pg",
+  "kamailio",
+  "kamailio-pg",
+] as const;
 type ServerName = typeof SERVER_NAMES[number];
 
 interface Options {
@@ -124,8 +136,10 @@ function parseOptions(args: readonly string[]): Options {
     if (arg === "--duration") options.duration = Number(value());
     else if (arg === "--rounds") options.rounds = Number(value());
     else if (arg === "--entries") options.entries = Number(value());
-    else if (arg === "--skip-kamailio") options.servers.delete("kamailio");
-    else if (arg === "--out") options.out = value();
+    else if (arg === "--skip-kamailio") {
+      options.servers.delete("kamailio");
+      options.servers.delete("kamailio-pg");
+    } else if (arg === "--out") options.out = value();
     else if (arg === "--xcap-tree") options.xcapTree = value().replace(/\/$/, "");
     else if (arg === "--servers") {
       const names = value().split(",");
@@ -580,7 +594,11 @@ interface LoadRow {
   readonly note: string;
 }
 
-async function startServers(options: Options, kvDir: string): Promise<ServerUnderTest[]> {
+async function startServers(
+  options: Options,
+  kvDir: string,
+  cleanups: (() => Promise<void>)[],
+): Promise<ServerUnderTest[]> {
   const servers: ServerUnderTest[] = [];
   const want = options.servers;
   if (want.has("bare")) {
@@ -638,6 +656,46 @@ async function startServers(options: Options, kvDir: string): Promise<ServerUnde
       });
     }
   }
+  if (want.has("xcap-pg") || want.has("kamailio-pg")) {
+    if (!postgresAvailable()) {
+      emit("PostgreSQL is not installed: its columns are left out.\n");
+      return servers;
+    }
+    // One cluster, one database per server; fsync and synchronous commit as shipped.
+    const pg = await startPostgres();
+    cleanups.push(() => pg.destroy());
+    emit(`PostgreSQL ${await pg.psql("SHOW server_version")}, fsync and commits as shipped.\n`);
+    if (want.has("xcap-pg")) {
+      const url = await pg.createDatabase("bench_xcap");
+      const server = await spawnDeno(serve, ["--port", "0", "--postgres", url]);
+      servers.push({
+        name: "xcap server, PostgreSQL store (pool of 10)",
+        short: "xcap-pg",
+        root: server.firstLine,
+        stateful: true,
+        stop: server.stop,
+      });
+    }
+    if (want.has("kamailio-pg")) {
+      if (!kamailioPostgresAvailable().available) {
+        emit("Kamailio's db_postgres is not installed: its column is left out.\n");
+      } else {
+        // Kamailio needs the tables: the store creates them as Kamailio defines them.
+        const url = await pg.createDatabase("bench_kamailio");
+        const opened = await openPostgresStore(url);
+        if (opened.isErr()) throw new Error(opened.error.message);
+        await opened.value.close();
+        const kamailio = await startKamailio({ postgres: url, workers: 4 });
+        servers.push({
+          name: "Kamailio xcap_server (PostgreSQL, 4 workers)",
+          short: "kamailio-pg",
+          root: kamailio.xcapRoot,
+          stateful: true,
+          stop: kamailio.stop,
+        });
+      }
+    }
+  }
   return servers;
 }
 
@@ -650,7 +708,11 @@ async function serversSection(options: Options): Promise<void> {
   const text = resourceListsDocument(options.entries);
   const middle = Math.ceil(options.entries / 2);
   const rows: LoadRow[] = [];
-  const servers = await startServers(options, kvDir);
+  const cleanups: (() => Promise<void>)[] = [];
+  const servers = await startServers(options, kvDir, cleanups).catch(async (e) => {
+    for (const cleanup of cleanups) await cleanup();
+    throw e;
+  });
   try {
     const urls = new Map(servers.map((server) => {
       const docUrl = documentUrl(server.root);
@@ -739,6 +801,7 @@ async function serversSection(options: Options): Promise<void> {
     }
   } finally {
     for (const server of servers) await server.stop();
+    for (const cleanup of cleanups) await cleanup();
     await Deno.remove(kvDir, { recursive: true }).catch(() => {});
   }
 
@@ -762,8 +825,10 @@ async function serversSection(options: Options): Promise<void> {
     for (const c of [1, 16]) {
       const kv = rate(operation, c, "xcap-kv");
       const mem = rate(operation, c, "xcap-mem");
+      const pg = rate(operation, c, "xcap-pg");
       const bare = rate(operation, c, "bare");
       const kam = rate(operation, c, "kamailio");
+      const kamPg = rate(operation, c, "kamailio-pg");
       const docKv = rate("GET document", c, "xcap-kv");
       const docMem = rate("GET document", c, "xcap-mem");
       ratioRows.push([
@@ -771,6 +836,8 @@ async function serversSection(options: Options): Promise<void> {
         String(c),
         hasKamailio ? formatRatio(kv / kam) : "n/a",
         hasKamailio ? formatRatio(mem / kam) : "n/a",
+        formatRatio(pg / kamPg),
+        formatRatio(pg / kv),
         formatRatio(kv / bare),
         formatRatio(mem / bare),
         operation === "GET element" ? formatRatio(docKv / kv) : "",
@@ -785,6 +852,8 @@ async function serversSection(options: Options): Promise<void> {
       "conns",
       "kv / kamailio",
       "mem / kamailio",
+      "pg / kamailio-pg",
+      "pg / kv",
       "kv / bare",
       "mem / bare",
       "element / document time (kv)",
@@ -843,15 +912,19 @@ async function serversSection(options: Options): Promise<void> {
   for (const c of [1, 16]) {
     const put = rate("PUT element", c, "xcap-kv") / rate("PUT element", c, "kamailio");
     check(`xcap-kv: PUT throughput > Kamailio (c=${c})`, put, put > 1);
-    const row = rows.find((r) =>
-      r.operation === "PUT element" && r.connections === c && r.server === "xcap-kv"
-    );
-    if (row !== undefined) {
-      targets.push({
-        target: `xcap-kv: PUT with no failed or lost writes (c=${c})`,
-        measured: `${row.failed} failed, ${row.lost} lost`,
-        ok: row.failed === 0 && row.lost === 0,
-      });
+    const putPg = rate("PUT element", c, "xcap-pg") / rate("PUT element", c, "kamailio-pg");
+    check(`xcap-pg: PUT throughput > Kamailio on PostgreSQL (c=${c})`, putPg, putPg > 1);
+    for (const store of ["xcap-kv", "xcap-pg"]) {
+      const row = rows.find((r) =>
+        r.operation === "PUT element" && r.connections === c && r.server === store
+      );
+      if (row !== undefined) {
+        targets.push({
+          target: `${store}: PUT with no failed or lost writes (c=${c})`,
+          measured: `${row.failed} failed, ${row.lost} lost`,
+          ok: row.failed === 0 && row.lost === 0,
+        });
+      }
     }
   }
 }

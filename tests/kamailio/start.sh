@@ -1,8 +1,9 @@
 #!/bin/sh
 # Start a Kamailio XCAP server (xhttp + xcap_server) on 127.0.0.1 for tests and manual runs.
 #
-# usage: start.sh [-p PORT] [-d DBDIR] [-w N] [--dbtext] [--auth] [--close] [--fg] [--debug N]
-#        start.sh --check
+# usage: start.sh [-p PORT] [-d DBDIR] [-w N] [--dbtext | --postgres URL] [--auth] [--close] [--fg]
+#                 [--debug N]
+#        start.sh --check [--postgres URL]
 #   -p PORT    TCP port (default 5080); XCAP root is http://127.0.0.1:PORT/xcap-root/
 #   -d DBDIR   scratch dir: xcap.sqlite (or dbtext/), kamailio.pid, kamailio.log, run/
 #              (default $TMPDIR/xcap-kamailio); the DB is created from the packaged schema
@@ -11,6 +12,10 @@
 #   --fg       run in the foreground (exec; logs to stderr; Ctrl-C stops)
 #   --dbtext   store in db_text (DBDIR/dbtext/, in memory, flushed at stop) instead of sqlite:
 #              safe with -w N>1
+#   --postgres URL  store in PostgreSQL through db_postgres, e.g.
+#              postgres://xcap@127.0.0.1:5432/xcap; the database must hold Kamailio's version and
+#              xcap tables (tests/_postgres.ts creates them): safe with -w N>1. With --check: also
+#              report whether db_postgres is installed
 #   -w N       TCP worker processes (default 1; sqlite + N>1 => concurrent PUT/DELETE may get 500
 #              'database is locked')
 #   --debug N  kamailio log level (default 2; 3 = debug, shows xcap_server's xpath logs)
@@ -20,6 +25,7 @@
 # exits 0. Exit 3: the port was taken (pick another and retry); exit 1: any other start failure
 # (log tail printed). Packages (Debian/Ubuntu):
 #   apt-get install kamailio kamailio-presence-modules kamailio-sqlite-modules sqlite3 curl
+#   (--postgres: also kamailio-postgres-modules)
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -30,6 +36,7 @@ FG=0
 DEBUG=2
 WORKERS=1
 DBTEXT=0
+POSTGRES=""
 CHECK=0
 EXTRA=""
 
@@ -40,11 +47,12 @@ while [ $# -gt 0 ]; do
 		-w) WORKERS=$2; shift 2 ;;
 		--auth) EXTRA="$EXTRA -A WITH_AUTH"; shift ;;
 		--dbtext) DBTEXT=1; shift ;;
+		--postgres) POSTGRES=$2; shift 2 ;;
 		--close) EXTRA="$EXTRA -A WITH_CLOSE"; shift ;;
 		--fg) FG=1; shift ;;
 		--debug) DEBUG=$2; shift 2 ;;
 		--check) CHECK=1; shift ;;
-		-h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+		-h|--help) sed -n '2,28p' "$0"; exit 0 ;;
 		*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 done
@@ -77,13 +85,18 @@ command -v curl >/dev/null 2>&1 || missing="$missing curl"
 if [ "$DBTEXT" = 1 ] || [ "$CHECK" = 1 ]; then
 	[ -f /usr/share/kamailio/dbtext/kamailio/xcap ] || missing="$missing dbtext-schema"
 fi
-if [ "$DBTEXT" = 0 ] || [ "$CHECK" = 1 ]; then
+if [ -n "$POSTGRES" ]; then
+	if [ -z "$MODDIR" ] || [ ! -f "$MODDIR/db_postgres.so" ]; then
+		missing="$missing db_postgres.so"
+	fi
+fi
+if { [ "$DBTEXT" = 0 ] && [ -z "$POSTGRES" ]; } || [ "$CHECK" = 1 ]; then
 	command -v sqlite3 >/dev/null 2>&1 || missing="$missing sqlite3"
 	[ -f /usr/share/kamailio/db_sqlite/presence-create.sql ] || missing="$missing sqlite-schema"
 fi
 if [ -n "$missing" ]; then
 	echo "missing:$missing (apt-get install kamailio kamailio-presence-modules" \
-		"kamailio-sqlite-modules sqlite3 curl)" >&2
+		"kamailio-sqlite-modules sqlite3 curl${POSTGRES:+ kamailio-postgres-modules})" >&2
 	exit 1
 fi
 if [ "$CHECK" = 1 ]; then
@@ -108,7 +121,11 @@ if [ -f "$PIDFILE" ] && alive "$(cat "$PIDFILE")"; then
 	exit 1
 fi
 
-if [ "$DBTEXT" = 1 ]; then
+if [ -n "$POSTGRES" ]; then
+	DB=$POSTGRES
+	DBURL=$POSTGRES
+	EXTRA="$EXTRA -A WITH_POSTGRES"
+elif [ "$DBTEXT" = 1 ]; then
 	DB="$DBDIR/dbtext"
 	DBURL="text://$DB"
 	EXTRA="$EXTRA -A WITH_DBTEXT"

@@ -1,10 +1,22 @@
 #!/bin/sh
 # Stop the Kamailio XCAP server started by start.sh, by its PID file.
-# usage: stop.sh [DBDIR]    (default $TMPDIR/xcap-kamailio; PID file DBDIR/kamailio.pid)
+# usage: stop.sh [-d DBDIR] | stop.sh [DBDIR]
+#   -d DBDIR   the scratch dir given to start.sh -d (default $TMPDIR/xcap-kamailio); the PID file
+#              is DBDIR/kamailio.pid. A bare DBDIR (the older form) works too.
 # Sends SIGTERM to the main process (which stops its children), waits up to 10 s, then SIGKILLs
 # that PID only. Exit 0 also when it was not running.
 set -u
-DBDIR=${1:-${TMPDIR:-/tmp}/xcap-kamailio}
+DBDIR=${TMPDIR:-/tmp}/xcap-kamailio
+while [ $# -gt 0 ]; do
+	case "$1" in
+		-d)
+			[ $# -ge 2 ] || { echo "-d needs a directory" >&2; exit 2; }
+			DBDIR=$2; shift 2 ;;
+		-h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+		-*) echo "unknown argument: $1" >&2; exit 2 ;;
+		*) DBDIR=$1; shift ;;
+	esac
+done
 PIDFILE="$DBDIR/kamailio.pid"
 
 # a process that exited but was not reaped yet (a zombie) still passes kill -0; kamailio's parent
