@@ -156,4 +156,12 @@ export {
   parseConflictReport,
 } from "./src/client/conflict_report.ts";
 export { type ApplicationUsage, KNOWN_APPLICATIONS } from "./src/client/media_types.ts";
-export { err, errAsync, ok, okAsync, Result, ResultAsync } from "npm:neverthrow@^8.2.0";
+// @ts-types="npm:neverthrow@^8.2.0/dist/index.d.ts"
+export {
+  err,
+  errAsync,
+  ok,
+  okAsync,
+  Result,
+  ResultAsync,
+} from "npm:neverthrow@^8.2.0/dist/index.es.js";

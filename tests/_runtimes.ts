@@ -118,7 +118,7 @@ export interface ClientBundle {
 
 /**
  * Bundle `mod.ts` (the client entry) for browsers, workerd and Node with `deno bundle`: one ES
- * module with neverthrow, @noble/hashes, fast-xml-parser and @std inlined; and the flow beside it.
+ * module with neverthrow, @noble/hashes and @std inlined; and the flow beside it.
  *
  * @returns The directory with `mod.js` and `flow.js`.
  */

@@ -29,8 +29,8 @@ async function until(done: () => boolean, setTimer = setTimeout): Promise<void> 
 }
 
 /**
- * Run `fn` with `setTimeout`/`clearTimeout` replaced by a fake clock: timers are recorded, never
- * fire by themselves, and `fire(ms)` runs those armed for `ms` milliseconds.
+ * Run `fn` with `AbortSignal.timeout` (the executor's timer) replaced by a fake clock: timers are
+ * recorded, never fire by themselves, and `fire(ms)` fires those armed for `ms` milliseconds.
  */
 async function withFakeTimers(
   fn: (clock: {
@@ -39,36 +39,30 @@ async function withFakeTimers(
     readonly realSetTimeout: typeof setTimeout;
   }) => Promise<void>,
 ): Promise<void> {
-  const realSetTimeout = globalThis.setTimeout;
-  const realClearTimeout = globalThis.clearTimeout;
-  const timers = new Map<number, { callback: () => void; ms: number }>();
-  let next = 1_000_000;
-  globalThis.setTimeout = ((callback: () => void, ms?: number) => {
-    const id = next++;
-    timers.set(id, { callback, ms: ms ?? 0 });
-    return id;
-  }) as unknown as typeof setTimeout;
-  globalThis.clearTimeout = ((id?: number) => {
-    if (id !== undefined) timers.delete(id);
-  }) as unknown as typeof clearTimeout;
+  const realTimeout = AbortSignal.timeout;
+  const timers = new Set<{ controller: AbortController; ms: number }>();
+  AbortSignal.timeout = (ms: number) => {
+    const controller = new AbortController();
+    timers.add({ controller, ms });
+    return controller.signal;
+  };
   try {
     await fn({
-      armed: () => [...timers.values()].map((t) => t.ms),
+      armed: () => [...timers].map((t) => t.ms),
       fire: (ms) => {
         let fired = 0;
-        for (const [id, timer] of [...timers]) {
+        for (const timer of [...timers]) {
           if (timer.ms !== ms) continue;
-          timers.delete(id);
-          timer.callback();
+          timers.delete(timer);
+          timer.controller.abort(new DOMException("Signal timed out.", "TimeoutError"));
           fired++;
         }
         return fired;
       },
-      realSetTimeout,
+      realSetTimeout: setTimeout,
     });
   } finally {
-    globalThis.setTimeout = realSetTimeout;
-    globalThis.clearTimeout = realClearTimeout;
+    AbortSignal.timeout = realTimeout;
   }
 }
 
@@ -100,13 +94,57 @@ Deno.test("XCAPClient.get() with no options gives up on a silent server after DE
   }
 });
 
-Deno.test("createFetchExecutor() clears its timer once the response is read", async () => {
+Deno.test("createFetchExecutor() arms one timer for many requests, and expires none that finished", async () => {
   await withFakeTimers(async (clock) => {
     const execute = createFetchExecutor({ fetch: () => Promise.resolve(new Response("ok")) });
-    const result = await execute(request("http://127.0.0.1:9/x"));
-    assertEquals(result._unsafeUnwrap().body, "ok");
+    for (let i = 0; i < 5; i++) {
+      assertEquals((await execute(request("http://127.0.0.1:9/x")))._unsafeUnwrap().body, "ok");
+    }
+    // One timer serves every request of the executor; when it fires, nothing is due any more.
+    assertEquals(clock.armed(), [30_000]);
+    assertEquals(clock.fire(30_000), 1);
     assertEquals(clock.armed(), []);
   });
+});
+
+Deno.test("createFetchExecutor() leaves no timer that keeps the process alive", async () => {
+  // A process that makes one request with the default 30 s timeout and ends: it must exit then,
+  // not 30 s later.
+  const script = `import { createFetchExecutor } from ${
+    JSON.stringify(
+      new URL("../mod.ts", import.meta.url).href,
+    )
+  };
+const execute = createFetchExecutor({ fetch: () => Promise.resolve(new Response("ok")) });
+const result = await execute({ method: "GET", url: "http://127.0.0.1:9/x", headers: {} });
+console.log(result.isOk() ? result.value.body : "failed");`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "eval",
+      `--import-map=${new URL("../.ci/import_map.json", import.meta.url).pathname}`,
+      `--lock=${new URL("../.ci/deno.lock", import.meta.url).pathname}`,
+      script,
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  let guard: ReturnType<typeof setTimeout> | undefined;
+  const hung = new Promise<"hung">((resolve) => {
+    guard = setTimeout(() => resolve("hung"), 20_000);
+  });
+  try {
+    const outcome = await Promise.race([child.output(), hung]);
+    assert(outcome !== "hung", "the process was still alive after 20 s");
+    assertEquals(new TextDecoder().decode(outcome.stdout).trim(), "ok");
+  } finally {
+    clearTimeout(guard);
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // It exited, as it should.
+    }
+    await child.status;
+  }
 });
 
 Deno.test("createFetchExecutor({ timeoutMs: false }) arms no timer; a number overrides the default", async () => {
@@ -164,6 +202,28 @@ Deno.test("createFetchExecutor() times out even when a custom fetch ignores the 
       assertEquals(result.error._tag, "Timeout", stage);
     } finally {
       clearTimeout(guard);
+    }
+  }
+});
+
+Deno.test("createFetchExecutor() times out on a real server that stalls in the middle of a body", async () => {
+  // The runtime's own fetch: a small declared body is read in one call, a large one in chunks;
+  // the timeout must end both.
+  for (const declared of [1_000, 1_000_000]) {
+    const server = serveRaw(async (conn) => {
+      await conn.write(
+        `HTTP/1.1 200 OK\r\ncontent-type: application/xml\r\ncontent-length: ${declared}\r\n\r\n<a>`,
+      );
+      await conn.closing;
+    });
+    try {
+      const result = await createFetchExecutor({ timeoutMs: 200 })(
+        request(`${server.origin}/x`),
+      );
+      assert(result.isErr(), `${declared}`);
+      assertEquals(result.error._tag, "Timeout", `${declared}`);
+    } finally {
+      await server.close();
     }
   }
 });

@@ -24,7 +24,8 @@
  *
  * @module
  */
-import { err, type Result } from "npm:neverthrow@^8.2.0";
+// @ts-types="npm:neverthrow@^8.2.0/dist/index.d.ts"
+import { err, type Result } from "npm:neverthrow@^8.2.0/dist/index.es.js";
 import type { XcapCallOptions, XCAPClient, XcapPutOptions } from "../client/client.ts";
 import type { XcapError } from "../client/errors.ts";
 import type { XcapResource } from "../client/response.ts";

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
+// @ts-types="npm:neverthrow@^8.2.0/dist/index.d.ts"
+import { err, ok, type Result } from "npm:neverthrow@^8.2.0/dist/index.es.js";
 import { closestString } from "jsr:@std/text@^1.0.16/closest-string";
 import type { NamespaceBindings } from "../client/selector.ts";
 import { isNCName } from "../xml/_names.ts";

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { err, ok, type Result, ResultAsync } from "npm:neverthrow@^8.2.0";
+// @ts-types="npm:neverthrow@^8.2.0/dist/index.d.ts"
+import { err, ok, type Result, ResultAsync } from "npm:neverthrow@^8.2.0/dist/index.es.js";
 import { invalidArgument, type MalformedResponseError, type TransportError } from "./errors.ts";
 import type { ExecuteOptions, Executor, XcapRequest, XcapResponse } from "./types.ts";
 import { isXcapError } from "./response.ts";

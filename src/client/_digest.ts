@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { type Err, err, ok, type Result, safeTry } from "npm:neverthrow@^8.2.0";
+// @ts-types="npm:neverthrow@^8.2.0/dist/index.d.ts"
+import { type Err, err, ok, type Result, safeTry } from "npm:neverthrow@^8.2.0/dist/index.es.js";
 import { md5 } from "npm:@noble/hashes@^2.0.0/legacy.js";
 import { sha256, sha512_256 } from "npm:@noble/hashes@^2.0.0/sha2.js";
 import { bytesToHex } from "npm:@noble/hashes@^2.0.0/utils.js";

@@ -9,7 +9,14 @@
  *
  * @module
  */
-import { err, errAsync, ok, type Result, ResultAsync } from "npm:neverthrow@^8.2.0";
+// @ts-types="npm:neverthrow@^8.2.0/dist/index.d.ts"
+import {
+  err,
+  errAsync,
+  ok,
+  type Result,
+  ResultAsync,
+} from "npm:neverthrow@^8.2.0/dist/index.es.js";
 import {
   invalidArgument,
   type InvalidArgumentError,

@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { err, errAsync, type Result, ResultAsync } from "npm:neverthrow@^8.2.0";
+// @ts-types="npm:neverthrow@^8.2.0/dist/index.d.ts"
+import { err, errAsync, type Result, ResultAsync } from "npm:neverthrow@^8.2.0/dist/index.es.js";
 import type { ApplicationUsage } from "./media_types.ts";
 import { withAuthentication } from "./auth.ts";
 import {

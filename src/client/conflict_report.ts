@@ -5,15 +5,15 @@
  *
  * @module
  */
-import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
-// fast-xml-parser, not the engine (src/xml), reads xcap-error bodies: this is the one place
-// that must make sense of XML a foreign server wrote, and the engine is deliberately strict
-// (it refuses a DOCTYPE, undeclared entities and out-of-range character references, as RFC 4825
-// servers must). Deployed servers send 409 bodies with those, and the condition in them is
-// still worth reading: fast-xml-parser with `processEntities: false` parses them and leaves
-// such references as written (tests/conflict_report_test.ts). Everything else in the project
-// parses with the engine.
-import { XMLParser, XMLValidator } from "npm:fast-xml-parser@^5.12.1";
+// @ts-types="npm:neverthrow@^8.2.0/dist/index.d.ts"
+import { err, ok, type Result } from "npm:neverthrow@^8.2.0/dist/index.es.js";
+import { parseXmlDocument, type XmlElement } from "../xml/document.ts";
+import {
+  escapeAttributeValue,
+  escapeText as escapeXmlText,
+  isXmlCharCode,
+  PREDEFINED_ENTITIES,
+} from "../xml/_names.ts";
 import {
   type ConflictCondition,
   type ConflictConditionTag,
@@ -21,12 +21,6 @@ import {
   type MalformedResponseError,
   type NonUniqueField,
 } from "./errors.ts";
-import {
-  escapeAttributeValue,
-  escapeText as escapeXmlText,
-  isXmlCharCode,
-  PREDEFINED_ENTITIES,
-} from "../xml/_names.ts";
 
 /**
  * The XML namespace of xcap-error documents (RFC 4825 §11.2).
@@ -59,49 +53,6 @@ const SIMPLE_TAGS: ReadonlySet<string> = new Set<ConflictConditionTag>([
 ]);
 
 type SimpleTag = Exclude<ConflictConditionTag, "no-parent" | "uniqueness-failure" | "extension">;
-
-/** One node of fast-xml-parser's `preserveOrder` output. */
-type OrderedNode = Record<string, unknown>;
-
-/** An element with its namespace resolved. */
-interface ElementView {
-  /** The qualified name as written (`prefix:local` or `local`). */
-  readonly name: string;
-  /** The local name. */
-  readonly local: string;
-  /** The namespace URI; `undefined` for no namespace or an undeclared prefix. */
-  readonly namespace: string | undefined;
-  /** Attributes as written (values still raw: references not resolved). */
-  readonly attributes: ReadonlyMap<string, string>;
-  /** The child nodes. */
-  readonly children: readonly OrderedNode[];
-  /** Prefix bindings in scope inside this element (`""` is the default namespace). */
-  readonly scope: ReadonlyMap<string, string>;
-  /** `[start, end)` of the element in the parsed text. */
-  readonly span?: { readonly startIndex: number; readonly endIndex: number };
-}
-
-const ATTRIBUTES_KEY = ":@";
-const TEXT_KEY = "#text";
-const CDATA_KEY = "#cdata";
-const COMMENT_KEY = "#comment";
-
-// Entities are resolved by `decodeReferences` below, not by the parser: XML knows five named
-// entities and numeric references, nothing else, and nothing declared in a DOCTYPE is expanded.
-const PARSER = new XMLParser({
-  preserveOrder: true,
-  ignoreAttributes: false,
-  attributeNamePrefix: "",
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: false,
-  commentPropName: COMMENT_KEY,
-  cdataPropName: CDATA_KEY,
-  textNodeName: TEXT_KEY,
-  processEntities: false,
-  captureMetaData: true,
-});
-const META = XMLParser.getMetaDataSymbol() as unknown as symbol;
 
 /**
  * Parse an `application/xcap-error+xml` body (RFC 4825 §11) into its condition.
@@ -158,42 +109,18 @@ export function parseConflictReport(
   // mark) before the XML declaration is not XML, but some servers send it: drop it.
   const text = body.replace(/\r\n?/g, "\n").replace(/^[\uFEFF \t\n]+/, "");
   if (text.trim() === "") return malformed("the body is empty");
-  let validation: ReturnType<typeof XMLValidator.validate>;
-  try {
-    validation = XMLValidator.validate(text);
-  } catch (e) {
-    return malformed(`the XML validator failed on it (${describeThrown(e)})`);
+  const { view, restore } = lenientView(text);
+  const parsed = parseXmlDocument(view);
+  if (parsed.isErr()) {
+    const { tag, phrase } = parsed.error;
+    return malformed(
+      tag === "not-well-formed"
+        ? `it is not well-formed XML (${phrase})`
+        : `it cannot be read (${phrase})`,
+    );
   }
-  if (validation !== true) {
-    const { msg, line, col } = validation.err;
-    const where = col === undefined ? `line ${line}` : `line ${line}, column ${col}`;
-    return malformed(`it is not well-formed XML (${msg.replace(/\.$/, "")} at ${where})`);
-  }
-  let tree: unknown;
-  try {
-    tree = PARSER.parse(text);
-  } catch (e) {
-    return malformed(`the XML parser rejected it (${describeThrown(e)})`);
-  }
-  if (!Array.isArray(tree)) return malformed("the XML parser returned no document");
-
-  const roots: OrderedNode[] = [];
-  for (const node of tree as OrderedNode[]) {
-    const key = nodeKey(node);
-    if (key === TEXT_KEY) {
-      if (String(node[TEXT_KEY]).trim() !== "") {
-        return malformed("it has text outside the document element");
-      }
-    } else if (key !== undefined && !key.startsWith("?") && key !== COMMENT_KEY) {
-      roots.push(node);
-    }
-  }
-  const [rootNode] = roots;
-  if (rootNode === undefined) return malformed("it has no document element");
-  if (roots.length > 1) return malformed("it has more than one document element");
-
-  const root = viewElement(rootNode, new Map());
-  if (root.local !== "xcap-error" || root.namespace !== XCAP_ERROR_NAMESPACE) {
+  const root = parsed.value.root;
+  if (root.localName !== "xcap-error" || root.namespace !== XCAP_ERROR_NAMESPACE) {
     return malformed(
       `the document element is <${root.name}> ${describeNamespace(root.namespace)}, not ` +
         `<xcap-error> in namespace ${XCAP_ERROR_NAMESPACE}`,
@@ -203,7 +130,7 @@ export function parseConflictReport(
   if (conditionElement === undefined) {
     return malformed(`<xcap-error> contains no condition element`);
   }
-  return readCondition(conditionElement, text);
+  return readCondition(conditionElement, text, restore);
 }
 
 /**
@@ -374,34 +301,35 @@ function describeExists(entry: NonUniqueField): string {
 }
 
 function readCondition(
-  element: ElementView,
+  element: XmlElement,
   text: string,
+  restore: (value: string) => string,
 ): Result<ConflictCondition, MalformedResponseError> {
-  const phraseRaw = element.attributes.get("phrase");
-  const phrase = phraseRaw === undefined ? {} : { phrase: decodeAttribute(phraseRaw) };
-  if (SIMPLE_TAGS.has(element.local)) {
-    return ok(Object.freeze({ tag: element.local as SimpleTag, ...phrase }));
+  const phraseValue = attributeValue(element, "phrase");
+  const phrase = phraseValue === undefined ? {} : { phrase: restore(phraseValue) };
+  if (SIMPLE_TAGS.has(element.localName)) {
+    return ok(Object.freeze({ tag: element.localName as SimpleTag, ...phrase }));
   }
-  switch (element.local) {
+  switch (element.localName) {
     case "no-parent": {
       const ancestor = childElements(element).find((e) =>
-        e.local === "ancestor" && isOwnOrNoNamespace(e)
+        e.localName === "ancestor" && isOwnOrNoNamespace(e)
       );
       return ok(Object.freeze({
         tag: "no-parent",
         ...phrase,
-        ...(ancestor === undefined ? {} : { ancestor: collapse(textContent(ancestor)) }),
+        ...(ancestor === undefined ? {} : { ancestor: collapse(restore(textContent(ancestor))) }),
       }));
     }
     case "uniqueness-failure": {
       const exists = childElements(element)
-        .filter((e) => e.local === "exists" && isOwnOrNoNamespace(e))
+        .filter((e) => e.localName === "exists" && isOwnOrNoNamespace(e))
         .map((e): NonUniqueField => {
           const altValues = childElements(e)
-            .filter((a) => a.local === "alt-value" && isOwnOrNoNamespace(a))
-            .map(textContent);
+            .filter((a) => a.localName === "alt-value" && isOwnOrNoNamespace(a))
+            .map((a) => restore(textContent(a)));
           return Object.freeze({
-            field: decodeAttribute(e.attributes.get("field") ?? ""),
+            field: restore(attributeValue(e, "field") ?? ""),
             altValues: Object.freeze(altValues),
           });
         });
@@ -410,7 +338,12 @@ function readCondition(
       );
     }
     case "extension":
-      return ok(Object.freeze({ tag: "extension", ...phrase, content: innerXml(element, text) }));
+      return ok(Object.freeze({
+        tag: "extension",
+        ...phrase,
+        // The raw text as sent: `text` has the offsets of the parsed view (see lenientView).
+        content: element.selfClosing ? "" : text.slice(element.contentStart, element.contentEnd),
+      }));
     default:
       return malformed(
         `<${element.name}> is not a condition RFC 4825 defines (expected one of ` +
@@ -419,124 +352,112 @@ function readCondition(
   }
 }
 
-function isOwnOrNoNamespace(element: ElementView): boolean {
+function isOwnOrNoNamespace(element: XmlElement): boolean {
   return element.namespace === XCAP_ERROR_NAMESPACE || element.namespace === undefined;
 }
 
-/** The key naming a `preserveOrder` node: the element name, `#text`, `#comment`, `?xml`... */
-function nodeKey(node: OrderedNode): string | undefined {
-  return Object.keys(node).find((k) => k !== ATTRIBUTES_KEY);
+/** The value of an unprefixed attribute (references resolved, normalized as XML 1.0 §3.3.3). */
+function attributeValue(element: XmlElement, name: string): string | undefined {
+  return element.attributes.find((a) => a.prefix === undefined && a.localName === name)?.value;
 }
 
-function viewElement(node: OrderedNode, parentScope: ReadonlyMap<string, string>): ElementView {
-  const name = nodeKey(node) ?? "";
-  const rawAttributes = node[ATTRIBUTES_KEY];
-  // A Map, not an object: attribute names such as `__proto__` must stay plain data.
-  const attributes = new Map<string, string>();
-  if (rawAttributes !== null && typeof rawAttributes === "object") {
-    for (const [k, v] of Object.entries(rawAttributes)) attributes.set(k, String(v));
-  }
-  let scope = parentScope;
-  for (const [attribute, value] of attributes) {
-    if (attribute === "xmlns" || attribute.startsWith("xmlns:")) {
-      if (scope === parentScope) scope = new Map(parentScope);
-      (scope as Map<string, string>).set(
-        attribute === "xmlns" ? "" : attribute.slice(6),
-        decodeAttribute(value),
-      );
-    }
-  }
-  const colon = name.indexOf(":");
-  const prefix = colon === -1 ? "" : name.slice(0, colon);
-  const local = colon === -1 ? name : name.slice(colon + 1);
-  const uri = scope.get(prefix);
-  const children = node[name];
-  const span = (node as Record<symbol, unknown>)[META];
-  return {
-    name,
-    local,
-    // `xmlns=""` undeclares the default namespace (Namespaces in XML §6.2).
-    namespace: uri === undefined || uri === "" ? undefined : uri,
-    attributes,
-    children: Array.isArray(children) ? (children as OrderedNode[]) : [],
-    scope,
-    ...(isSpan(span) ? { span } : {}),
-  };
-}
-
-function isSpan(value: unknown): value is { startIndex: number; endIndex: number } {
-  return value !== null && typeof value === "object" &&
-    typeof (value as { startIndex?: unknown }).startIndex === "number" &&
-    typeof (value as { endIndex?: unknown }).endIndex === "number";
-}
-
-function childElements(element: ElementView): ElementView[] {
-  const result: ElementView[] = [];
-  for (const child of element.children) {
-    const key = nodeKey(child);
-    if (key === undefined || key === TEXT_KEY || key === CDATA_KEY || key === COMMENT_KEY) continue;
-    if (key.startsWith("?")) continue;
-    result.push(viewElement(child, element.scope));
-  }
-  return result;
+function childElements(element: XmlElement): XmlElement[] {
+  return element.children.filter((c): c is XmlElement => c.kind === "element");
 }
 
 /** The element's own character data: text (references resolved) and CDATA, comments skipped. */
-function textContent(element: ElementView): string {
+function textContent(element: XmlElement): string {
   let result = "";
   for (const child of element.children) {
-    if (TEXT_KEY in child) {
-      result += decodeReferences(String(child[TEXT_KEY]));
-    } else if (CDATA_KEY in child) {
-      const parts = child[CDATA_KEY];
-      if (Array.isArray(parts)) {
-        for (const part of parts as OrderedNode[]) {
-          if (TEXT_KEY in part) result += String(part[TEXT_KEY]);
-        }
-      }
-    }
+    if (child.kind === "text" || child.kind === "cdata") result += child.value;
   }
   return result;
 }
 
-/** The raw text between an element's start tag and end tag (`""` when self-closing). */
-function innerXml(element: ElementView, text: string): string {
-  if (element.span === undefined) return "";
-  const { startIndex, endIndex } = element.span;
+/**
+ * Stands in for the `&` of a reference XML does not define: U+FDD0 is a noncharacter, which no
+ * interchanged text carries.
+ */
+const AMPERSAND_STAND_IN = "\uFDD0";
+const REFERENCE = /&(#x[0-9a-fA-F]+|#[0-9]+|[^\s&<>;"'=]+);/g;
+
+/**
+ * The text the XML engine parses, with the leniencies of this reader; every change keeps the
+ * length (and line ends) of what it replaces, so offsets and `line L, column C` in messages are
+ * those of `text`:
+ *
+ * - The XML declaration is blanked: the executor has already decoded the body as UTF-8, whatever
+ *   encoding the declaration names (servers that pass on a Latin-1 declaration exist).
+ * - A document type declaration is blanked: nothing declared in it is used (no entity is ever
+ *   expanded), and an HTML error page starts with one.
+ * - The `&` of a reference XML does not define without a DTD (`&nbsp;`, `&#0;`) is replaced by a
+ *   stand-in that `restore` turns back into `&`: such references are kept as written instead of
+ *   making the whole report unreadable. (Not when the text already holds the stand-in.)
+ */
+function lenientView(text: string): { view: string; restore: (value: string) => string } {
+  let view = text;
+  for (let pos = 0;;) {
+    while (view[pos] === " " || view[pos] === "\t" || view[pos] === "\n") pos++;
+    let end = -1;
+    if (view.startsWith("<?", pos)) {
+      end = closingEnd(view, "?>", pos + 2);
+      if (end > 0 && pos === 0 && /^<\?xml[\s?]/.test(view)) view = blank(view, 0, end);
+    } else if (view.startsWith("<!--", pos)) {
+      end = closingEnd(view, "-->", pos + 4);
+    } else if (view.startsWith("<!DOCTYPE", pos)) {
+      end = doctypeEnd(view, pos);
+      if (end > 0) view = blank(view, pos, end);
+    }
+    if (end < 0) break;
+    pos = end;
+  }
+  if (!view.includes("&") || view.includes(AMPERSAND_STAND_IN)) {
+    return { view, restore: (value) => value };
+  }
+  view = view.replace(REFERENCE, (match, body: string) => {
+    if (body.startsWith("#")) {
+      const code = body[1] === "x" ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
+      return isXmlCharCode(code) ? match : AMPERSAND_STAND_IN + match.slice(1);
+    }
+    return Object.hasOwn(PREDEFINED_ENTITIES, body) ? match : AMPERSAND_STAND_IN + match.slice(1);
+  });
+  return {
+    view,
+    restore: (value) =>
+      value.includes(AMPERSAND_STAND_IN) ? value.replaceAll(AMPERSAND_STAND_IN, "&") : value,
+  };
+}
+
+/** The offset just after the first `close` from `from` on, or -1. */
+function closingEnd(text: string, close: string, from: number): number {
+  const at = text.indexOf(close, from);
+  return at < 0 ? -1 : at + close.length;
+}
+
+/** `text` with `[start, end)` turned into spaces, line ends kept. */
+function blank(text: string, start: number, end: number): string {
+  return text.slice(0, start) + text.slice(start, end).replace(/[^\n]/g, " ") + text.slice(end);
+}
+
+/** The offset just after the `<!DOCTYPE ...>` at `start` (its internal subset included), or -1. */
+function doctypeEnd(text: string, start: number): number {
   let quote: string | undefined;
-  let i = startIndex;
-  for (; i < endIndex; i++) {
+  let depth = 0;
+  for (let i = start + 9; i < text.length; i++) {
     const c = text[i];
     if (quote !== undefined) {
       if (c === quote) quote = undefined;
     } else if (c === '"' || c === "'") {
       quote = c;
-    } else if (c === ">") {
-      break;
+    } else if (c === "[") {
+      depth++;
+    } else if (c === "]") {
+      depth--;
+    } else if (c === ">" && depth <= 0) {
+      return i + 1;
     }
   }
-  if (i >= endIndex || text[i - 1] === "/") return "";
-  const close = text.lastIndexOf("</", endIndex - 1);
-  return close > i ? text.slice(i + 1, close) : "";
-}
-
-const CHARACTER_REFERENCE = /&(?:#x([0-9a-fA-F]+)|#([0-9]+)|(lt|gt|amp|quot|apos));/g;
-/** Resolve XML's predefined entities and character references; leave anything else as is. */
-function decodeReferences(value: string): string {
-  if (!value.includes("&")) return value;
-  return value.replace(
-    CHARACTER_REFERENCE,
-    (match, hex: string | undefined, dec: string | undefined, named: string | undefined) => {
-      if (named !== undefined) return PREDEFINED_ENTITIES[named] ?? match;
-      const code = hex !== undefined ? parseInt(hex, 16) : parseInt(dec ?? "", 10);
-      return isXmlCharCode(code) ? String.fromCodePoint(code) : match;
-    },
-  );
-}
-
-/** Attribute-value normalization (XML 1.0 §3.3.3) for a CDATA attribute, then references. */
-function decodeAttribute(value: string): string {
-  return decodeReferences(value.replace(/[\t\n\r]/g, " "));
+  return -1;
 }
 
 // C0 controls other than tab, LF and CR, and U+FFFE/U+FFFF, cannot appear in XML 1.0 at all.
@@ -559,11 +480,7 @@ function escapeAttribute(value: string): string {
 
 function isWellFormedFragment(content: string): boolean {
   if (content !== toXmlChars(content) || content.includes("\r")) return false;
-  try {
-    return XMLValidator.validate(`<x>${content}</x>`) === true;
-  } catch {
-    return false;
-  }
+  return parseXmlDocument(`<x>${content}</x>`).isOk();
 }
 
 function collapse(value: string): string {
@@ -576,10 +493,6 @@ function truncate(value: string, max: number): string {
 
 function describeNamespace(namespace: string | undefined): string {
   return namespace === undefined ? "in no namespace" : `in namespace ${namespace}`;
-}
-
-function describeThrown(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 function malformed(reason: string): Result<never, MalformedResponseError> {

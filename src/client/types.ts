@@ -3,7 +3,8 @@
  *
  * @module
  */
-import type { ResultAsync } from "npm:neverthrow@^8.2.0";
+// @ts-types="npm:neverthrow@^8.2.0/dist/index.d.ts"
+import type { ResultAsync } from "npm:neverthrow@^8.2.0/dist/index.es.js";
 import type { TransportError } from "./errors.ts";
 
 /** The HTTP methods XCAP uses (RFC 4825 §7). */

@@ -16,7 +16,8 @@
  *
  * @module
  */
-import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
+// @ts-types="npm:neverthrow@^8.2.0/dist/index.d.ts"
+import { err, ok, type Result } from "npm:neverthrow@^8.2.0/dist/index.es.js";
 import { invalidArgument, type InvalidArgumentError } from "./errors.ts";
 import {
   formatNodeSelector,
@@ -106,8 +107,12 @@ function isQueryChar(ch: string): boolean {
   return (isSegmentChar(ch) || ch === "/" || ch === "?") && !"+&'".includes(ch);
 }
 
+/** Text made only of characters {@linkcode isSegmentChar} keeps: nothing to encode. */
+const SEGMENT_CHARS_ONLY = /^[A-Za-z0-9\-._~!$&'()*+,;=:@]*$/;
+
 /** Percent-encode (UTF-8, upper-case hex) every code point for which `keep` is false. */
 function percentEncode(text: string, keep: (ch: string) => boolean): string {
+  if (keep === isSegmentChar && SEGMENT_CHARS_ONLY.test(text)) return text;
   let out = "";
   for (const ch of text) {
     if (ch.length === 1 && ch < "\x80" && keep(ch)) {
@@ -155,7 +160,7 @@ function percentDecode(raw: string): { value: string } | { problem: string } {
 
 /** Whether `text` has a lone UTF-16 surrogate (it could not be encoded as UTF-8). */
 function hasLoneSurrogate(text: string): boolean {
-  return /\p{Surrogate}/u.test(text);
+  return !text.isWellFormed();
 }
 
 /** Whether `text` has a C0 control character or DEL. */
@@ -214,8 +219,18 @@ function messageUrl(url: string | URL): string {
 }
 
 /** The XCAP root as `origin + path`, without a trailing slash. */
+/** The last root accepted, normalized: a client builds every URI from the same root. */
+let lastRoot: { readonly xcapRoot: string; readonly result: Result<string, never> } | undefined;
+
 function normalizeRoot(xcapRoot: string): Result<string, InvalidArgumentError> {
   if (typeof xcapRoot !== "string") return buildError("xcapRoot", "xcapRoot is not a string");
+  if (lastRoot?.xcapRoot === xcapRoot) return lastRoot.result;
+  const result = checkRoot(xcapRoot);
+  if (result.isOk()) lastRoot = { xcapRoot, result: ok(result.value) };
+  return result;
+}
+
+function checkRoot(xcapRoot: string): Result<string, InvalidArgumentError> {
   let url: URL;
   try {
     url = new URL(xcapRoot);
@@ -224,15 +239,15 @@ function normalizeRoot(xcapRoot: string): Result<string, InvalidArgumentError> {
     const shown = xcapRoot.includes("@") ? "" : `${JSON.stringify(xcapRoot)} `;
     return buildError("xcapRoot", `xcapRoot ${shown}is not an absolute URL`);
   }
-  const show = JSON.stringify(withoutCredentials(url));
+  const show = () => JSON.stringify(withoutCredentials(url));
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    return buildError("xcapRoot", `xcapRoot ${show} must be an http: or https: URL`);
+    return buildError("xcapRoot", `xcapRoot ${show()} must be an http: or https: URL`);
   }
   if (xcapRoot.includes("?") || xcapRoot.includes("#")) {
-    return buildError("xcapRoot", `xcapRoot ${show} must not have a query or fragment`);
+    return buildError("xcapRoot", `xcapRoot ${show()} must not have a query or fragment`);
   }
   if (url.username !== "" || url.password !== "") {
-    return buildError("xcapRoot", `xcapRoot ${show} must not contain credentials`);
+    return buildError("xcapRoot", `xcapRoot ${show()} must not contain credentials`);
   }
   return ok(url.origin + url.pathname.replace(/\/+$/, ""));
 }

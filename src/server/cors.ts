@@ -7,7 +7,8 @@
  *
  * @module
  */
-import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
+// @ts-types="npm:neverthrow@^8.2.0/dist/index.d.ts"
+import { err, ok, type Result } from "npm:neverthrow@^8.2.0/dist/index.es.js";
 import { invalidArgument, type InvalidArgumentError } from "../client/errors.ts";
 import { staticBody, staticResponse } from "./_response.ts";
 

@@ -34,7 +34,8 @@
  *
  * @module
  */
-import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
+// @ts-types="npm:neverthrow@^8.2.0/dist/index.d.ts"
+import { err, ok, type Result } from "npm:neverthrow@^8.2.0/dist/index.es.js";
 import { STATUS_TEXT } from "jsr:@std/http@^1.0.21/status";
 import {
   ChunkedDecoder,

@@ -47,7 +47,8 @@
  * @module
  */
 import { concat } from "jsr:@std/bytes@^1.0.6/concat";
-import { err, ok, type Result, ResultAsync } from "npm:neverthrow@^8.2.0";
+// @ts-types="npm:neverthrow@^8.2.0/dist/index.d.ts"
+import { err, ok, type Result, ResultAsync } from "npm:neverthrow@^8.2.0/dist/index.es.js";
 import { nextUsage, NO_USAGE, quotaExceeded, utf8Length } from "./_usage.ts";
 import {
   createEntityTag,

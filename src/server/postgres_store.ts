@@ -48,7 +48,8 @@
  * @module
  */
 import postgres from "npm:postgres@^4.2.0";
-import { err, ok, type Result, ResultAsync } from "npm:neverthrow@^8.2.0";
+// @ts-types="npm:neverthrow@^8.2.0/dist/index.d.ts"
+import { err, ok, type Result, ResultAsync } from "npm:neverthrow@^8.2.0/dist/index.es.js";
 import {
   createEntityTag,
   type DocumentKey,

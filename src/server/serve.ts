@@ -14,7 +14,8 @@
  *
  * @module
  */
-import { err, ok, type Result, ResultAsync } from "npm:neverthrow@^8.2.0";
+// @ts-types="npm:neverthrow@^8.2.0/dist/index.d.ts"
+import { err, ok, type Result, ResultAsync } from "npm:neverthrow@^8.2.0/dist/index.es.js";
 import { invalidArgument, type InvalidArgumentError } from "../client/errors.ts";
 import type { AuthenticationScheme, DigestAlgorithm, ServerAuthenticationOptions } from "./auth.ts";
 import { checkCorsOptions, type CorsOptions } from "./cors.ts";

@@ -12,7 +12,8 @@
  * @module
  */
 import { encodeBase64Url } from "jsr:@std/encoding@^1.0.10/base64url";
-import { errAsync, okAsync, type ResultAsync } from "npm:neverthrow@^8.2.0";
+// @ts-types="npm:neverthrow@^8.2.0/dist/index.d.ts"
+import { errAsync, okAsync, type ResultAsync } from "npm:neverthrow@^8.2.0/dist/index.es.js";
 import { nextUsage, NO_USAGE, quotaExceeded, utf8Length } from "./_usage.ts";
 
 /** Which document a store operation is about: the document selector of an XCAP URI (§6.2). */

@@ -18,7 +18,8 @@
  * @module
  */
 import { attributeValue } from "../xml/_tree.ts";
-import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
+// @ts-types="npm:neverthrow@^8.2.0/dist/index.d.ts"
+import { err, ok, type Result } from "npm:neverthrow@^8.2.0/dist/index.es.js";
 import { type ApplicationUsage, KNOWN_APPLICATIONS } from "../client/media_types.ts";
 import type { ConflictCondition, NonUniqueField } from "../client/errors.ts";
 import type { XmlDocument, XmlElement } from "../xml/document.ts";

@@ -15,7 +15,8 @@
  *
  * @module
  */
-import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
+// @ts-types="npm:neverthrow@^8.2.0/dist/index.d.ts"
+import { err, ok, type Result } from "npm:neverthrow@^8.2.0/dist/index.es.js";
 import { hashHex } from "../client/_digest.ts";
 import { invalidArgument, type InvalidArgumentError } from "../client/errors.ts";
 import type {

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { ok, Result } from "npm:neverthrow@^8.2.0";
+// @ts-types="npm:neverthrow@^8.2.0/dist/index.d.ts"
+import { ok, Result } from "npm:neverthrow@^8.2.0/dist/index.es.js";
 import type { InvalidArgumentError } from "../client/errors.ts";
 import type { XmlElement } from "../xml/document.ts";
 import {

@@ -10,7 +10,8 @@
  *
  * @module
  */
-import { err, ok, type Result, type ResultAsync } from "npm:neverthrow@^8.2.0";
+// @ts-types="npm:neverthrow@^8.2.0/dist/index.d.ts"
+import { err, ok, type Result, type ResultAsync } from "npm:neverthrow@^8.2.0/dist/index.es.js";
 import type { XcapResourceClient } from "../client/client.ts";
 import {
   malformedResponse,

@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { errAsync, type ResultAsync } from "npm:neverthrow@^8.2.0";
+// @ts-types="npm:neverthrow@^8.2.0/dist/index.d.ts"
+import { errAsync, type ResultAsync } from "npm:neverthrow@^8.2.0/dist/index.es.js";
 import type { XcapResourceClient } from "../client/client.ts";
 import { invalidArgument, type InvalidArgumentError, type XcapError } from "../client/errors.ts";
 import type { TypedApplicationUsage } from "./codec.ts";

@@ -5,7 +5,14 @@
  *
  * @module
  */
-import { err, errAsync, ok, type Result, type ResultAsync } from "npm:neverthrow@^8.2.0";
+// @ts-types="npm:neverthrow@^8.2.0/dist/index.d.ts"
+import {
+  err,
+  errAsync,
+  ok,
+  type Result,
+  type ResultAsync,
+} from "npm:neverthrow@^8.2.0/dist/index.es.js";
 import type { XcapResourceClient } from "../client/client.ts";
 import { invalidArgument, type MalformedResponseError, type XcapError } from "../client/errors.ts";
 import type { XcapResource } from "../client/response.ts";

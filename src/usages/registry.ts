@@ -13,7 +13,8 @@
  *
  * @module
  */
-import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
+// @ts-types="npm:neverthrow@^8.2.0/dist/index.d.ts"
+import { err, ok, type Result } from "npm:neverthrow@^8.2.0/dist/index.es.js";
 import { type ApplicationUsage, KNOWN_APPLICATIONS } from "../client/media_types.ts";
 import { invalidArgument, type InvalidArgumentError } from "../client/errors.ts";
 import { RAW_XML_CODEC, type TypedApplicationUsage } from "./codec.ts";

@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { ok, Result, safeTry } from "npm:neverthrow@^8.2.0";
+// @ts-types="npm:neverthrow@^8.2.0/dist/index.d.ts"
+import { ok, Result, safeTry } from "npm:neverthrow@^8.2.0/dist/index.es.js";
 import { KNOWN_APPLICATIONS } from "../client/media_types.ts";
 import type { InvalidArgumentError } from "../client/errors.ts";
 import type { XmlDocument, XmlElement } from "../xml/document.ts";

@@ -18,7 +18,15 @@
  *
  * @module
  */
-import { type Err, err, ok, type Result, ResultAsync, safeTry } from "npm:neverthrow@^8.2.0";
+// @ts-types="npm:neverthrow@^8.2.0/dist/index.d.ts"
+import {
+  type Err,
+  err,
+  ok,
+  type Result,
+  ResultAsync,
+  safeTry,
+} from "npm:neverthrow@^8.2.0/dist/index.es.js";
 import type { ApplicationUsage } from "../client/media_types.ts";
 import type { XcapResourceClient } from "../client/client.ts";
 import { ignoresIfNoneMatchWildcard } from "../client/_server_quirks.ts";

@@ -5,7 +5,8 @@
  * @module
  */
 import { findAttribute } from "./_tree.ts";
-import { err, ok, type Result, safeTry } from "npm:neverthrow@^8.2.0";
+// @ts-types="npm:neverthrow@^8.2.0/dist/index.d.ts"
+import { err, ok, type Result, safeTry } from "npm:neverthrow@^8.2.0/dist/index.es.js";
 import {
   formatNodeSelector,
   type NamespaceBindings,

@@ -12,7 +12,8 @@
  * @module
  */
 import { childElements } from "./_tree.ts";
-import { err, ok, type Result, safeTry } from "npm:neverthrow@^8.2.0";
+// @ts-types="npm:neverthrow@^8.2.0/dist/index.d.ts"
+import { err, ok, type Result, safeTry } from "npm:neverthrow@^8.2.0/dist/index.es.js";
 import type { ConflictCondition } from "../client/errors.ts";
 import type { NamespaceBindings, NodeSelector } from "../client/selector.ts";
 import {

@@ -13,7 +13,8 @@
  *
  * @module
  */
-import { err, ok, type Result, safeTry } from "npm:neverthrow@^8.2.0";
+// @ts-types="npm:neverthrow@^8.2.0/dist/index.d.ts"
+import { err, ok, type Result, safeTry } from "npm:neverthrow@^8.2.0/dist/index.es.js";
 import {
   type NamespaceBindings,
   type NodeSelector,

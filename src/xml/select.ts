@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { err, ok, type Result } from "npm:neverthrow@^8.2.0";
+// @ts-types="npm:neverthrow@^8.2.0/dist/index.d.ts"
+import { err, ok, type Result } from "npm:neverthrow@^8.2.0/dist/index.es.js";
 import type { NamespaceBindings, NodeSelector } from "../client/selector.ts";
 import type { XmlAttribute, XmlDocument, XmlElement } from "./document.ts";
 import type { NodeOperationError } from "./errors.ts";

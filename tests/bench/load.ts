@@ -73,26 +73,24 @@ import {
   type Table,
   verdict,
 } from "./_stats.ts";
+import {
+  coldRun,
+  importFlags,
+  REPO,
+  serveEnv,
+  SERVER_FLAGS,
+  spawnDeno,
+  timeConcurrent,
+  timeSequential,
+  toFileUrl,
+} from "./_harness.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Set-up
 // ---------------------------------------------------------------------------------------------
 
-const REPO = decodeURIComponent(new URL("../../", import.meta.url).pathname).replace(/\/$/, "");
 const BENCH = `${REPO}/tests/bench`;
-const IMPORT_FLAGS = [
-  `--import-map=${REPO}/.ci/import_map.json`,
-  `--lock=${REPO}/.ci/deno.lock`,
-  "--frozen",
-];
-const SERVER_FLAGS = [
-  "--allow-net=127.0.0.1",
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--unstable-kv",
-  ...IMPORT_FLAGS,
-];
+const IMPORT_FLAGS = importFlags();
 const XUI = "sip:bench@example.com";
 const SECTIONS = ["documents", "client", "servers", "cold", "memory"] as const;
 type Section = typeof SECTIONS[number];
@@ -188,10 +186,6 @@ interface TargetCheck {
 
 const targets: TargetCheck[] = [];
 
-function toFileUrl(path: string): string {
-  return new URL(`file://${path.split("/").map(encodeURIComponent).join("/")}`).href;
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -229,87 +223,6 @@ async function machine(): Promise<void> {
   emit(`load avg:  ${await loadAverage()} (1, 5, 15 min) at start`);
   emit(`free -h:\n${free}`);
   emit("```\n");
-}
-
-// ---------------------------------------------------------------------------------------------
-// Child processes
-// ---------------------------------------------------------------------------------------------
-
-interface Spawned {
-  /** The first line the child printed (a URL for the servers). */
-  readonly firstLine: string;
-  /** Stop it (SIGTERM, then SIGKILL after 3 s) and wait for it. */
-  stop(): Promise<void>;
-  /** What it wrote to stderr so far. */
-  stderr(): string;
-}
-
-/**
- * The environment `deno task serve` of the checkout at `root` sets: older trees (before the
- * response bodies were built without Deno's native copy) set GLIBC_TUNABLES.
- */
-function serveEnv(root: string): Record<string, string> {
-  const tunables = /GLIBC_TUNABLES=(\S+)/.exec(Deno.readTextFileSync(`${root}/deno.json`))?.[1];
-  return tunables === undefined ? {} : { GLIBC_TUNABLES: tunables };
-}
-
-async function spawnDeno(
-  script: string,
-  args: string[],
-  flags = SERVER_FLAGS,
-  env: Record<string, string> = {},
-): Promise<Spawned> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...flags, script, ...args],
-    env,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let errors = "";
-  const drainErrors = (async () => {
-    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
-      if (errors.length < 20_000) errors += chunk;
-    }
-  })();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  while (!buffer.includes("\n")) {
-    const { done, value } = await reader.read();
-    if (done) {
-      await child.status;
-      await drainErrors;
-      throw new Error(`${script} exited before printing its URL:\n${errors}`);
-    }
-    buffer += value;
-  }
-  const drainOut = (async () => {
-    while (!(await reader.read()).done) { /* discard */ }
-  })();
-  let stopping: Promise<void> | undefined;
-  return {
-    firstLine: buffer.split("\n")[0]!.trim(),
-    stderr: () => errors,
-    stop: () =>
-      stopping ??= (async () => {
-        try {
-          child.kill("SIGTERM");
-        } catch {
-          // already gone
-        }
-        const timer = setTimeout(() => {
-          try {
-            child.kill("SIGKILL");
-          } catch {
-            // already gone
-          }
-        }, 3000);
-        await child.status;
-        clearTimeout(timer);
-        await drainOut;
-        await drainErrors;
-      })(),
-  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -394,35 +307,6 @@ function documentsSection(): void {
 // ---------------------------------------------------------------------------------------------
 // 2. Client overhead
 // ---------------------------------------------------------------------------------------------
-
-async function timeSequential(fn: () => Promise<void>, n: number): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    await fn();
-    out.push(performance.now() - t0);
-  }
-  return out;
-}
-
-async function timeConcurrent(
-  fn: () => Promise<void>,
-  inFlight: number,
-  total: number,
-): Promise<{ latencies: number[]; elapsed: number }> {
-  const latencies: number[] = [];
-  let issued = 0;
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: inFlight }, async () => {
-    while (issued < total) {
-      issued++;
-      const s = performance.now();
-      await fn();
-      latencies.push(performance.now() - s);
-    }
-  }));
-  return { latencies, elapsed: performance.now() - t0 };
-}
 
 async function clientSection(options: Options): Promise<void> {
   emit("## Client overhead: XCAPClient.get() vs bare fetch() of the same URL\n");
@@ -1048,26 +932,6 @@ async function serversSection(options: Options): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // 4. Cold start and module graph
 // ---------------------------------------------------------------------------------------------
-
-async function coldRun(script: string, root: string): Promise<{ first: number; exit: number }> {
-  const t0 = performance.now();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net=127.0.0.1", ...IMPORT_FLAGS, script, root],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  let first = NaN;
-  let buffer = "";
-  for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
-    buffer += chunk;
-    if (Number.isNaN(first) && buffer.includes("done")) first = performance.now() - t0;
-  }
-  const status = await child.status;
-  const exit = performance.now() - t0;
-  if (!status.success || Number.isNaN(first)) throw new Error(`${script} failed`);
-  return { first, exit };
-}
 
 async function directorySize(path: string): Promise<number> {
   let total = 0;
