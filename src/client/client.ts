@@ -14,7 +14,7 @@ import {
   type UnauthorizedError,
   type XcapError,
 } from "./errors.ts";
-import { createFetchExecutor } from "./executor.ts";
+import { createFetchRunner, type FetchRunner } from "./executor.ts";
 import { callExecutor } from "./_call_executor.ts";
 import {
   buildDeleteRequest,
@@ -220,6 +220,12 @@ function alreadyExists(found: XcapResource, what: string): PreconditionFailedErr
 }
 
 /** How a 401 came about, from what the client knows: a password given, credentials sent. */
+/** Whether `headers` (a request's, as an executor received it) carry credentials. */
+function hasAuthorization(headers: unknown): boolean {
+  return typeof headers === "object" && headers !== null &&
+    Object.keys(headers).some((name) => name.toLowerCase() === "authorization");
+}
+
 function explainUnauthorized(
   error: UnauthorizedError,
   passwordGiven: boolean,
@@ -298,6 +304,8 @@ export class XCAPClient implements XcapResourceClient {
   /** The XCAP User Identifier whose documents this client addresses. */
   readonly xui: string;
   readonly #execute: Executor;
+  /** The client's own fetch runner, when no middleware (a password) or executor stands between. */
+  readonly #direct: FetchRunner | undefined;
   readonly #options: XcapClientOptions;
   /** Why the options cannot be used; every call returns it. */
   readonly #invalid: InvalidArgumentError | undefined;
@@ -308,6 +316,15 @@ export class XCAPClient implements XcapResourceClient {
    * middleware hands through unchanged): whether the last request sent carried credentials.
    */
   readonly #credentialsSent = new WeakMap<ExecuteOptions, boolean>();
+  /** Requests of `get(application)` with no node and no options, by application (at most 64). */
+  readonly #plainGets = new Map<
+    string,
+    {
+      readonly xcapRoot: string;
+      readonly xui: string;
+      readonly request: ReturnType<typeof buildGetRequest>;
+    }
+  >();
 
   /**
    * Create a client. Nothing is validated or sent here: a bad XCAP root or XUI comes back as
@@ -327,23 +344,29 @@ export class XCAPClient implements XcapResourceClient {
       `XCAPClient options must be an object, not ${options === null ? "null" : typeof options}`,
     );
     const o = this.#options;
-    const base = o.executor ?? createFetchExecutor({
-      ...(o.fetch === undefined ? {} : { fetch: o.fetch }),
-      ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }),
-      ...(o.maxResponseBytes === undefined ? {} : { maxResponseBytes: o.maxResponseBytes }),
-      ...(o.redirect === undefined ? {} : { redirect: o.redirect }),
-    });
+    // The client's own executor is trusted: called without the guard a foreign one needs.
+    const runner = o.executor === undefined
+      ? createFetchRunner({
+        ...(o.fetch === undefined ? {} : { fetch: o.fetch }),
+        ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }),
+        ...(o.maxResponseBytes === undefined ? {} : { maxResponseBytes: o.maxResponseBytes }),
+        ...(o.redirect === undefined ? {} : { redirect: o.redirect }),
+      })
+      : undefined;
+    const base: Executor = o.executor ??
+      ((request, callOptions) => new ResultAsync(runner!(request, callOptions)));
     const observed: Executor = (request, callOptions) => {
       if (callOptions !== undefined) {
         const headers = typeof request === "object" && request !== null ? request.headers : {};
-        this.#credentialsSent.set(
-          callOptions,
-          typeof headers === "object" && headers !== null &&
-            Object.keys(headers).some((name) => name.toLowerCase() === "authorization"),
-        );
+        this.#credentialsSent.set(callOptions, hasAuthorization(headers));
       }
-      return callExecutor(base, request, callOptions);
+      return runner === undefined
+        ? callExecutor(base, request, callOptions)
+        : base(request, callOptions);
     };
+    // Without a password nothing sits between the client and its own runner: each request is
+    // one promise, not a chain of ResultAsync wrappers (tests/bench/RESULTS.md, issue 13).
+    this.#direct = o.password === undefined ? runner : undefined;
     this.#username = o.username ?? (typeof xui === "string" ? userPart(xui) : "");
     this.#execute = o.password === undefined ? observed : withAuthentication(observed, {
       username: this.#username,
@@ -408,17 +431,31 @@ export class XCAPClient implements XcapResourceClient {
     const executeOptions: ExecuteOptions = options.signal === undefined
       ? {}
       : { signal: options.signal };
-    return request.asyncAndThen((r: XcapRequest) => callExecutor(this.#execute, r, executeOptions))
-      .andThen(interpretResponse).mapErr((error) =>
-        error._tag === "Unauthorized"
-          ? explainUnauthorized(
-            error,
-            this.#options.password !== undefined,
-            this.#credentialsSent.get(executeOptions) ?? false,
-            this.#username,
-          )
-          : error
-      );
+    return new ResultAsync(this.#send(request, executeOptions));
+  }
+
+  /** Send a built request and interpret the response: what {@linkcode XCAPClient.#run} awaits. */
+  async #send(
+    request: ReturnType<typeof buildGetRequest>,
+    executeOptions: ExecuteOptions,
+  ): Promise<Result<XcapResource, XcapError>> {
+    if (request.isErr()) return err(request.error);
+    const sent = request.value;
+    const direct = this.#direct;
+    const response = direct !== undefined
+      ? await direct(sent, executeOptions)
+      : await callExecutor(this.#execute, sent, executeOptions);
+    const result = response.isErr() ? err(response.error) : interpretResponse(response.value);
+    if (result.isOk() || result.error._tag !== "Unauthorized") return result;
+    return err(explainUnauthorized(
+      result.error,
+      this.#options.password !== undefined,
+      // No middleware between the client and its runner: what was sent is what it built.
+      direct !== undefined
+        ? hasAuthorization(sent.headers)
+        : this.#credentialsSent.get(executeOptions) ?? false,
+      this.#username,
+    ));
   }
 
   /**
@@ -483,10 +520,26 @@ export class XCAPClient implements XcapResourceClient {
     node: string | NodeSelector | undefined,
     options: XcapCallOptions,
   ): ResultAsync<XcapResource, XcapError> {
+    const plain = node === undefined && typeof application === "string" &&
+      this.#options.headers === undefined && options.headers === undefined &&
+      options.etag === undefined && options.ifNoneMatch === undefined &&
+      options.global === undefined && options.filename === undefined &&
+      options.namespaces === undefined;
+    if (plain) {
+      // A whole document with no options: the same frozen request every time, built once.
+      const cached = this.#plainGets.get(application);
+      if (cached?.xcapRoot === this.xcapRoot && cached.xui === this.xui) {
+        return this.#run(cached.request, options);
+      }
+    }
     const request = buildGetRequest(
       this.#target(application, node, options),
       this.#requestOptions(options),
     );
+    if (plain && request.isOk()) {
+      if (this.#plainGets.size >= 64) this.#plainGets.clear();
+      this.#plainGets.set(application, { xcapRoot: this.xcapRoot, xui: this.xui, request });
+    }
     return this.#run(request, options);
   }
 

@@ -225,10 +225,14 @@ function nextHop(hop: Hop, status: number, target: URL, origin: string): Hop | u
   return { method, url: target.href, headers, foreign: false };
 }
 
+const DECIMAL = /^\s*(\d{1,15})\s*$/;
+
 /** `Content-Length` as a number, when it is a plain decimal. */
 function declaredLength(headers: Headers): number | undefined {
-  const value = headers.get("content-length")?.trim();
-  return value !== undefined && /^\d{1,15}$/.test(value) ? Number(value) : undefined;
+  const value = headers.get("content-length");
+  if (value === null) return undefined;
+  const digits = DECIMAL.exec(value)?.[1];
+  return digits === undefined ? undefined : Number(digits);
 }
 
 /**
@@ -599,24 +603,59 @@ function checkSignal(options: unknown): AbortSignal | undefined | InvalidArgumen
  * ```
  */
 export function createFetchExecutor(options: FetchExecutorOptions = {}): Executor {
+  const run = createFetchRunner(options);
+  return (request: XcapRequest, callOptions?: ExecuteOptions) =>
+    new ResultAsync(run(request, callOptions));
+}
+
+/**
+ * What {@linkcode createFetchExecutor} runs, as a plain promise that always resolves to a
+ * `Result` (never rejects). Internal: `XCAPClient` calls it directly when it uses its
+ * own executor, which spares a `ResultAsync` and the checks of a foreign executor per request.
+ */
+export type FetchRunner = (
+  request: XcapRequest,
+  options?: ExecuteOptions,
+) => Promise<Result<XcapResponse, TransportError>>;
+
+/**
+ * The runner behind {@linkcode createFetchExecutor}: the same options, the same behaviour, a
+ * promise of a `Result` instead of a `ResultAsync`. Internal (not exported by `mod.ts`).
+ *
+ * @param options As for {@linkcode createFetchExecutor}.
+ * @returns The runner; bad options make every call resolve to `InvalidArgument`.
+ */
+export function createFetchRunner(options: FetchExecutorOptions = {}): FetchRunner {
   const checked = checkFetchExecutorOptions(options);
   if (checked.isErr()) {
     const error = checked.error;
-    return () => new ResultAsync(Promise.resolve(err(error)));
+    return () => Promise.resolve(err(error));
   }
   const { timeoutMs, limit, redirect, fetch: givenFetch } = checked.value;
   const deadlines = timeoutMs === false ? undefined : createDeadlineTimer(timeoutMs);
+  /**
+   * The last URL the runtime's fetch was given, and the `url` of its response. Without a
+   * redirect followed (this executor never lets fetch follow one) that is the URL as given,
+   * parsed and without its fragment (Fetch standard: the response's URL list is the request's),
+   * so it depends on the string alone; reading `Response.url` re-parses it each time (Deno:
+   * ~4 µs per request, tests/bench/RESULTS.md).
+   */
+  let lastUrl: { readonly given: string; readonly url: string } | undefined;
+  const nativeUrl = (response: Response, given: string): string => {
+    if (lastUrl?.given === given) return lastUrl.url;
+    const url = response.url || given;
+    lastUrl = { given, url };
+    return url;
+  };
   return (request: XcapRequest, callOptions?: ExecuteOptions) =>
-    new ResultAsync(
-      execute(request, callOptions).catch((cause: unknown) =>
-        err<XcapResponse, TransportError>({
-          _tag: "NetworkError",
-          message: `The request failed unexpectedly: ${
-            cause instanceof Error ? cause.message : "unknown cause"
-          }`,
-          cause,
-        })
-      ),
+    execute(request, callOptions).catch((cause: unknown) =>
+      err<XcapResponse, TransportError>({
+        _tag: "NetworkError",
+        message: `The request failed unexpectedly: ${
+          cause instanceof Error ? cause.message : "unknown cause"
+        }`,
+        cause,
+      })
     );
 
   async function execute(
@@ -702,7 +741,7 @@ export function createFetchExecutor(options: FetchExecutorOptions = {}): Executo
           status: response.status,
           headers: response.headers,
           body,
-          url: response.url || hop.url,
+          url: native ? nativeUrl(response, hop.url) : response.url || hop.url,
         }));
       }
     } catch (cause) {
