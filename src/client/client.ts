@@ -26,7 +26,7 @@ import {
 import type { XcapTarget } from "./uri.ts";
 import { interpretResponse, type XcapResource } from "./response.ts";
 import type { NamespaceBindings, NodeSelector } from "./selector.ts";
-import type { ExecuteOptions, Executor, XcapRequest } from "./types.ts";
+import type { ExecuteOptions, Executor } from "./types.ts";
 import { ignoresIfNoneMatchWildcard } from "./_server_quirks.ts";
 
 /** Options of the {@linkcode XCAPClient} constructor. */
