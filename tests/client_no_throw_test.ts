@@ -17,7 +17,7 @@ import {
   XCAPClient,
 } from "../mod.ts";
 import { RESOURCE_LISTS, updateDocument } from "../src/usages/mod.ts";
-import { digestAuthorization } from "../src/client/auth.ts";
+import { digestAuthorization } from "../src/client/_digest_answer.ts";
 import { isXcapError } from "../src/client/response.ts";
 import { fcParams } from "./_faults.ts";
 

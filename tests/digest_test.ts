@@ -1,6 +1,7 @@
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { createHash } from "node:crypto";
-import { digestAuthorization, parseWwwAuthenticate } from "../src/client/auth.ts";
+import { parseWwwAuthenticate } from "../src/client/auth.ts";
+import { digestAuthorization } from "../src/client/_digest_answer.ts";
 import type { Challenge } from "../src/client/_digest.ts";
 
 /** An independent hash (node:crypto) to check the module's noble-based one against. */

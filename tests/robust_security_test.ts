@@ -13,7 +13,8 @@ import {
   type XcapRequest,
 } from "../mod.ts";
 import { parseXmlDocument } from "../src/xml/mod.ts";
-import { digestAuthorization, parseWwwAuthenticate } from "../src/client/auth.ts";
+import { parseWwwAuthenticate } from "../src/client/auth.ts";
+import { digestAuthorization } from "../src/client/_digest_answer.ts";
 import { startXcapServer, type XcapServer } from "../src/server/mod.ts";
 import { fcParams, serializeForLogs, withFaults } from "./_faults.ts";
 import { rawRequest, serveHttp, serveRaw } from "./_hostile_server.ts";

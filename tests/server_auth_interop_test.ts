@@ -6,7 +6,7 @@
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { withAuthentication } from "../src/client/auth.ts";
 import { createFetchExecutor } from "../src/client/executor.ts";
-import { computeDigestAuthorization } from "../src/client/_digest.ts";
+import { computeDigestAuthorization } from "../src/client/_digest_answer.ts";
 import {
   createXcapHandler,
   type ServerAuthenticationOptions,

@@ -3,11 +3,11 @@ import { withAuthentication } from "../src/client/auth.ts";
 import { createFetchExecutor } from "../src/client/executor.ts";
 import {
   computeBasicAuthorization,
-  computeDigestAuthorization,
   type DigestChallenge,
   parseChallenges,
   readDigestChallenge,
 } from "../src/client/_digest.ts";
+import { computeDigestAuthorization } from "../src/client/_digest_answer.ts";
 import { createXcapHandler, type ServerAuthenticationOptions } from "../src/server/mod.ts";
 import { createAuthenticator, ownsXui } from "../src/server/auth.ts";
 

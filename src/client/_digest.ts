@@ -1,15 +1,14 @@
 /**
  * Internals of HTTP authentication: the `WWW-Authenticate` / `Authentication-Info` parser
- * (RFC 7235 §2.1 and §4.1), Digest challenge validation and the RFC 7616 response computation.
- * Everything here is pure and synchronous; `src/client/auth.ts` builds the public API on it.
+ * (RFC 7235 §2.1 and §4.1), Digest challenge validation, Basic credentials. Everything here is
+ * pure and synchronous; `src/client/auth.ts` builds the public API on it. The Digest response
+ * computation, which needs the hash functions, is in `_digest_answer.ts`, loaded only when a
+ * challenge is answered.
  *
  * @module
  */
 // @ts-types="npm:neverthrow@^8.2.0/dist/index.d.ts"
 import { type Err, err, ok, type Result, safeTry } from "npm:neverthrow@^8.2.0/dist/index.es.js";
-import { md5 } from "npm:@noble/hashes@^2.0.0/legacy.js";
-import { sha256, sha512_256 } from "npm:@noble/hashes@^2.0.0/sha2.js";
-import { bytesToHex } from "npm:@noble/hashes@^2.0.0/utils.js";
 
 /**
  * One challenge of a `WWW-Authenticate` header (RFC 7235 §2.1): the scheme and either its
@@ -62,12 +61,6 @@ export interface DigestChallenge {
 /** The hash functions RFC 7616 §3.2 / §6.1 names. */
 export type HashName = "MD5" | "SHA-256" | "SHA-512-256";
 
-const HASHES: Readonly<Record<HashName, (data: Uint8Array) => Uint8Array>> = {
-  "MD5": md5,
-  "SHA-256": sha256,
-  "SHA-512-256": sha512_256,
-};
-
 /** Preference between hash families: higher is stronger. */
 export const HASH_STRENGTH: Readonly<Record<HashName, number>> = {
   "MD5": 1,
@@ -77,14 +70,13 @@ export const HASH_STRENGTH: Readonly<Record<HashName, number>> = {
 
 const ENCODER = new TextEncoder();
 
-/** Hex digest of the UTF-8 bytes of `data` (RFC 7616 §3.4: the charset is UTF-8). */
-export function hashHex(hash: HashName, data: string): string {
-  return bytesToHex(HASHES[hash](ENCODER.encode(data)));
-}
-
 /** Lower-case hex of `count` random bytes, from `crypto.getRandomValues`. */
 export function randomHex(count: number): string {
-  return bytesToHex(crypto.getRandomValues(new Uint8Array(count)));
+  let hex = "";
+  for (const byte of crypto.getRandomValues(new Uint8Array(count))) {
+    hex += byte.toString(16).padStart(2, "0");
+  }
+  return hex;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -328,70 +320,25 @@ export function formatNonceCount(nc: number): string {
 /** The largest nonce count 8 hex digits hold. */
 export const MAX_NONCE_COUNT = 0xffffffff;
 
-/** Whether `value` can go into a quoted-string as it is (printable ASCII only). */
-function isPlainAscii(value: string): boolean {
-  return /^[\x20-\x7e]*$/.test(value);
-}
-
-/** RFC 8187 ext-value of `value` in UTF-8, for `username*` (RFC 7616 §3.4.4). */
-function extValue(value: string): string {
-  // toWellFormed: encodeURIComponent throws on a lone surrogate.
-  const encoded = encodeURIComponent(value.toWellFormed()).replace(
-    /['()*!]/g,
-    (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
-  return `UTF-8''${encoded}`;
-}
-
-/**
- * The `Authorization` value answering `challenge` (RFC 7616 §3.4), with its parameters in the
- * order of the RFC's examples and joined with ", " (OpenXCAP splits on exactly that).
- */
-export function computeDigestAuthorization(
-  challenge: DigestChallenge,
-  params: DigestParams,
-): string {
-  const h = (data: string) => hashHex(challenge.hash, data);
-  const { username, password, method, uri, cnonce } = params;
-  const { realm, nonce } = challenge;
-  const nc = formatNonceCount(params.nc);
-  // RFC 7616 §3.4.2: A1, and for -sess variants the session key H(A1-base):nonce:cnonce.
-  let ha1 = h(`${username}:${realm}:${password}`);
-  if (challenge.session) ha1 = h(`${ha1}:${nonce}:${cnonce}`);
-  // RFC 7616 §3.4.3: A2 = method:uri, plus H(entity-body) for auth-int.
-  const ha2 = challenge.qop === "auth-int"
-    ? h(`${method}:${uri}:${h(params.body ?? "")}`)
-    : h(`${method}:${uri}`);
-  // RFC 7616 §3.4.1; without qop, the RFC 2069 form KD(H(A1), nonce:H(A2)).
-  const response = challenge.qop === undefined
-    ? h(`${ha1}:${nonce}:${ha2}`)
-    : h(`${ha1}:${nonce}:${nc}:${cnonce}:${challenge.qop}:${ha2}`);
-
-  const parts: string[] = [];
-  // RFC 7616 §3.4.4: with userhash the username is H(username:realm); a name that cannot be a
-  // quoted-string goes into username* as an RFC 8187 ext-value instead.
-  if (challenge.userhash) parts.push(`username=${quote(h(`${username}:${realm}`))}`);
-  else if (isPlainAscii(username)) parts.push(`username=${quote(username)}`);
-  else parts.push(`username*=${extValue(username)}`);
-  parts.push(`realm=${quote(realm)}`, `uri=${quote(uri)}`);
-  // RFC 7616 §3.4: algorithm, qop and nc are never quoted; the others always are.
-  if (challenge.algorithmToken !== undefined) parts.push(`algorithm=${challenge.algorithmToken}`);
-  parts.push(`nonce=${quote(nonce)}`);
-  if (challenge.qop !== undefined) {
-    parts.push(`nc=${nc}`, `cnonce=${quote(cnonce)}`, `qop=${challenge.qop}`);
-  } else if (challenge.session) {
-    parts.push(`cnonce=${quote(cnonce)}`);
-  }
-  parts.push(`response=${quote(response)}`);
-  if (challenge.opaque !== undefined) parts.push(`opaque=${quote(challenge.opaque)}`);
-  if (challenge.userhash) parts.push("userhash=true");
-  return `Digest ${parts.join(", ")}`;
-}
-
 /** `Basic` credentials (RFC 7617 §2): base64 of the UTF-8 `user-id:password`. */
 export function computeBasicAuthorization(username: string, password: string): string {
   const bytes = ENCODER.encode(`${username}:${password}`);
   let binary = "";
   for (const byte of bytes) binary += String.fromCharCode(byte);
   return `Basic ${btoa(binary)}`;
+}
+
+/** Why no Digest challenge of a 401 can be answered, for a `MalformedResponse` message. */
+export function refusalMessage(refusals: readonly DigestRefusal[]): string {
+  const algorithms = refusals.flatMap((r) => r.kind === "algorithm" ? [r.algorithm] : []);
+  const others = refusals.flatMap((r) => r.kind === "other" ? [r.reason] : []);
+  const reasons = [
+    ...(algorithms.length === 0 ? [] : [
+      `unsupported algorithm${algorithms.length === 1 ? "" : "s"} ` +
+      algorithms.map((a) => JSON.stringify(a)).join(", ") +
+      " (supported: MD5, SHA-256, SHA-512-256 and their -sess variants)",
+    ]),
+    ...others,
+  ];
+  return `Cannot answer Digest challenge: ${reasons.join("; ")}`;
 }

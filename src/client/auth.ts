@@ -29,9 +29,7 @@ import { callExecutor } from "./_call_executor.ts";
 import {
   type Challenge,
   computeBasicAuthorization,
-  computeDigestAuthorization,
   type DigestChallenge,
-  type DigestParams,
   type DigestRefusal,
   HASH_STRENGTH,
   MAX_NONCE_COUNT,
@@ -39,7 +37,23 @@ import {
   parseChallenges,
   randomHex,
   readDigestChallenge,
+  refusalMessage,
 } from "./_digest.ts";
+
+type DigestAnswer = typeof import("./_digest_answer.ts");
+let digestAnswer: DigestAnswer | undefined;
+let loadingDigestAnswer: Promise<DigestAnswer> | undefined;
+
+/**
+ * The Digest response computation and its hash functions (`@noble/hashes`), loaded the first
+ * time a Digest challenge is answered: a client that never meets one neither loads nor
+ * initialises them at start-up (issue 13: part of the cold start, tests/bench/RESULTS.md).
+ * `deno bundle` (esbuild) keeps the module in the one output file, evaluated on first use.
+ */
+async function loadDigestAnswer(): Promise<DigestAnswer> {
+  digestAnswer ??= await (loadingDigestAnswer ??= import("./_digest_answer.ts"));
+  return digestAnswer;
+}
 
 /** The user name and password {@linkcode withAuthentication} answers challenges with. */
 export interface XcapCredentials {
@@ -119,113 +133,6 @@ export function parseWwwAuthenticate(header: string): Result<Challenge[], Malfor
       401,
     );
   });
-}
-
-function refusalMessage(refusals: readonly DigestRefusal[]): string {
-  const algorithms = refusals.flatMap((r) => r.kind === "algorithm" ? [r.algorithm] : []);
-  const others = refusals.flatMap((r) => r.kind === "other" ? [r.reason] : []);
-  const reasons = [
-    ...(algorithms.length === 0 ? [] : [
-      `unsupported algorithm${algorithms.length === 1 ? "" : "s"} ` +
-      algorithms.map((a) => JSON.stringify(a)).join(", ") +
-      " (supported: MD5, SHA-256, SHA-512-256 and their -sess variants)",
-    ]),
-    ...others,
-  ];
-  return `Cannot answer Digest challenge: ${reasons.join("; ")}`;
-}
-
-/**
- * Compute the `Authorization` header value answering a Digest challenge (RFC 7616 §3.4).
- *
- * Deterministic given `cnonce` and `nc`. Supports the algorithms MD5, SHA-256 and SHA-512-256
- * and their `-sess` variants, `qop=auth` (preferred) and `qop=auth-int` (hashing `body`), the
- * RFC 2069 form when the challenge has no `qop`, `userhash`, and `username*` (RFC 8187) for a
- * user name that is not printable ASCII. `nc` goes out as 8 hex digits (`0000000a` after
- * `00000009`); `username`, `realm`, `uri`, `nonce`, `cnonce`, `response` and `opaque` are
- * quoted, `algorithm`, `nc` and `qop` are not, and parameters are joined with ", ".
- *
- * @param challenge A Digest challenge from {@linkcode parseWwwAuthenticate}.
- * @param params Credentials, the request method and target, `cnonce`, `nc`, and the body.
- * @returns The header value; `MalformedResponse` naming the algorithm (or the missing nonce or
- * realm, or the unsupported `qop`) when the challenge cannot be answered, `InvalidArgument`
- * when `nc` is not an integer from 1 to 4294967295. Credentials never appear in messages.
- *
- * @example RFC 7616 §3.9.1
- * ```ts
- * import { digestAuthorization, parseWwwAuthenticate } from "./auth.ts";
- * import { assert, assertStringIncludes } from "@std/assert";
- *
- * const challenges = parseWwwAuthenticate(
- *   'Digest realm="http-auth@example.org", qop="auth, auth-int", algorithm=SHA-256, ' +
- *     'nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v", ' +
- *     'opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS"',
- * );
- * assert(challenges.isOk());
- * const header = digestAuthorization(challenges.value[0]!, {
- *   username: "Mufasa",
- *   password: "Circle of Life",
- *   method: "GET",
- *   uri: "/dir/index.html",
- *   cnonce: "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ",
- *   nc: 1,
- * });
- * assert(header.isOk());
- * assertStringIncludes(
- *   header.value,
- *   'response="753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1"',
- * );
- * ```
- */
-export function digestAuthorization(
-  challenge: Challenge,
-  params: DigestParams,
-): Result<string, MalformedResponseError | InvalidArgumentError> {
-  const invalid = checkDigestArguments(challenge, params);
-  if (invalid !== undefined) return err(invalid);
-  if (!Number.isInteger(params.nc) || params.nc < 1 || params.nc > MAX_NONCE_COUNT) {
-    return err(
-      invalidArgument(
-        "params.nc",
-        `Nonce count ${params.nc} is not an integer from 1 to 4294967295`,
-      ),
-    );
-  }
-  return readDigestChallenge(challenge).map((checked) =>
-    computeDigestAuthorization(checked, params)
-  ).mapErr((refusal) => malformedResponse(refusalMessage([refusal]), 401));
-}
-
-/** The shapes {@linkcode digestAuthorization} relies on; credentials are never quoted. */
-function checkDigestArguments(
-  challenge: unknown,
-  params: unknown,
-): InvalidArgumentError | undefined {
-  const c = challenge as { scheme?: unknown; params?: unknown; token68?: unknown } | null;
-  if (
-    typeof c !== "object" || c === null || typeof c.scheme !== "string" ||
-    (c.token68 !== undefined && typeof c.token68 !== "string") ||
-    typeof c.params !== "object" || c.params === null ||
-    Object.values(c.params).some((v) => typeof v !== "string")
-  ) {
-    return invalidArgument(
-      "challenge",
-      "The challenge must be { scheme, params } as parseWwwAuthenticate returns it",
-    );
-  }
-  if (typeof params !== "object" || params === null) {
-    return invalidArgument("params", "The Digest parameters must be an object");
-  }
-  const p = params as Record<string, unknown>;
-  for (const name of ["username", "password", "method", "uri", "cnonce"]) {
-    if (typeof p[name] !== "string") {
-      return invalidArgument(`params.${name}`, `params.${name} must be a string`);
-    }
-  }
-  if (p["body"] !== undefined && typeof p["body"] !== "string") {
-    return invalidArgument("params.body", "params.body must be a string when given");
-  }
-  return undefined;
 }
 
 /**
@@ -317,7 +224,7 @@ function checkAuthenticationArguments(
  * Wrap an {@linkcode Executor} so that it answers HTTP authentication challenges.
  *
  * - A 401 with `WWW-Authenticate` is answered once with the strongest Digest challenge offered
- *   (see {@linkcode digestAuthorization}), or, when no Digest challenge is offered, with Basic.
+ *   (RFC 7616 §3.4), or, when no Digest challenge is offered, with Basic.
  * - The challenge is remembered per origin: the next request answers it at once with the next
  *   nonce count. Concurrent requests each get their own `nc`. A `nextnonce` in
  *   `Authentication-Info` (RFC 7616 §3.5) replaces the remembered nonce.
@@ -411,11 +318,15 @@ export function withAuthentication(
     return state;
   }
 
-  /** The header for an answer; the nonce count is taken here, synchronously. */
+  /**
+   * The header for an answer; the nonce count is taken here, synchronously. `digest` is the
+   * loaded Digest computation, present whenever `answer` is a Digest one.
+   */
   function authorize(
     answer: Answer,
     request: XcapRequest,
     url: URL,
+    digest: DigestAnswer | undefined,
   ): Result<string, InvalidArgumentError> {
     if (answer.kind === "basic") {
       // RFC 7617 §2: the user-id cannot contain a colon.
@@ -429,7 +340,7 @@ export function withAuthentication(
     }
     const session = answer.session;
     session.nc += 1;
-    return ok(computeDigestAuthorization(session.challenge, {
+    return ok(digest!.computeDigestAuthorization(session.challenge, {
       username,
       password,
       method: request.method,
@@ -501,7 +412,12 @@ export function withAuthentication(
     for (;;) {
       let sent = request;
       if (answer !== undefined) {
-        const header = authorize(answer, request, url);
+        // Loaded once per process; before it, no Digest session can exist, so no nonce count
+        // moves while this waits.
+        const digest = answer.kind === "digest"
+          ? digestAnswer ?? await loadDigestAnswer()
+          : undefined;
+        const header = authorize(answer, request, url, digest);
         if (header.isErr()) return err(header.error);
         sent = withHeader(request, header.value);
       }

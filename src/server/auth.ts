@@ -23,7 +23,8 @@ import { timingSafeEqual } from "jsr:@std/crypto@^1.0.5/timing-safe-equal";
 import { decodeBase64Url, encodeBase64Url } from "jsr:@std/encoding@^1.0.10/base64url";
 import { hmac } from "npm:@noble/hashes@^2.0.0/hmac.js";
 import { sha256 } from "npm:@noble/hashes@^2.0.0/sha2.js";
-import { type Challenge, hashHex, parseChallenges, quote, randomHex } from "../client/_digest.ts";
+import { type Challenge, parseChallenges, quote, randomHex } from "../client/_digest.ts";
+import { hashHex } from "../client/_digest_answer.ts";
 import { ReplayGuard } from "./_replay.ts";
 
 /** An authentication scheme the server can offer. */

@@ -17,7 +17,7 @@
  */
 // @ts-types="npm:neverthrow@^8.2.0/dist/index.d.ts"
 import { err, ok, type Result } from "npm:neverthrow@^8.2.0/dist/index.es.js";
-import { hashHex } from "../client/_digest.ts";
+import { hashHex } from "../client/_digest_answer.ts";
 import { invalidArgument, type InvalidArgumentError } from "../client/errors.ts";
 import type {
   AuthenticationScheme,
