@@ -227,6 +227,11 @@ function nextHop(hop: Hop, status: number, target: URL, origin: string): Hop | u
 
 const DECIMAL = /^\s*(\d{1,15})\s*$/;
 
+function hasKeys(record: object): boolean {
+  for (const _ in record) return true;
+  return false;
+}
+
 /** `Content-Length` as a number, when it is a plain decimal. */
 function declaredLength(headers: Headers): number | undefined {
   const value = headers.get("content-length");
@@ -705,12 +710,14 @@ export function createFetchRunner(options: FetchExecutorOptions = {}): FetchRunn
       let origin: string | undefined;
       let hop: Hop = { ...request, foreign: false };
       for (let redirects = 0;; redirects++) {
-        const init: RequestInit = {
-          method: hop.method,
-          headers: hop.headers,
-          redirect: "manual",
-          signal,
-        };
+        // For the runtime's own fetch, GET is the default method and no headers the default
+        // headers: each member given is one more WebIDL conversion inside fetch, on every
+        // request. A fetch of the caller's gets them all, as it always did.
+        const init: RequestInit = native
+          ? { redirect: "manual", signal }
+          : { method: hop.method, headers: hop.headers, redirect: "manual", signal };
+        if (native && hop.method !== "GET") init.method = hop.method;
+        if (native && hasKeys(hop.headers)) init.headers = hop.headers;
         if (hop.body !== undefined) init.body = hop.body;
         phase = "request";
         const response: unknown = native

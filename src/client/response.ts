@@ -126,14 +126,13 @@ export function interpretResponse(response: XcapResponse): Result<XcapResource, 
   const contentType = readMediaType(headers.get("content-type"));
 
   if (status >= 200 && status <= 299) {
-    return ok(Object.freeze({
-      status,
-      body,
-      ...(etag === undefined ? {} : { etag }),
-      ...(contentType === undefined ? {} : { contentType }),
-      headers,
-      url,
-    }));
+    // Built field by field rather than with spreads: this runs on every successful request.
+    const resource = { status, body } as Mutable<XcapResource>;
+    if (etag !== undefined) resource.etag = etag;
+    if (contentType !== undefined) resource.contentType = contentType;
+    resource.headers = headers;
+    resource.url = url;
+    return ok(Object.freeze(resource));
   }
 
   const base = { status, body, headers };
@@ -375,6 +374,9 @@ function readEntityTag(value: string | null): string | undefined {
 /** `type/subtype` of a Content-Type value, lower-cased, without parameters. */
 function readMediaType(value: string | null): string | undefined {
   if (value === null) return undefined;
-  const mediaType = (value.split(";", 1)[0] ?? "").trim().toLowerCase();
+  const end = value.indexOf(";");
+  const mediaType = (end < 0 ? value : value.slice(0, end)).trim().toLowerCase();
   return mediaType === "" ? undefined : mediaType;
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
