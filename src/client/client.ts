@@ -219,13 +219,13 @@ function alreadyExists(found: XcapResource, what: string): PreconditionFailedErr
   });
 }
 
-/** How a 401 came about, from what the client knows: a password given, credentials sent. */
 /** Whether `headers` (a request's, as an executor received it) carry credentials. */
 function hasAuthorization(headers: unknown): boolean {
   return typeof headers === "object" && headers !== null &&
     Object.keys(headers).some((name) => name.toLowerCase() === "authorization");
 }
 
+/** How a 401 came about, from what the client knows: a password given, credentials sent. */
 function explainUnauthorized(
   error: UnauthorizedError,
   passwordGiven: boolean,
