@@ -310,6 +310,25 @@ export class KvStore implements DocumentStore {
     return [...this.#prefix, "orphan", key.auid, key.tree, key.xui ?? "", key.documentPath, etag];
   }
 
+  /**
+   * In a commit that replaces or deletes a version of `old` chunks: delete them in it (`now`,
+   * when they fit), or mark them for reclamation right after it.
+   */
+  #releaseChunks(
+    op: Deno.AtomicOperation,
+    key: DocumentKey,
+    etag: string,
+    old: number,
+    now: boolean,
+  ): void {
+    if (now) {
+      const prefix = this.#chunkPrefix(key, etag);
+      for (let i = 0; i < old; i++) op.delete([...prefix, i]);
+    } else {
+      op.set(this.#markerKey(key, etag), { chunks: old, after: 0 });
+    }
+  }
+
   #usageKey(key: DocumentKey): Deno.KvKey | undefined {
     return key.tree === "users" ? [...this.#prefix, "usage", key.xui ?? ""] : undefined;
   }
@@ -511,12 +530,7 @@ export class KvStore implements DocumentStore {
             op.check({ key: markerKey, versionstamp: marker }).delete(markerKey);
           }
           for (let i = 0; together && i < count; i++) op.set(chunkKey(i), chunk(i));
-          if (dropOld) {
-            const oldPrefix = this.#chunkPrefix(key, currentHead!.etag);
-            for (let i = 0; i < old; i++) op.delete([...oldPrefix, i]);
-          } else if (old > 0) {
-            op.set(this.#markerKey(key, currentHead!.etag), { chunks: old, after: 0 });
-          }
+          if (old > 0) this.#releaseChunks(op, key, currentHead!.etag, old, dropOld);
           return op.commit();
         });
         if (result.ok) {
@@ -585,12 +599,7 @@ export class KvStore implements DocumentStore {
             if (usage.documents === 0) op.delete(usageKey);
             else op.set(usageKey, usage);
           }
-          if (dropOld) {
-            const oldPrefix = this.#chunkPrefix(key, currentHead!.etag);
-            for (let i = 0; i < old; i++) op.delete([...oldPrefix, i]);
-          } else if (old > 0) {
-            op.set(this.#markerKey(key, currentHead!.etag), { chunks: old, after: 0 });
-          }
+          if (old > 0) this.#releaseChunks(op, key, currentHead!.etag, old, dropOld);
           return op.commit();
         });
         if (result.ok) {

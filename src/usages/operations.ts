@@ -570,9 +570,7 @@ export function allowWatcher(
   watcher: string,
   options: WatcherOptions = {},
 ): ResultAsync<UpdateResult<Ruleset>, XcapError> {
-  const refused = refuse<UpdateResult<Ruleset>>(checkUri("allowWatcher", "watcher", watcher));
-  if (refused !== undefined) return refused;
-  return setWatcherHandling(client, { watcher, handling: "allow" }, options);
+  return setHandlingOf("allowWatcher", client, watcher, "allow", options);
 }
 
 /**
@@ -604,9 +602,7 @@ export function blockWatcher(
   watcher: string,
   options: WatcherOptions = {},
 ): ResultAsync<UpdateResult<Ruleset>, XcapError> {
-  const refused = refuse<UpdateResult<Ruleset>>(checkUri("blockWatcher", "watcher", watcher));
-  if (refused !== undefined) return refused;
-  return setWatcherHandling(client, { watcher, handling: "block" }, options);
+  return setHandlingOf("blockWatcher", client, watcher, "block", options);
 }
 
 /**
@@ -639,9 +635,20 @@ export function politeBlockWatcher(
   watcher: string,
   options: WatcherOptions = {},
 ): ResultAsync<UpdateResult<Ruleset>, XcapError> {
-  const refused = refuse<UpdateResult<Ruleset>>(checkUri("politeBlockWatcher", "watcher", watcher));
+  return setHandlingOf("politeBlockWatcher", client, watcher, "polite-block", options);
+}
+
+/** The shortcuts' body: the watcher checked under the shortcut's own name, then the handling set. */
+function setHandlingOf(
+  operation: string,
+  client: XcapResourceClient,
+  watcher: string,
+  handling: SubHandling,
+  options: WatcherOptions,
+): ResultAsync<UpdateResult<Ruleset>, XcapError> {
+  const refused = refuse<UpdateResult<Ruleset>>(checkUri(operation, "watcher", watcher));
   if (refused !== undefined) return refused;
-  return setWatcherHandling(client, { watcher, handling: "polite-block" }, options);
+  return setWatcherHandling(client, { watcher, handling }, options);
 }
 
 /** What {@linkcode setPresenceNote} sets. */
